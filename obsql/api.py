@@ -1,0 +1,197 @@
+"""The public Python surface: connect to a store, log runs into it, flag outputs, record late labels, query.
+
+Module-level functions act on the last connected store; `connect()` with no path opens `$OBSQL_STORE`, else
+`./obsql_store`, creating it when missing.
+"""
+from __future__ import annotations
+
+import atexit
+import sys
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from obsql.client import active
+from obsql.client.component import BACKGROUND, Component
+from obsql.client.logger import RunLogger, micros
+from obsql.client.clock import now, utc
+from obsql.client.record import RunRecord
+from obsql.client.runner import run_block
+from obsql.errors import UnknownName, did_you_mean
+from obsql.storage.layout import default_root
+from obsql.storage.store import ParquetStore
+
+
+class Store:
+    """A connected store: runs are logged into it and questions asked of it."""
+
+    def __init__(self, path: str | Path | None = None, *, sample_rows: int = 100, flush_rows: int = 100_000,
+                 flush_seconds: float = 5.0, durable: bool = False, refresh_seconds: float = 5.0) -> None:
+        self.files = ParquetStore(path if path is not None else default_root(), create=True,
+                                  flush_rows=flush_rows, flush_seconds=flush_seconds, durable=durable)
+        self.logger = RunLogger(self.files, sample_rows=sample_rows, refresh_seconds=refresh_seconds)
+
+    @property
+    def path(self) -> Path:
+        return self.files.root
+
+    def __repr__(self) -> str:
+        return f"<obsql store {self.path}>"
+
+    # -- logging --------------------------------------------------------------------------------------------------
+    def run(self, name: str | Component, inputs: Iterable = (), outputs: Iterable = (),
+            start: datetime | None = None, end: datetime | None = None) -> AbstractContextManager[RunRecord]:
+        """A `with` block logged as one run of component `name`."""
+        return self._block(name, sys._getframe(1), inputs, outputs, start, end)
+
+    def _block(self, name: str | Component, caller, inputs: Iterable, outputs: Iterable,
+               start: datetime | None, end: datetime | None) -> AbstractContextManager[RunRecord]:
+        component = name if isinstance(name, Component) else Component(name)
+        return run_block(self.logger, component, caller, inputs, outputs, start, end)
+
+    def flag(self, pointer: str) -> None:
+        """Mark an output as suspicious; `review` ranks the runs common to flagged outputs' traces."""
+        self._require_pointer(pointer)
+        self._write_flags([pointer], True)
+
+    def unflag(self, pointer: str) -> None:
+        self._write_flags([pointer], False)
+
+    def unflag_all(self) -> None:
+        self._write_flags(self.flagged(), False)
+
+    def flagged(self) -> list[str]:
+        """The pointers flagged now (the latest event per pointer wins)."""
+        rows = self._fetch("SELECT pointer FROM flags QUALIFY row_number() OVER "
+                           "(PARTITION BY pointer ORDER BY ts DESC) = 1 AND flagged ORDER BY pointer")
+        return [pointer for (pointer,) in rows]
+
+    def log_feedback(self, ids: Sequence[str] | str, labels: Sequence[Any] | Any,
+                     ts: datetime | Sequence[datetime] | None = None) -> None:
+        """Record labels that arrived (possibly late) for prediction ids."""
+        ids = [ids] if isinstance(ids, str) else [str(i) for i in ids]
+        labels = list(labels) if isinstance(labels, (list, tuple)) or hasattr(labels, "__array__") else [labels]
+        if len(labels) != len(ids):
+            raise ValueError(f"{len(ids)} ids but {len(labels)} labels: they must pair up one to one")
+        times = _times(ts, len(ids))
+        by_date: dict[str, dict[str, list]] = {}
+        for pointer_id, label, moment in zip(ids, labels, times):
+            columns = by_date.setdefault(moment.date().isoformat(), {"id": [], "label": [], "label_text": [], "ts": []})
+            columns["id"].append(pointer_id)
+            columns["label"].append(_as_float(label))
+            columns["label_text"].append(None if label is None else str(label))
+            columns["ts"].append(micros(moment))
+        self.files.writer.append([("feedback", (day,), columns) for day, columns in by_date.items()])
+
+    # -- housekeeping ---------------------------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Write everything logged so far to Parquet (also done every few seconds and at exit)."""
+        BACKGROUND.wait()
+        self.files.flush()
+
+    def close(self) -> None:
+        BACKGROUND.wait()
+        self.files.close()
+        _open_stores.pop(self.path, None)
+
+    def _write_flags(self, pointers: list[str], flagged: bool) -> None:
+        if not pointers:
+            return
+        moment = now()
+        columns = {"pointer": list(pointers), "flagged": [flagged] * len(pointers),
+                   "ts": [micros(moment)] * len(pointers)}
+        self.files.writer.append([("flags", (moment.date().isoformat(),), columns)])
+
+    def _require_pointer(self, pointer: str) -> None:
+        if self._fetch("SELECT 1 FROM io WHERE pointer = ? LIMIT 1", [pointer]):
+            return
+        closest = self._fetch("SELECT pointer FROM io GROUP BY pointer ORDER BY levenshtein(pointer, ?) LIMIT 1",
+                              [pointer])
+        hint = did_you_mean(pointer, [closest[0][0]]) if closest else None
+        raise UnknownName(f"no pointer '{pointer}' in {self.path}", suggestion=hint)
+
+    def _fetch(self, sql: str, params: list | None = None) -> list[tuple]:
+        reader = self.files.reader()
+        try:
+            return reader.execute(sql, params).fetchall()
+        finally:
+            reader.close()
+
+
+def _times(ts: datetime | Sequence[datetime] | None, n: int) -> list[datetime]:
+    if ts is None:
+        return [now()] * n
+    if isinstance(ts, datetime):
+        return [utc(ts)] * n
+    times = [utc(t) for t in ts]
+    if len(times) != n:
+        raise ValueError(f"{n} ids but {len(times)} timestamps")
+    return times
+
+
+def _as_float(label: Any) -> float | None:
+    try:
+        return float(label)
+    except (TypeError, ValueError):
+        return None
+
+
+_open_stores: dict[Path, Store] = {}
+
+
+def connect(path: str | Path | None = None, **options: Any) -> Store:
+    """Open (creating if needed) the store at `path`; later module-level calls use it."""
+    root = Path(path if path is not None else default_root()).expanduser().resolve()
+    store = _open_stores.get(root)
+    if store is None:
+        store = _open_stores[root] = Store(root, **options)
+        atexit.register(store.close)  # after the writer's own exit hook, so it runs first: triggers, then flush
+    global _current
+    active.use(store.logger)
+    _current = store
+    return store
+
+
+_current: Store | None = None
+
+
+def current() -> Store:
+    """The last connected store (connecting the default one if none is)."""
+    return _current if _current is not None else connect()
+
+
+active.when_none_connected(lambda: current().logger)
+
+
+def run(name: str | Component, inputs: Iterable = (), outputs: Iterable = (), start: datetime | None = None,
+        end: datetime | None = None) -> AbstractContextManager[RunRecord]:
+    """`with obsql.run("clean", inputs=[...]) as r:` logs the block as one run of `clean`."""
+    return current()._block(name, sys._getframe(1), inputs, outputs, start, end)
+
+
+def register(name: str, *, description: str = "", owner: str = "", tags: Iterable[str] = (),
+             input_vars: Iterable[str] = (), output_vars: Iterable[str] = (), inputs: Iterable[str] = (),
+             outputs: Iterable[str] = (), output_values: dict[str, str] | None = None,
+             staleness_days: float = 30.0) -> Callable:
+    """The run decorator without a Component object: `@obsql.register("clean", input_vars=["raw"])`."""
+    component = Component(name, description, owner, tags, staleness_days=staleness_days)
+    return component.run(input_vars=input_vars, output_vars=output_vars, inputs=inputs, outputs=outputs,
+                         output_values=output_values)
+
+
+def flag(pointer: str) -> None:
+    current().flag(pointer)
+
+
+def unflag(pointer: str) -> None:
+    current().unflag(pointer)
+
+
+def unflag_all() -> None:
+    current().unflag_all()
+
+
+def log_feedback(ids: Sequence[str] | str, labels: Sequence[Any] | Any,
+                 ts: datetime | Sequence[datetime] | None = None) -> None:
+    current().log_feedback(ids, labels, ts)

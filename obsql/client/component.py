@@ -1,0 +1,173 @@
+"""Components and their triggers: checks and metrics computed before and after each run.
+
+A subclass overrides `before_run(self, **inputs)` (the call's arguments by name) and/or `after_run(self, **values)`
+(the output variables and the function's other locals at return). A trigger returns a dict of metrics, or raises
+`CheckFailed`. Either way the result is stored with the run; a failing check marks the run stale, and whether the
+exception reaches the caller is the component's choice (`raise_on_failure`, default True as in mltrace).
+A trigger decorated with `@obsql.background` runs in a thread; its results are appended to the run when done.
+"""
+from __future__ import annotations
+
+import contextvars
+import inspect
+import math
+import threading
+import traceback
+from typing import Any, Callable, Iterable
+
+from obsql.client.logger import DEFAULT_STALENESS_DAYS, ComponentInfo
+from obsql.client.clock import now
+from obsql.client.record import CheckResult
+
+
+class CheckFailed(Exception):
+    """Raised by a trigger when a check does not pass. `value` is the measured number, if any."""
+
+    def __init__(self, message: str, value: float | None = None, name: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.value = value
+        self.name = name
+
+
+def background(trigger: Callable) -> Callable:
+    """Mark a trigger method to run in a background thread instead of delaying the run."""
+    trigger.__obsql_background__ = True
+    return trigger
+
+
+class Component:
+    """A stage of a pipeline: name (the key), description, owner, tags, and its triggers."""
+
+    def __init__(self, name: str, description: str = "", owner: str = "", tags: Iterable[str] = (), *,
+                 staleness_days: float = DEFAULT_STALENESS_DAYS, raise_on_failure: bool = True) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("a component needs a non-empty name")
+        self.name = name
+        self.description = description
+        self.owner = owner
+        self.tags = tuple(tags)
+        self.staleness_days = float(staleness_days)
+        self.raise_on_failure = raise_on_failure
+
+    def before_run(self, **inputs: Any) -> dict | None:
+        """Checks and metrics on a run's inputs; override in a subclass."""
+        return None
+
+    def after_run(self, **values: Any) -> dict | None:
+        """Checks and metrics on a run's outputs and locals; override in a subclass."""
+        return None
+
+    @property
+    def info(self) -> ComponentInfo:
+        return ComponentInfo(self.name, self.description, self.owner, self.tags, self.staleness_days)
+
+    def has_trigger(self, phase: str) -> bool:
+        """Whether a subclass overrides the trigger of a phase ('before' or 'after')."""
+        method = f"{phase}_run"
+        return getattr(type(self), method) is not getattr(Component, method)
+
+    def run(self, func: Callable | None = None, *, input_vars: Iterable[str] = (), output_vars: Iterable[str] = (),
+            inputs: Iterable[str] = (), outputs: Iterable[str] = (), output_values: dict[str, str] | None = None):
+        """Decorate a function so that each call is logged as a run of this component."""
+        from obsql.client.runner import decorate
+
+        spec = dict(input_vars=tuple(input_vars), output_vars=tuple(output_vars), inputs=tuple(inputs),
+                    outputs=tuple(outputs), output_values=dict(output_values or {}))
+        if func is not None:
+            return decorate(self, func, **spec)
+        return lambda f: decorate(self, f, **spec)
+
+    def __repr__(self) -> str:
+        return f"Component({self.name!r})"
+
+
+class TriggerOutcome:
+    """What a trigger produced: its check result, its metrics, and the exception to re-raise (if any)."""
+
+    def __init__(self) -> None:
+        self.checks: list[CheckResult] = []
+        self.metrics: dict[str, float] = {}
+        self.error: BaseException | None = None
+
+
+def run_trigger(component: Component, phase: str, values: dict[str, Any]) -> TriggerOutcome:
+    """Call a component's trigger for `phase` with the values it asks for, turning its result into data."""
+    outcome = TriggerOutcome()
+    method = getattr(component, f"{phase}_run")
+    name = f"{phase}_run"
+    try:
+        result = method(**_accepted(method, values))
+        outcome.metrics = _metrics_from(result, name)
+        outcome.checks.append(CheckResult(name, phase, True, ts=now()))
+    except CheckFailed as exc:
+        outcome.checks.append(CheckResult(exc.name or name, phase, False, exc.value, exc.message, now()))
+        outcome.error = exc
+    except Exception as exc:  # a bug in a trigger is a failed check, never a lost run
+        message = f"trigger raised {type(exc).__name__}: {exc}"
+        outcome.checks.append(CheckResult(name, phase, False, None, message, now()))
+        outcome.error = exc
+    return outcome
+
+
+def runs_in_background(component: Component, phase: str) -> bool:
+    return bool(getattr(getattr(component, f"{phase}_run"), "__obsql_background__", False))
+
+
+def _accepted(method: Callable, values: dict[str, Any]) -> dict[str, Any]:
+    """The subset of `values` that `method` can take as keyword arguments."""
+    parameters = inspect.signature(method).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return values
+    names = {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return {k: v for k, v in values.items() if k in names}
+
+
+def _metrics_from(result: Any, trigger: str) -> dict[str, float]:
+    if result is None:
+        return {}
+    if not isinstance(result, dict):
+        raise TypeError(f"{trigger} must return a dict of metrics or None, not {type(result).__name__}")
+    metrics = {}
+    for key, value in result.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"{trigger} returned a non-numeric metric {key!r}: {value!r}") from None
+        if not math.isnan(number):
+            metrics[str(key)] = number
+    return metrics
+
+
+class BackgroundTriggers:
+    """The trigger threads still running in this process, so exit and flush can wait for them."""
+
+    def __init__(self) -> None:
+        self._threads: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+
+    def start(self, work: Callable[[], None]) -> None:
+        def body() -> None:
+            try:
+                work()
+            except Exception:
+                traceback.print_exc()
+            finally:
+                with self._lock:
+                    self._threads.discard(threading.current_thread())
+
+        context = contextvars.copy_context()  # keeps a simulated clock running in the thread
+        thread = threading.Thread(target=context.run, args=(body,), name="obsql-trigger", daemon=True)
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for every running trigger to finish."""
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
+
+
+BACKGROUND = BackgroundTriggers()

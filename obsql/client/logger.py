@@ -1,0 +1,182 @@
+"""Turning a finished run into rows of the store's tables, with its dependencies and staleness worked out."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+
+from obsql.client.lineage import Dependency, LineageIndex, Production
+from obsql.client.clock import now
+from obsql.client.record import CheckResult, RunRecord
+from obsql.client.values import FrameNames, Pointer, sample_columns
+from obsql.storage.ids import new_id
+from obsql.storage.store import ParquetStore
+from obsql.storage.writer import Rows
+
+DEFAULT_STALENESS_DAYS = 30.0
+
+
+@dataclass(frozen=True)
+class ComponentInfo:
+    """The static metadata of a component, as stored in the `components` table."""
+
+    name: str
+    description: str = ""
+    owner: str = ""
+    tags: tuple[str, ...] = ()
+    staleness_days: float = DEFAULT_STALENESS_DAYS
+
+
+def micros(moment: datetime) -> int:
+    """UTC microseconds since the epoch."""
+    return int(moment.timestamp() * 1_000_000)
+
+
+class RunLogger:
+    """Logs runs into one store for this process."""
+
+    def __init__(self, store: ParquetStore, sample_rows: int = 100, refresh_seconds: float = 5.0) -> None:
+        self.store = store
+        self.sample_rows = sample_rows
+        self.frames = FrameNames()
+        self.lineage = LineageIndex(store.root, store.writer.segment, refresh_seconds)
+        self._components: dict[str, ComponentInfo] = {}
+        self._code_hashes: set[str] = set()
+
+    def new_record(self, component: str, start: datetime | None = None) -> RunRecord:
+        record = RunRecord(component=component, start=start or now(), frames=self.frames)
+        record.run_id = new_id(record.start)
+        return record
+
+    def log(self, record: RunRecord, info: ComponentInfo | None = None) -> list[Dependency]:
+        """Store a finished run; returns its dependencies (with staleness reasons)."""
+        info = info or self._components.get(record.component) or ComponentInfo(record.component)
+        record.end = record.end or now()
+        start, end = micros(record.start), micros(record.end)
+        deps = self.lineage.dependencies([p.name for p in record.inputs], start, record.run_id, info.staleness_days)
+        batch: list[Rows] = []
+        batch += self._component_rows(info, record.start)
+        batch += self._code_rows(record)
+        key = (record.component, record.start.date().isoformat())
+        batch.append(("runs", key, _run_columns(record, start, end, deps)))
+        batch.append(("io", key, _io_columns(record, start, end)))
+        if deps:
+            batch.append(("deps", key, _deps_columns(record, start, deps)))
+        if record.checks:
+            batch.append(("checks", key, check_columns(record, record.checks)))
+        if record.metrics:
+            batch.append(("metrics", key, _metric_columns(record.run_id, start, record.metrics)))
+        batch += self._frame_rows(record, key, start)
+        self.store.writer.append(batch)
+        self.lineage.record_run(record.component, record.run_id, start)
+        for pointer in record.outputs:
+            self.lineage.record_output(pointer.name, Production(end, start, record.run_id, record.component))
+        return deps
+
+    def log_checks(self, record: RunRecord, checks: list[CheckResult], metrics: dict[str, float]) -> None:
+        """Append trigger results that finished after their run was logged (background triggers)."""
+        key = (record.component, record.start.date().isoformat())
+        start = micros(record.start)
+        batch: list[Rows] = []
+        if checks:
+            batch.append(("checks", key, check_columns(record, checks)))
+        if metrics:
+            batch.append(("metrics", key, _metric_columns(record.run_id, start, metrics)))
+        if batch:
+            self.store.writer.append(batch)
+
+    def _component_rows(self, info: ComponentInfo, when: datetime) -> list[Rows]:
+        if self._components.get(info.name) == info:
+            return []
+        self._components[info.name] = info
+        return [("components", (when.date().isoformat(),), {
+            "name": [info.name], "description": [info.description], "owner": [info.owner],
+            "tags": [list(info.tags)], "staleness_days": [info.staleness_days], "ts": [micros(now())]})]
+
+    def _code_rows(self, record: RunRecord) -> list[Rows]:
+        if not record.code_hash or record.code_hash in self._code_hashes:
+            return []
+        self._code_hashes.add(record.code_hash)
+        return [("code", (record.start.date().isoformat(),), {
+            "code_hash": [record.code_hash], "source": [record.code or ""], "ts": [micros(record.start)]})]
+
+    def _frame_rows(self, record: RunRecord, key: tuple, start: int) -> list[Rows]:
+        from obsql.monitor import summarize  # imported on first use: scipy is slow to import and rarely needed
+
+        batch: list[Rows] = []
+        for pointer in _frame_pointers(record):
+            summaries = summarize(pointer.frame)
+            if summaries:
+                batch.append(("summaries", key, _summary_columns(record.run_id, start, pointer.name, summaries)))
+            sample = sample_columns(pointer.frame, self.sample_rows)
+            n = len(sample["row_index"])
+            if n:
+                sample.update(run_id=[record.run_id] * n, start_time=[start] * n, pointer=[pointer.name] * n)
+                batch.append(("samples", key, sample))
+        return batch
+
+
+def _frame_pointers(record: RunRecord) -> list[Pointer]:
+    seen, frames = set(), []
+    for pointer in (*record.inputs, *record.outputs):
+        if pointer.frame is not None and (pointer.name, pointer.content_hash) not in seen:
+            seen.add((pointer.name, pointer.content_hash))
+            frames.append(pointer)
+    return frames
+
+
+def _run_columns(record: RunRecord, start: int, end: int, deps: list[Dependency]) -> dict[str, list]:
+    reasons = [reason for dep in deps for reason in dep.reasons]
+    reasons += [f"check {c.name} failed ({c.phase}): {c.message}".rstrip(": ") for c in record.failed_checks]
+    return {
+        "run_id": [record.run_id], "start_time": [start], "end_time": [end], "status": [record.status],
+        "error": [record.error], "git_commit": [record.git_commit],
+        "code_hash": [record.code_hash], "host": [record.host], "pid": [os.getpid()],
+        "notes": [record.notes], "stale": [bool(reasons)], "stale_reasons": [reasons],
+    }
+
+
+def _io_columns(record: RunRecord, start: int, end: int) -> dict[str, list]:
+    pointers = [*record.inputs, *record.outputs]
+    n = len(pointers)
+    return {
+        "run_id": [record.run_id] * n, "start_time": [start] * n, "end_time": [end] * n,
+        "direction": ["input"] * len(record.inputs) + ["output"] * len(record.outputs),
+        "pointer": [p.name for p in pointers], "pointer_type": [p.type for p in pointers],
+        "value": [p.value for p in pointers], "content_hash": [p.content_hash for p in pointers],
+    }
+
+
+def _deps_columns(record: RunRecord, start: int, deps: list[Dependency]) -> dict[str, list]:
+    n = len(deps)
+    return {
+        "run_id": [record.run_id] * n, "start_time": [start] * n, "pointer": [d.pointer for d in deps],
+        "dep_run_id": [d.producer.run_id for d in deps], "dep_component": [d.producer.component for d in deps],
+        "dep_start_time": [d.producer.start for d in deps], "dep_end_time": [d.producer.end for d in deps],
+        "stale": [d.stale for d in deps], "reason": ["; ".join(d.reasons) or None for d in deps],
+    }
+
+
+def _metric_columns(run_id: str, start: int, metrics: dict[str, float]) -> dict[str, list]:
+    n = len(metrics)
+    return {"run_id": [run_id] * n, "start_time": [start] * n, "name": list(metrics), "value": list(metrics.values())}
+
+
+def check_columns(record: RunRecord, checks: list[CheckResult]) -> dict[str, list]:
+    n = len(checks)
+    return {
+        "run_id": [record.run_id] * n, "start_time": [micros(record.start)] * n,
+        "ts": [micros(c.ts or now()) for c in checks], "name": [c.name for c in checks],
+        "phase": [c.phase for c in checks], "passed": [c.passed for c in checks],
+        "value": [c.value for c in checks], "message": [c.message for c in checks],
+    }
+
+
+def _summary_columns(run_id: str, start: int, pointer: str, summaries: list[dict]) -> dict[str, list]:
+    n = len(summaries)
+    columns: dict[str, list] = {"run_id": [run_id] * n, "start_time": [start] * n, "pointer": [pointer] * n}
+    columns["column_name"] = [s["column"] for s in summaries]
+    for name in ("dtype", "kind", "count", "nulls", "min", "max", "mean", "std", "quantiles", "distinct"):
+        columns[name] = [s.get(name) for s in summaries]
+    columns["top_values"] = [[{"value": v, "count": c} for v, c in s.get("top_values") or []] for s in summaries]
+    return columns

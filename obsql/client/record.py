@@ -1,0 +1,81 @@
+"""A component run while it happens: what `with obsql.run(...) as r` hands you, and what the decorator fills in."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Sequence
+
+from obsql.client.values import FrameNames, Pointer, to_pointers
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one trigger: a check (passed or not) and/or a metric value."""
+
+    name: str
+    phase: str  # 'before' or 'after'
+    passed: bool
+    value: float | None = None
+    message: str = ""
+    ts: datetime | None = None
+
+
+@dataclass
+class RunRecord:
+    """One execution of a component, as it is being recorded."""
+
+    component: str
+    start: datetime
+    frames: FrameNames = field(repr=False)
+    end: datetime | None = None
+    inputs: list[Pointer] = field(default_factory=list)
+    outputs: list[Pointer] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    checks: list[CheckResult] = field(default_factory=list)
+    notes: str = ""
+    status: str = "ok"
+    error: str | None = None
+    code_hash: str | None = None
+    code: str | None = None
+    git_commit: str | None = None
+    host: str | None = None
+    run_id: str | None = None
+    values: dict[str, Any] = field(default_factory=dict, repr=False)  # what was logged, by variable name
+
+    def add_input(self, value: Any, var: str = "input") -> None:
+        """Record `value` (a name, names, a dataframe, any object) as an input of this run."""
+        self.values[var] = value
+        self.inputs.extend(to_pointers(value, self.component, var, self.frames, produced=False))
+
+    def add_output(self, value: Any, var: str = "output", values: Sequence[float] | None = None) -> None:
+        """Record `value` as an output; `values` gives a number per pointer (e.g. prediction scores)."""
+        self.values[var] = value
+        pointers = to_pointers(value, self.component, var, self.frames, produced=True)
+        if values is not None:
+            attach_values(pointers, values)
+        self.outputs.extend(pointers)
+
+    def log_metric(self, name: str, value: float) -> None:
+        """Record a numeric metric of this run (the latest value for a name wins)."""
+        self.metrics[str(name)] = float(value)
+
+    @property
+    def failed_checks(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed]
+
+
+def attach_values(pointers: list[Pointer], values: Sequence[float]) -> None:
+    """Give each pointer the number at the same position (ids and their scores)."""
+    values = list(values)
+    if len(values) != len(pointers):
+        raise ValueError(f"{len(pointers)} ids but {len(values)} values: they must pair up one to one")
+    for pointer, value in zip(pointers, values):
+        pointer.value = _number(value)
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number

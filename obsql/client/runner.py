@@ -1,0 +1,197 @@
+"""Executing a component run: the decorator for functions and the `with` block for everything else.
+
+The steps follow the system paper: run `before_run`, run the code while capturing the variables asked for, run
+`after_run`, work out dependencies and staleness, and log the run with its inputs, outputs, code and context. A run
+that raises is logged as failed and the exception re-raised; a failing check is stored with the run before anything
+propagates, so no outcome is ever lost.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import traceback
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Callable, Iterable, Iterator
+
+from obsql.client.active import active_logger
+from obsql.client.capture import LocalsCapture
+from obsql.client.component import BACKGROUND, Component, TriggerOutcome, run_trigger, runs_in_background
+from obsql.client.context import HOST, git_commit_for, source_of
+from obsql.client.logger import RunLogger
+from obsql.client.clock import now, utc
+from obsql.client.record import RunRecord
+
+MAX_ERROR_CHARS = 8000
+
+
+def decorate(component: Component, func: Callable, *, input_vars: tuple[str, ...], output_vars: tuple[str, ...],
+             inputs: tuple[str, ...], outputs: tuple[str, ...], output_values: dict[str, str]) -> Callable:
+    """Wrap `func` so each call is logged as a run of `component`."""
+    signature = inspect.signature(func)
+    _check_input_vars(func, signature, input_vars)
+    needs_locals = bool(output_vars or output_values) or component.has_trigger("after")
+    capture = LocalsCapture(func) if needs_locals else None
+    source, code_hash = source_of(func)
+    commit = git_commit_for(func)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        logger = active_logger()
+        record = logger.new_record(component.name)
+        record.code, record.code_hash, record.git_commit, record.host = source, code_hash, commit, HOST
+        arguments = _arguments(signature, args, kwargs)
+        for var in input_vars:
+            record.add_input(arguments[var], var)
+        record.add_input(list(inputs))
+        stop = _run_before(component, record, logger, arguments)
+        if stop is not None:
+            _log_failed(record, logger, component, stop)
+            raise stop
+        try:
+            if capture is None:
+                result, values = func(*args, **kwargs), {}
+            else:
+                result, values = capture.call(args, kwargs)
+            record.end = now()
+            _record_outputs(record, values, output_vars, output_values)
+            record.add_output(list(outputs))
+        except BaseException as exc:
+            _log_failed(record, logger, component, exc)
+            raise
+        _finish(component, record, logger, values)
+        return result
+
+    wrapper.__obsql_component__ = component
+    return wrapper
+
+
+@contextmanager
+def run_block(logger: RunLogger, component: Component, caller, inputs: Iterable = (), outputs: Iterable = (),
+              start: datetime | None = None, end: datetime | None = None) -> Iterator[RunRecord]:
+    """`with obsql.run(...) as r:` — a run of code that is not one function; explicit times allow backfills.
+
+    `caller` is the frame the block sits in, whose code is recorded as the run's code.
+    """
+    began = now()
+    record = logger.new_record(component.name, utc(start))
+    record.code, record.code_hash = source_of_frame(caller)
+    record.git_commit, record.host = git_commit_for(None), HOST
+    record.add_input(list(inputs), "inputs")
+    record.add_output(list(outputs), "outputs")
+    stop = _run_before(component, record, logger, dict(record.values))
+    if stop is not None:
+        _log_failed(record, logger, component, stop)
+        raise stop
+    try:
+        yield record
+    except BaseException as exc:
+        record.end = utc(end) or record.start + (now() - began)
+        _log_failed(record, logger, component, exc)
+        raise
+    record.end = utc(end) or record.start + (now() - began)
+    _finish(component, record, logger, record.values)
+
+
+def source_of_frame(frame) -> tuple[str, str]:
+    """(source, hash) of the function a `with` block sits in."""
+    function = frame.f_globals.get(frame.f_code.co_name)
+    return source_of(function) if callable(function) else source_of(_CodeHolder(frame.f_code))
+
+
+class _CodeHolder:
+    """Lets `source_of` read a bare code object (a module body, a notebook cell)."""
+
+    def __init__(self, code) -> None:
+        self.__code__ = code
+
+
+def mark_failed(record: RunRecord, exc: BaseException) -> None:
+    record.status = "failed"
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    record.error = text[-MAX_ERROR_CHARS:]
+
+
+def _run_before(component: Component, record: RunRecord, logger: RunLogger, arguments: dict) -> BaseException | None:
+    """Run `before_run`; returns the exception that must stop the run, if any."""
+    if not component.has_trigger("before"):
+        return None
+    if runs_in_background(component, "before"):
+        _in_background(component, "before", arguments, record, logger)
+        return None
+    outcome = run_trigger(component, "before", arguments)
+    _keep(record, outcome)
+    return outcome.error if component.raise_on_failure else None
+
+
+def _finish(component: Component, record: RunRecord, logger: RunLogger, values: dict) -> None:
+    """Run `after_run`, log the run, and raise a failed check if the component wants it raised."""
+    outcome = None
+    background = component.has_trigger("after") and runs_in_background(component, "after")
+    if component.has_trigger("after") and not background:
+        outcome = run_trigger(component, "after", values)
+        _keep(record, outcome)
+        if outcome.error is not None and component.raise_on_failure:
+            mark_failed(record, outcome.error)
+    logger.log(record, component.info)
+    if background:
+        _in_background(component, "after", values, record, logger)
+    if outcome is not None and outcome.error is not None and component.raise_on_failure:
+        raise outcome.error
+
+
+def _log_failed(record: RunRecord, logger: RunLogger, component: Component, exc: BaseException) -> None:
+    record.end = record.end or now()
+    mark_failed(record, exc)
+    logger.log(record, component.info)
+
+
+def _keep(record: RunRecord, outcome: TriggerOutcome) -> None:
+    record.checks.extend(outcome.checks)
+    record.metrics.update(outcome.metrics)
+
+
+def _in_background(component: Component, phase: str, values: dict, record: RunRecord, logger: RunLogger) -> None:
+    def work() -> None:
+        outcome = run_trigger(component, phase, values)
+        logger.log_checks(record, outcome.checks, outcome.metrics)
+
+    BACKGROUND.start(work)
+
+
+def _check_input_vars(func: Callable, signature: inspect.Signature, input_vars: tuple[str, ...]) -> None:
+    parameters = signature.parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    for var in input_vars:
+        if var not in parameters:
+            raise ValueError(f"input_vars names '{var}', which is not an argument of {func.__qualname__}"
+                             f" (its arguments: {', '.join(parameters) or 'none'})")
+
+
+def _arguments(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The call's arguments by name, defaults filled in, extra keyword arguments flattened."""
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    for name, parameter in signature.parameters.items():
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            arguments.update(arguments.pop(name, {}))
+    return arguments
+
+
+def _record_outputs(record: RunRecord, values: dict, output_vars: tuple[str, ...],
+                    output_values: dict[str, str]) -> None:
+    for var in output_vars:
+        record.add_output(_local(values, var, "output_vars"), var)
+    for ids_var, scores_var in output_values.items():
+        record.add_output(_local(values, ids_var, "output_values"), ids_var,
+                          values=_local(values, scores_var, "output_values"))
+
+
+def _local(values: dict, name: str, option: str) -> Any:
+    if name not in values:
+        known = ", ".join(sorted(values)) or "none"
+        raise ValueError(f"{option} names '{name}', which is not a variable of the function when it returns"
+                         f" (its variables: {known})")
+    return values[name]

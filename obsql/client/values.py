@@ -1,0 +1,156 @@
+"""Turning the values a run logs into pointers.
+
+- a str or path names one pointer; a list or tuple names several; None is skipped;
+- a dataframe (polars, pandas), Arrow table or numpy array becomes the pointer `<component>.<variable>` and brings a
+  bounded sample of rows and per-column summaries;
+- any other object is named by `str()` and keeps a hash of its content, so a changed value under the same name shows.
+
+A frame handed from one component to the next in the same process keeps the name its producer gave it, so lineage
+connects the two runs without the user naming anything.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from obsql.client.pointers import pointer_type
+
+
+@dataclass
+class Pointer:
+    """One input or output of a run."""
+
+    name: str
+    type: str
+    value: float | None = None
+    content_hash: str | None = None
+    frame: pl.DataFrame | None = field(default=None, repr=False)
+
+
+def as_frame(value: Any) -> pl.DataFrame | None:
+    """`value` as a polars DataFrame when it is tabular data (polars, pandas, Arrow, numpy), else None."""
+    if isinstance(value, pl.DataFrame):
+        return value
+    if isinstance(value, pl.Series):
+        return value.to_frame()
+    if isinstance(value, np.ndarray):
+        return _numpy_frame(value)
+    module = type(value).__module__.partition(".")[0]
+    if module == "pyarrow" and hasattr(value, "schema") and hasattr(value, "num_rows"):
+        return pl.from_arrow(value)
+    if module == "pandas" and hasattr(value, "to_numpy"):
+        return pl.from_pandas(value)
+    return None
+
+
+def _numpy_frame(array: np.ndarray) -> pl.DataFrame:
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.ndim == 1:
+        return pl.DataFrame({"value": array})
+    flat = array.reshape(array.shape[0], -1)
+    return pl.DataFrame({f"c{i}": flat[:, i] for i in range(flat.shape[1])})
+
+
+class FrameNames:
+    """Remembers which pointer name each recently logged frame object got, to reuse it when the frame comes back."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._names: OrderedDict[int, tuple[str, str]] = OrderedDict()
+        self._capacity = capacity
+
+    def name_for(self, obj: Any, content_hash: str) -> str | None:
+        known = self._names.get(id(obj))
+        return known[0] if known and known[1] == content_hash else None
+
+    def remember(self, obj: Any, name: str, content_hash: str) -> None:
+        self._names[id(obj)] = (name, content_hash)
+        self._names.move_to_end(id(obj))
+        while len(self._names) > self._capacity:
+            self._names.popitem(last=False)
+
+
+def to_pointers(value: Any, component: str, variable: str, frames: FrameNames, produced: bool) -> list[Pointer]:
+    """The pointers a logged value stands for (see the module docstring for the rules)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [Pointer(value, pointer_type(value))]
+    if isinstance(value, os.PathLike):
+        name = os.fspath(value)
+        return [Pointer(name, pointer_type(name))]
+    if isinstance(value, (list, tuple)):
+        return [p for i, item in enumerate(value)
+                for p in to_pointers(item, component, f"{variable}[{i}]", frames, produced)]
+    frame = as_frame(value)
+    if frame is not None:
+        return [_frame_pointer(value, frame, component, variable, frames, produced)]
+    name = str(value)
+    return [Pointer(name, pointer_type(name), content_hash=object_hash(value))]
+
+
+def _frame_pointer(obj: Any, frame: pl.DataFrame, component: str, variable: str, frames: FrameNames,
+                   produced: bool) -> Pointer:
+    digest = frame_hash(frame)
+    name = None if produced else frames.name_for(obj, digest)
+    name = name or f"{component}.{variable}"
+    frames.remember(obj, name, digest)
+    return Pointer(name, "data", content_hash=digest, frame=frame)
+
+
+def frame_hash(frame: pl.DataFrame) -> str:
+    """A content hash of a frame: its schema and every row."""
+    digest = hashlib.blake2b(repr(frame.schema).encode(), digest_size=16)
+    if frame.height and frame.width:
+        digest.update(frame.hash_rows(seed=0).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def object_hash(value: Any) -> str:
+    """A content hash of any object: its pickle when it pickles, else its repr."""
+    try:
+        payload = pickle.dumps(value, protocol=5)
+    except Exception:
+        payload = repr(value).encode()
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+def sample_columns(frame: pl.DataFrame, max_rows: int) -> dict[str, list]:
+    """A bounded, deterministic sample of a frame in long form, as columns of the samples table."""
+    if frame.height > max_rows:
+        picked = np.sort(np.random.default_rng(0).choice(frame.height, max_rows, replace=False))
+        frame = frame[picked]
+    rows, columns, nums, texts = [], [], [], []
+    n = frame.height
+    for series in frame.get_columns():
+        numeric = _as_numbers(series)
+        rows.extend(range(n))
+        columns.extend([series.name] * n)
+        if numeric is not None:
+            nums.extend(numeric)
+            texts.extend([None] * n)
+        else:
+            nums.extend([None] * n)
+            texts.extend(None if v is None else str(v) for v in series.to_list())
+    return {"row_index": rows, "column_name": columns, "num_value": nums, "text_value": texts}
+
+
+def _as_numbers(series: pl.Series) -> list | None:
+    """A column as floats (booleans as 0/1, times as epoch seconds), or None when it is not numeric."""
+    dtype = series.dtype
+    if dtype.is_numeric() or dtype == pl.Boolean:
+        values = series.cast(pl.Float64)
+    elif dtype == pl.Duration:
+        values = series.dt.total_microseconds().cast(pl.Float64) / 1e6
+    elif dtype in (pl.Date, pl.Datetime):
+        values = series.cast(pl.Datetime("us")).dt.epoch("us").cast(pl.Float64) / 1e6
+    else:
+        return None
+    return [None if v is None or v != v else v for v in values.to_list()]

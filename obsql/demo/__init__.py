@@ -1,0 +1,1 @@
+"""The taxi pipeline from the papers, synthetic but faithful, used by `obsql demo`."""

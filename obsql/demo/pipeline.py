@@ -1,0 +1,263 @@
+"""The papers' taxi pipeline, logged with obsql over simulated time (January to June 2020 by default).
+
+Five components, decorated the way a data scientist would:
+- etl (daily): ingests the day's TLC trips; its `after_run` check fails when a column is too often null;
+- clean (daily): drops impossible trips and fills missing fares with 0 (a bug the broken-meter day exposes);
+- featuregen (weekly, Mondays): refits its parameters and builds the offline training features; it is not refit for
+  six weeks around the COVID onset, so everything downstream leans on one old run;
+- train (weekly, Mondays): fits the tip model on the week's offline features;
+- inference (hourly): computes online features (durations in whole minutes, unlike offline) and scores the hour's
+  trips; each prediction id is an output pointer carrying its score. Tip labels arrive later as feedback, with
+  delays, and some never.
+Faults baked in, with their dates in `FAULTS`: the broken-meter day, the late-March concept shift, the featuregen gap,
+the online/offline skew.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+import obsql
+from obsql.demo import features, model, taxi
+from obsql.progress import Progress
+
+START = date(2020, 1, 1)
+DEFAULT_DAYS = 182  # January 1 to June 30, 2020
+FEATUREGEN_GAP = (date(2020, 3, 2), date(2020, 4, 13))  # Mondays in [start, end) skip the refit
+NULL_LIMIT = 0.05
+FEEDBACK_MEAN_DELAY_HOURS = 36.0
+FEEDBACK_NEVER_SHARE = 0.15
+DEMO_MARKER = "_demo.json"
+
+FAULTS = {
+    "broken meter (fare_amount mostly null)": taxi.BROKEN_METER_DAY.isoformat(),
+    "riders tip less (concept shift)": taxi.TIP_SHIFT_START.isoformat(),
+    "featuregen not refit": f"{FEATUREGEN_GAP[0].isoformat()} to {FEATUREGEN_GAP[1].isoformat()}",
+    "online durations in whole minutes (online/offline skew)": "always",
+}
+
+
+# -- components and their triggers --------------------------------------------------------------------------------
+class Ingest(obsql.Component):
+    """ETL: a check that no raw column is mostly null."""
+
+    def after_run(self, trips: pl.DataFrame, **_) -> dict:
+        shares = {name: trips[name].null_count() / max(trips.height, 1) for name in trips.columns}
+        worst = max(shares, key=shares.get)
+        metrics = {"rows": trips.height, "null_frac_fare_amount": shares["fare_amount"]}
+        if shares[worst] > NULL_LIMIT:
+            raise obsql.CheckFailed(f"{worst} is {shares[worst]:.0%} null (limit {NULL_LIMIT:.0%})",
+                                    value=shares[worst], name="null_fraction")
+        return metrics
+
+
+class Clean(obsql.Component):
+    def after_run(self, trips: pl.DataFrame, dropped: int, **_) -> dict:
+        return {"rows": trips.height, "dropped": dropped}
+
+
+class Train(obsql.Component):
+    def after_run(self, train_accuracy: float, rows: int, **_) -> dict:
+        return {"train_accuracy": train_accuracy, "rows": rows}
+
+
+class Inference(obsql.Component):
+    def after_run(self, scores: np.ndarray, **_) -> dict:
+        if len(scores) == 0:
+            return {"predictions": 0}
+        return {"predictions": len(scores), "mean_prediction": float(np.mean(scores)),
+                "share_high_tip": float(np.mean(scores > 0.5))}
+
+
+etl_component = Ingest("etl", "loads the day's TLC yellow-taxi trips", owner="data-eng", tags=("taxi", "raw"),
+                       raise_on_failure=False)
+clean_component = Clean("clean", "drops impossible trips, fills missing fares", owner="data-eng", tags=("taxi",))
+featuregen_component = obsql.Component("featuregen", "fits feature parameters, builds offline features",
+                                       owner="ml", tags=("taxi", "features"))
+train_component = Train("train", "fits the high-tip classifier weekly", owner="ml", tags=("taxi", "model"))
+inference_component = Inference("inference", "scores trips hourly (online features)", owner="ml",
+                                tags=("taxi", "serving"))
+
+
+def raw_path(day: date) -> str:
+    return f"raw/yellow/{day.isoformat()}.parquet"
+
+
+def clean_path(day: date) -> str:
+    return f"clean/trips/{day.isoformat()}.parquet"
+
+
+def offline_path(week: date) -> str:
+    return f"features/offline/{week.isoformat()}.parquet"
+
+
+PARAMS_PATH = "featuregen/params.json"
+MODEL_PATH = "models/tip-model.json"
+
+
+@etl_component.run(input_vars=("source",), output_vars=("trips", "path"))
+def etl(day: date, source: str, seed: int) -> pl.DataFrame:
+    began = datetime.combine(day, time())  # the TLC files are in local, naive time
+    trips = taxi.generate_trips(began, began + timedelta(days=1), seed=seed)
+    path = raw_path(day)
+    return trips
+
+
+@clean_component.run(input_vars=("raw",), output_vars=("trips", "path"))
+def clean(day: date, raw: str, trips_in: pl.DataFrame) -> pl.DataFrame:
+    valid = trips_in.filter((pl.col("trip_distance") > 0) & (pl.col("fare_amount").fill_null(0) >= 0))
+    dropped = trips_in.height - valid.height
+    trips = valid.with_columns(pl.col("fare_amount").fill_null(0.0))  # the bug: a missing fare is not a free ride
+    path = clean_path(day)
+    return trips
+
+
+@featuregen_component.run(input_vars=("inputs", "previous_params"), output_vars=("offline", "written"))
+def featuregen(week: date, inputs: list[str], trips: pl.DataFrame, refit: bool, previous_params: str | None,
+               params: dict | None) -> tuple[dict, pl.DataFrame]:
+    if refit:
+        params = features.fit_featuregen(trips)
+    offline = features.make_features(trips, params).with_columns(high_tip=taxi.label(trips).cast(pl.Float64))
+    written = [offline_path(week)] + ([PARAMS_PATH] if refit else [])
+    return params, offline
+
+
+@train_component.run(input_vars=("features_path",), output_vars=("model_path",))
+def train(features_path: str, offline: pl.DataFrame) -> model.Model:
+    usable = offline.drop_nulls("high_tip")
+    x = usable.select(features.FEATURE_COLUMNS)
+    y = usable["high_tip"].cast(pl.Boolean)
+    fitted = model.train(x, y)
+    train_accuracy = model.accuracy(fitted.predict_proba(x), y)
+    rows = usable.height
+    model_path = MODEL_PATH
+    return fitted
+
+
+@inference_component.run(input_vars=("inputs",), output_vars=("online",), output_values={"ids": "scores"})
+def inference(hour: datetime, inputs: list[str], trips: pl.DataFrame, params: dict,
+              fitted: model.Model) -> tuple[list[str], np.ndarray]:
+    online = features.make_features_online(trips, params)
+    scores = fitted.predict_proba(online) if trips.height else np.zeros(0)
+    stamp = hour.strftime("%Y%m%d%H")
+    ids = [f"pred-{stamp}-{i:03d}" for i in range(trips.height)]
+    return ids, scores
+
+
+# -- the simulation -----------------------------------------------------------------------------------------------
+@dataclass
+class DemoSummary:
+    store: Path
+    days: int
+    runs: dict[str, int] = field(default_factory=dict)
+    predictions: int = 0
+    feedback: int = 0
+    seconds: float = 0.0
+
+
+def true_labels(trips: pl.DataFrame) -> np.ndarray:
+    """High tip or not, from the payment record (the fare is recovered from the total when the meter lost it)."""
+    fare = pl.col("total_amount") - pl.col("extra") - pl.col("mta_tax") - pl.col("tip_amount") \
+        - pl.col("tolls_amount") - pl.col("improvement_surcharge")
+    return trips.select(pl.col("tip_amount") > taxi.HIGH_TIP_SHARE * fare).to_series().to_numpy()
+
+
+class Simulation:
+    """Walks simulated time day by day, running each component when its schedule says so."""
+
+    def __init__(self, store: obsql.Store, seed: int) -> None:
+        self.store = store
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.params: dict | None = None
+        self.fitted: model.Model | None = None
+        self.week_trips: list[tuple[date, pl.DataFrame]] = []
+        self.summary = DemoSummary(store.path, 0)
+
+    def day(self, day: date) -> None:
+        midnight = datetime.combine(day, time(), tzinfo=timezone.utc)
+        source = f"s3://nyc-tlc/trip data/yellow_tripdata_{day:%Y-%m}.csv"
+        with obsql.clock(midnight):
+            raw = etl(day, source, self.seed)
+        with obsql.clock(midnight + timedelta(minutes=5)):
+            cleaned = clean(day, raw_path(day), raw)
+        self.count("etl", "clean")
+        self.week_trips = [(d, t) for d, t in self.week_trips if d > day - timedelta(days=7)] + [(day, cleaned)]
+        if day.weekday() == 0 or self.fitted is None:
+            self.weekly(day, midnight)
+        self.hourly(day, midnight, cleaned)
+        self.summary.days += 1
+
+    def weekly(self, day: date, midnight: datetime) -> None:
+        refit = self.params is None or not (FEATUREGEN_GAP[0] <= day < FEATUREGEN_GAP[1])
+        trips = pl.concat([t for _, t in self.week_trips])
+        inputs = [clean_path(d) for d, _ in self.week_trips]
+        with obsql.clock(midnight + timedelta(minutes=10)):
+            self.params, offline = featuregen(day, inputs, trips, refit, None if refit else PARAMS_PATH, self.params)
+        with obsql.clock(midnight + timedelta(minutes=20)):
+            self.fitted = train(offline_path(day), offline)
+        self.count("featuregen", "train")
+
+    def hourly(self, day: date, midnight: datetime, cleaned: pl.DataFrame) -> None:
+        by_hour = cleaned.with_columns(hour=pl.col("tpep_pickup_datetime").dt.hour()).partition_by(
+            "hour", as_dict=True, include_key=False)
+        for hour in range(24):
+            trips = by_hour.get((hour,), cleaned.clear())
+            moment = midnight + timedelta(hours=hour, minutes=30)
+            with obsql.clock(moment):
+                ids, scores = inference(moment, [clean_path(day), PARAMS_PATH, MODEL_PATH], trips, self.params,
+                                        self.fitted)
+            self.feedback(ids, true_labels(trips), moment)
+            self.count("inference")
+
+    def count(self, *components: str) -> None:
+        for name in components:
+            self.summary.runs[name] = self.summary.runs.get(name, 0) + 1
+
+    def feedback(self, ids: list[str], labels: np.ndarray, predicted_at: datetime) -> None:
+        """Labels arrive after an exponential delay; some never arrive."""
+        if not ids:
+            return
+        arrives = self.rng.random(len(ids)) >= FEEDBACK_NEVER_SHARE
+        delays = self.rng.exponential(FEEDBACK_MEAN_DELAY_HOURS, len(ids))
+        kept = np.flatnonzero(arrives)
+        times = [predicted_at + timedelta(hours=float(delays[i])) for i in kept]
+        self.store.log_feedback([ids[i] for i in kept], [int(labels[i]) for i in kept], ts=times)
+        self.summary.predictions += len(ids)
+        self.summary.feedback += len(kept)
+
+
+def prepare_store(path: Path) -> obsql.Store:
+    """A fresh store for the demo; an earlier demo store at the same path is replaced, anything else refused."""
+    if path.exists() and any(path.iterdir()):
+        if not (path / DEMO_MARKER).exists():
+            raise obsql.ObsqlError("input", f"{path} already holds data that the demo did not write",
+                                   suggestion="pass --store with a new directory")
+        shutil.rmtree(path)
+    store = obsql.connect(path)
+    return store
+
+
+def run_demo(path: Path, days: int = DEFAULT_DAYS, seed: int = 0, progress: bool | None = None) -> DemoSummary:
+    """Log the taxi pipeline for `days` days from 2020-01-01 into a fresh store at `path`."""
+    import time as wall
+
+    began = wall.perf_counter()
+    store = prepare_store(path)
+    (store.path / DEMO_MARKER).write_text(json.dumps({"days": days, "seed": seed}) + "\n")
+    simulation = Simulation(store, seed)
+    with Progress(days, "obsql demo", enabled=progress) as bar:
+        for offset in range(days):
+            day = START + timedelta(days=offset)
+            simulation.day(day)
+            bar.advance(note=day.isoformat())
+    store.flush()
+    summary = simulation.summary
+    summary.seconds = wall.perf_counter() - began
+    return summary

@@ -1,0 +1,79 @@
+"""One error shape for everything a person can get wrong: a query, a path, a name, a file.
+
+Errors are data (kind, message, line, column, suggestion, the text they point into). The command line, the REPL and
+the notebook each render them their own way; `render_text` is the plain-text form the first two share.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable
+
+# The kinds, and the exit code the command line gives each (2 = bad input).
+KINDS = ("syntax", "name", "store", "input", "sql", "internal")
+
+
+@dataclass
+class ObsqlError(Exception):
+    """A problem a person can fix, with where it is and what to try instead."""
+
+    kind: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    suggestion: str | None = None
+    source: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return render_text(self)
+
+    def with_source(self, source: str) -> "ObsqlError":
+        """The same error, pointing into `source` (set by whoever knows the text)."""
+        if self.source is None:
+            self.source = source
+        return self
+
+
+class StoreError(ObsqlError, OSError):
+    """The store cannot be opened or a file in it cannot be read."""
+
+    def __init__(self, message: str, suggestion: str | None = None) -> None:
+        ObsqlError.__init__(self, "store", message, suggestion=suggestion)
+
+
+class UnknownName(ObsqlError, ValueError):
+    """A name (variable, component, metric, column) that does not exist."""
+
+    def __init__(self, message: str, suggestion: str | None = None) -> None:
+        ObsqlError.__init__(self, "name", message, suggestion=suggestion)
+
+
+def nearest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to `word`, if any is close enough to be a likely typo."""
+    by_lower = {c.lower(): c for c in candidates}
+    matches = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.5)
+    return by_lower[matches[0]] if matches else None
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """A 'did you mean' sentence for a near miss, or None."""
+    best = nearest(word, candidates)
+    return f"did you mean '{best}'?" if best else None
+
+
+def render_text(err: ObsqlError) -> str:
+    """The error as a person reads it in a terminal: where, the line with a caret, and a suggestion."""
+    where = f"line {err.line}, column {err.column}: " if err.line is not None else ""
+    parts = [f"error ({err.kind}): {where}{err.message}"]
+    if err.source is not None and err.line is not None:
+        lines = err.source.splitlines() or [""]
+        if 1 <= err.line <= len(lines):
+            text = lines[err.line - 1]
+            parts.append(f"  {text}")
+            parts.append("  " + " " * max((err.column or 1) - 1, 0) + "^")
+    if err.suggestion:
+        parts.append(f"hint: {err.suggestion}")
+    return "\n".join(parts)

@@ -1,0 +1,143 @@
+"""Compaction: many small files of a closed partition become one large file sorted for lookups.
+
+Safe while other processes append and query:
+1. a manifest naming the files to replace and the file that will replace them is written first;
+2. the merged, sorted file is published by an atomic rename; from that instant readers that list files through
+   `files.parquet_files` skip the replaced ones, so no row is ever counted twice or missed;
+3. the replaced files are deleted, then the manifest.
+A compaction interrupted at any step is finished or rolled back by the next one. Files still backed by a live
+spool (a flush in progress) and files written after the listing are left alone. Only one compaction runs at a time.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from obsql.errors import StoreError
+from obsql.progress import Progress
+from obsql.storage import files
+from obsql.storage.ids import new_id
+from obsql.storage.layout import COMPACT_DIR, SPOOL_DIR, write_atomically
+from obsql.storage.schemas import TABLES
+from obsql.storage.writer import write_parquet
+
+COMPACTED_PREFIX = "c-"
+LOOKUP_ROW_GROUP = 16_384
+
+
+@dataclass
+class CompactionReport:
+    partitions: int = 0
+    files_before: int = 0
+    files_after: int = 0
+    rows: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def compact(root: Path, closed_before: date | None = None, progress: bool | None = None) -> CompactionReport:
+    """Merge the small files of every partition dated before `closed_before` (default: today, UTC)."""
+    closed_before = closed_before or datetime.now(timezone.utc).date()
+    report = CompactionReport()
+    (root / COMPACT_DIR).mkdir(exist_ok=True)
+    with _exclusive(root):
+        finish_interrupted(root)
+        work = _partitions_to_compact(root, closed_before)
+        with Progress(len(work), "compacting", enabled=progress) as bar:
+            for table, directory, sources in work:
+                _compact_partition(root, table, directory, sources, report)
+                bar.advance(note=f"{table}")
+    return report
+
+
+def finish_interrupted(root: Path) -> None:
+    """Complete compactions whose merged file was published; roll back those that never got that far."""
+    for manifest in files.read_manifests(root):
+        if (root / manifest["target"]).exists():
+            for source in manifest["sources"]:
+                (root / source).unlink(missing_ok=True)
+        Path(manifest["path"]).unlink(missing_ok=True)
+
+
+def _partitions_to_compact(root: Path, closed_before: date) -> list[tuple[str, Path, list[Path]]]:
+    in_flight = {p.stem for p in (root / SPOOL_DIR).glob("*.spool")}
+    work = []
+    for table in TABLES:
+        by_directory: dict[Path, list[Path]] = {}
+        for name in files.parquet_files(root, table):
+            path = Path(name)
+            if path.stem not in in_flight:
+                by_directory.setdefault(path.parent, []).append(path)
+        for directory, sources in sorted(by_directory.items()):
+            if _partition_date(directory) < closed_before and _worth_merging(sources):
+                work.append((table, directory, sorted(sources)))
+    return work
+
+
+def _partition_date(directory: Path) -> date:
+    for part in directory.parts[::-1]:
+        if part.startswith("date="):
+            return date.fromisoformat(part.partition("=")[2])
+    return date.max
+
+
+def _worth_merging(sources: list[Path]) -> bool:
+    return len(sources) > 1 or not sources[0].name.startswith(COMPACTED_PREFIX)
+
+
+def _compact_partition(root: Path, table: str, directory: Path, sources: list[Path],
+                       report: CompactionReport) -> None:
+    parts = []
+    readable = []
+    for source in sources:
+        try:
+            parts.append(pq.read_table(source, partitioning=None))
+            readable.append(source)
+        except (OSError, pa.ArrowInvalid) as exc:
+            files.set_aside(str(source), str(exc))
+            report.skipped.append(str(source))
+    if not readable:
+        return
+    merged = pa.concat_tables(parts, promote_options="default")
+    spec = TABLES[table]
+    merged = merged.sort_by([(column, "ascending") for column in spec.sort_by if column in merged.column_names])
+    target = directory / f"{COMPACTED_PREFIX}{new_id()}.parquet"
+    manifest = root / COMPACT_DIR / f"{target.stem}.json"
+    write_atomically(manifest, json.dumps({"table": table, "target": _relative(root, target),
+                                           "sources": [_relative(root, s) for s in readable]}))
+    write_parquet(merged, target, row_group_size=LOOKUP_ROW_GROUP)
+    for source in readable:
+        source.unlink(missing_ok=True)
+    manifest.unlink()
+    report.partitions += 1
+    report.files_before += len(readable)
+    report.files_after += 1
+    report.rows += merged.num_rows
+
+
+def _relative(root: Path, path: Path) -> str:
+    return str(path.relative_to(root))
+
+
+class _exclusive:
+    """Holds the store's compaction lock for the duration of a `with` block."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / COMPACT_DIR / ".lock"
+
+    def __enter__(self) -> None:
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise StoreError("another compaction of this store is running") from None
+
+    def __exit__(self, *exc_info) -> None:
+        os.close(self.fd)

@@ -1,0 +1,79 @@
+"""Where things live under a store's root, and how a directory is recognised as a store.
+
+```
+<root>/obsql.json                                  format marker and schema version
+<root>/<table>/component=<c>/date=<d>/<file>.parquet   data (tables partitioned by run)
+<root>/<table>/date=<d>/<file>.parquet                 data (event tables)
+<root>/_spool/<segment>.spool                       rows written before they reach Parquet (crash safety)
+<root>/_compact/<id>.json                           a compaction in flight: which files it replaces
+```
+Partition values are percent-encoded, which DuckDB's Hive reader decodes, so any component name is safe on disk.
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from obsql.errors import StoreError
+from obsql.storage.schemas import STORE_FORMAT, STORE_VERSION, TABLES
+
+MARKER = "obsql.json"
+SPOOL_DIR = "_spool"
+COMPACT_DIR = "_compact"
+
+
+def default_root() -> Path:
+    """`$OBSQL_STORE`, else `./obsql_store`."""
+    return Path(os.environ.get("OBSQL_STORE") or "obsql_store")
+
+
+def partition_dir(root: Path, table: str, key: tuple[str, ...]) -> Path:
+    """The directory holding one partition of a table; `key` gives the values of its partition columns."""
+    spec = TABLES[table]
+    parts = [f"{col}={quote(str(value), safe='')}" for col, value in zip(spec.partition_by, key)]
+    return root.joinpath(table, *parts)
+
+
+def read_marker(root: Path) -> dict:
+    """The store's marker, or a StoreError saying why `root` is not a readable store."""
+    if not root.exists():
+        raise StoreError(f"no obsql store at {root}: the path does not exist",
+                         suggestion="check the path, or log a run there first to create a store")
+    if not root.is_dir():
+        raise StoreError(f"{root} is a file, not an obsql store directory")
+    marker = root / MARKER
+    if not marker.exists():
+        raise StoreError(f"{root} is not an obsql store (it has no {MARKER})",
+                         suggestion="point --store (or $OBSQL_STORE) at a directory created by obsql")
+    try:
+        info = json.loads(marker.read_text())
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{marker} is unreadable: {exc}") from exc
+    if info.get("format") != STORE_FORMAT:
+        raise StoreError(f"{marker} does not describe an obsql store")
+    if int(info.get("version", 0)) > STORE_VERSION:
+        raise StoreError(f"{root} was written by a newer obsql (store version {info['version']}, "
+                         f"this obsql reads up to {STORE_VERSION})", suggestion="upgrade obsql")
+    return info
+
+
+def create_or_open(root: Path) -> dict:
+    """Open the store at `root`, creating it when the path is missing or an empty directory."""
+    if root.exists() and (root / MARKER).exists():
+        return read_marker(root)
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        read_marker(root)  # raises the precise reason
+    root.mkdir(parents=True, exist_ok=True)
+    info = {"format": STORE_FORMAT, "version": STORE_VERSION,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    write_atomically(root / MARKER, json.dumps(info, indent=2) + "\n")
+    return info
+
+
+def write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

@@ -1,0 +1,47 @@
+"""A store on disk: its root, its writer and its readers, opened once per process and path."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from obsql.storage.layout import create_or_open, read_marker
+from obsql.storage.reader import StoreReader
+from obsql.storage.writer import Writer, recover_dead_spools
+
+
+class ParquetStore:
+    """The Parquet files under one root directory."""
+
+    def __init__(self, root: str | Path, create: bool = True, **writer_options) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.info = create_or_open(self.root) if create else read_marker(self.root)
+        self._writer_options = writer_options
+        self._writer: Writer | None = None
+        self.recovered = self._recover()
+
+    def _recover(self) -> int:
+        try:
+            return recover_dead_spools(self.root)
+        except OSError as exc:  # a read-only store can still be queried; the spool waits for a writer
+            warnings.warn(f"obsql: could not recover spooled rows in {self.root}: {exc}")
+            return 0
+
+    @property
+    def writer(self) -> Writer:
+        if self._writer is None:
+            self._writer = Writer(self.root, **self._writer_options)
+        return self._writer
+
+    def reader(self) -> StoreReader:
+        """A fresh DuckDB view of the store that includes everything this process logged."""
+        self.flush()
+        return StoreReader(self.root)
+
+    def flush(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

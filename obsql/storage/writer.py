@@ -1,0 +1,215 @@
+"""The append path: rows go to the spool at once and to Parquet in batches.
+
+Logging a run must cost microseconds, and writing a Parquet file costs milliseconds, so rows are buffered in memory
+per (table, partition) and written as one file per partition when enough have gathered, when a few seconds have
+passed, before a query in the same process, and at exit. The spool makes the buffer crash-safe.
+
+Every file is written under a temporary name and renamed into place, so a reader never sees half a file. A flush
+names its files after its spool (`<segment>-<seq>.parquet`), so replaying a dead process's spool writes the same
+names and skips those already there: a crash at any point neither loses nor duplicates rows.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+import warnings
+import weakref
+from pathlib import Path
+from typing import Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from obsql.storage import spool as spool_files
+from obsql.storage.ids import new_id
+from obsql.storage.layout import SPOOL_DIR, partition_dir
+from obsql.storage.schemas import TABLES
+
+# One batch element: (table name, partition key values, {column: list of values}); all lists the same length.
+Rows = tuple[str, tuple, dict[str, list]]
+
+ROW_GROUP_SIZE = 32_768
+
+
+class _Buffer:
+    """Rows waiting for Parquet, per (table, partition key), as column lists."""
+
+    def __init__(self) -> None:
+        self.parts: dict[tuple[str, tuple], dict[str, list]] = {}
+        self.rows = 0
+
+    def add(self, batch: Iterable[Rows]) -> None:
+        for table, key, columns in batch:
+            target = self.parts.setdefault((table, tuple(key)), {})
+            n = _length(columns)
+            filled = len(next(iter(target.values()))) if target else 0
+            for name, values in columns.items():
+                target.setdefault(name, [None] * filled).extend(values)
+            for name, values in target.items():
+                if name not in columns:
+                    values.extend([None] * n)
+            self.rows += n
+
+    def write(self, root: Path, file_stem: str) -> None:
+        """Write one Parquet file per partition named `<file_stem>.parquet`, skipping those already written."""
+        for (table, key), columns in self.parts.items():
+            directory = partition_dir(root, table, key)
+            final = directory / f"{file_stem}.parquet"
+            if final.exists():
+                continue
+            directory.mkdir(parents=True, exist_ok=True)
+            write_parquet(to_arrow(table, columns), final)
+
+
+def _length(columns: dict[str, list]) -> int:
+    return len(next(iter(columns.values()))) if columns else 0
+
+
+def to_arrow(table: str, columns: dict[str, list]) -> pa.Table:
+    """Column lists as an Arrow table with the table's schema (absent columns are nulls)."""
+    schema = TABLES[table].schema
+    unknown = set(columns) - set(schema.names)
+    if unknown:
+        raise ValueError(f"table {table} has no column(s) {sorted(unknown)}")
+    n = _length(columns)
+    arrays = [pa.array(columns.get(f.name, [None] * n), type=f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def write_parquet(data: pa.Table, final: Path, row_group_size: int = ROW_GROUP_SIZE) -> None:
+    """Write `data` to `final` so that readers see either nothing or the whole file."""
+    tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp")
+    try:
+        pq.write_table(data, tmp, row_group_size=row_group_size, compression="zstd")
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class Writer:
+    """Appends rows to a store: spool first, Parquet in batches. Safe to share between threads."""
+
+    def __init__(self, root: Path, flush_rows: int = 100_000, flush_seconds: float = 5.0,
+                 durable: bool = False) -> None:
+        self.root = root
+        self.flush_rows = flush_rows
+        self.flush_seconds = flush_seconds
+        self.durable = durable
+        self.segment = new_id()
+        self._seq = 0
+        self._spool: spool_files.Spool | None = None
+        self._buffer = _Buffer()
+        self._lock = threading.RLock()
+        self._last_flush = time.monotonic()
+        self._closed = False
+        _start_flusher(self)
+        atexit.register(_close_quietly, weakref.ref(self))
+
+    @property
+    def pending_rows(self) -> int:
+        return self._buffer.rows
+
+    def append(self, batch: list[Rows]) -> None:
+        """Make `batch` durable (spool) and queue it for Parquet; flushes when the buffer is full."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this store's writer is closed")
+            self._current_spool().append(batch)
+            self._buffer.add(batch)
+            if self._buffer.rows >= self.flush_rows:
+                self.flush()
+
+    def flush(self) -> None:
+        """Write everything buffered to Parquet now."""
+        with self._lock:
+            self._last_flush = time.monotonic()
+            if self._spool is None:
+                return
+            self._buffer.write(self.root, self._file_stem())
+            self._spool.remove()
+            self._spool = None
+            self._buffer = _Buffer()
+            self._seq += 1
+
+    def flush_if_idle(self) -> None:
+        """Flush when rows have waited longer than `flush_seconds` (called by the background flusher)."""
+        with self._lock:
+            if self._spool is not None and time.monotonic() - self._last_flush >= self.flush_seconds:
+                self.flush()
+
+    def close(self) -> None:
+        """Flush and stop accepting rows."""
+        with self._lock:
+            if not self._closed:
+                self.flush()
+                self._closed = True
+
+    def _file_stem(self) -> str:
+        return f"{self.segment}-{self._seq:06d}"
+
+    def _current_spool(self) -> spool_files.Spool:
+        if self._spool is None:
+            directory = self.root / SPOOL_DIR
+            directory.mkdir(exist_ok=True)
+            self._spool = _open_spool(directory, self._file_stem(), self.durable)
+        return self._spool
+
+
+def _open_spool(directory: Path, stem: str, durable: bool) -> spool_files.Spool:
+    """Create and lock a spool under a hidden name, then publish it, so no one can claim it before it is locked."""
+    hidden = directory / f".{stem}.new"
+    spool = spool_files.Spool(hidden, durable)
+    final = directory / f"{stem}{spool_files.SUFFIX}"
+    os.rename(hidden, final)
+    spool.path = final
+    return spool
+
+
+def _start_flusher(writer: Writer) -> None:
+    """A daemon thread that flushes rows left waiting by a process that went quiet."""
+    ref = weakref.ref(writer)
+    interval = max(writer.flush_seconds / 2, 0.05)
+
+    def loop() -> None:
+        while True:
+            time.sleep(interval)
+            live = ref()
+            if live is None or live._closed:
+                return
+            try:
+                live.flush_if_idle()
+            except Exception as exc:  # keep the rows in the spool; the next flush or open retries
+                warnings.warn(f"obsql: background flush failed, rows kept in the spool: {exc}")
+            del live
+
+    threading.Thread(target=loop, name="obsql-flusher", daemon=True).start()
+
+
+def _close_quietly(ref: "weakref.ref[Writer]") -> None:
+    writer = ref()
+    if writer is not None:
+        try:
+            writer.close()
+        except Exception as exc:
+            warnings.warn(f"obsql: could not flush at exit, rows kept in the spool for recovery: {exc}")
+
+
+def recover_dead_spools(root: Path) -> int:
+    """Replay the spools of processes that died before flushing; returns how many were recovered."""
+    directory = root / SPOOL_DIR
+    if not directory.is_dir():
+        return 0
+    recovered = 0
+    for path in sorted(directory.glob(f"*{spool_files.SUFFIX}")):
+        with spool_files.claim_if_dead(path) as claimed:
+            if not claimed:
+                continue
+            buffer = _Buffer()
+            for batch in spool_files.read_records(path):
+                buffer.add(batch)
+            buffer.write(root, path.stem)
+            path.unlink(missing_ok=True)
+            recovered += 1
+    return recovered

@@ -1,0 +1,1 @@
+"""Tests for the demo's synthetic taxi trips, features and tip model (obsql/demo)."""

@@ -1,0 +1,127 @@
+"""Reading the live files: corrupt files are skipped by name, compaction never shows a row twice or loses one."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+from datetime import date
+
+import pytest
+
+from obsql.storage import files
+from obsql.storage.compact import compact, finish_interrupted
+from obsql.storage.layout import COMPACT_DIR, create_or_open
+from obsql.storage.reader import StoreReader
+from obsql.storage.writer import Writer
+
+
+def write_runs(root, batches, component="etl", day="2020-01-01"):
+    writer = Writer(root, flush_seconds=3600)
+    for batch in batches:
+        writer.append([("runs", (component, day), {"run_id": list(batch), "status": ["ok"] * len(batch)})])
+        writer.flush()
+    writer.close()
+
+
+def run_ids(root) -> list[str]:
+    reader = StoreReader(root)
+    try:
+        return [r for (r,) in reader.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
+    finally:
+        reader.close()
+
+
+@pytest.fixture
+def root(tmp_path):
+    create_or_open(tmp_path)
+    return tmp_path
+
+
+def test_empty_tables_read_as_empty_typed_views(root):
+    reader = StoreReader(root)
+    assert reader.execute("SELECT count(*) FROM runs").fetchone() == (0,)
+    names = [d[0] for d in reader.execute("SELECT * FROM io").description]
+    assert names[-2:] == ["component", "date"] and "pointer" in names
+
+
+def test_a_corrupt_file_is_named_and_skipped_and_the_rest_stays_readable(root):
+    write_runs(root, [["a"], ["b"]])
+    bad = root / "runs" / "component=etl" / "date=2020-01-01" / "zz-corrupt.parquet"
+    bad.write_bytes(b"this is not parquet at all")
+    with pytest.warns(UserWarning, match="zz-corrupt.parquet"):
+        assert run_ids(root) == ["a", "b"]
+    assert str(bad) in files.set_aside_files()
+    assert bad.exists()  # nothing is deleted
+
+
+def test_compaction_merges_closed_partitions_into_one_sorted_file(root):
+    write_runs(root, [["c", "a"], ["b"], ["e", "d"]])
+    write_runs(root, [["x"], ["y"]], day="2999-01-01")  # not closed yet
+    report = compact(root, closed_before=date(2020, 6, 1), progress=False)
+    assert (report.partitions, report.files_before, report.files_after, report.rows) == (1, 3, 1, 5)
+    closed = list((root / "runs" / "component=etl" / "date=2020-01-01").glob("*.parquet"))
+    assert len(closed) == 1 and closed[0].name.startswith("c-")
+    assert len(list((root / "runs" / "component=etl" / "date=2999-01-01").glob("*.parquet"))) == 2
+    assert run_ids(root) == ["a", "b", "c", "d", "e", "x", "y"]
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(closed[0]).column("run_id").to_pylist() == ["a", "b", "c", "d", "e"]
+    assert compact(root, closed_before=date(2020, 6, 1), progress=False).partitions == 0
+
+
+def test_readers_never_see_both_the_merged_file_and_its_sources(root):
+    write_runs(root, [["a"], ["b"]])
+    partition = root / "runs" / "component=etl" / "date=2020-01-01"
+    sources = sorted(partition.glob("*.parquet"))
+    # simulate a compaction stopped after publishing the merged file but before deleting the sources
+    merged = partition / "c-MERGED.parquet"
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.concat_tables([pq.read_table(s, partitioning=None) for s in sources]), merged)
+    (root / COMPACT_DIR).mkdir(exist_ok=True)
+    (root / COMPACT_DIR / "c-MERGED.json").write_text(json.dumps({
+        "table": "runs", "target": str(merged.relative_to(root)),
+        "sources": [str(s.relative_to(root)) for s in sources]}))
+    assert run_ids(root) == ["a", "b"]
+    finish_interrupted(root)
+    assert sorted(p.name for p in partition.glob("*.parquet")) == ["c-MERGED.parquet"]
+    assert run_ids(root) == ["a", "b"]
+
+
+def test_an_interrupted_compaction_that_never_published_is_rolled_back(root):
+    write_runs(root, [["a"], ["b"]])
+    partition = root / "runs" / "component=etl" / "date=2020-01-01"
+    (root / COMPACT_DIR).mkdir(exist_ok=True)
+    (root / COMPACT_DIR / "c-NEVER.json").write_text(json.dumps({
+        "table": "runs", "target": str((partition / "c-NEVER.parquet").relative_to(root)),
+        "sources": [str(s.relative_to(root)) for s in partition.glob("*.parquet")]}))
+    finish_interrupted(root)
+    assert len(list(partition.glob("*.parquet"))) == 2
+    assert not list((root / COMPACT_DIR).glob("*.json"))
+    assert run_ids(root) == ["a", "b"]
+
+
+def _append_many(root, worker: int, n: int) -> None:
+    writer = Writer(root, flush_rows=7, flush_seconds=3600)
+    for i in range(n):
+        writer.append([("runs", ("etl", "2020-01-01"), {"run_id": [f"w{worker}-{i:04d}"], "status": ["ok"]})])
+    writer.close()
+
+
+def test_compaction_while_other_processes_append_loses_and_duplicates_nothing(root):
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_append_many, args=(root, w, 300)) for w in range(2)]
+    for worker in workers:
+        worker.start()
+    counts = []
+    while any(w.is_alive() for w in workers):
+        compact(root, closed_before=date(2020, 6, 1), progress=False)
+        ids = run_ids(root)
+        assert len(ids) == len(set(ids))
+        counts.append(len(ids))
+    for worker in workers:
+        worker.join()
+    compact(root, closed_before=date(2020, 6, 1), progress=False)
+    ids = run_ids(root)
+    assert len(ids) == 600 and len(set(ids)) == 600
+    assert counts == sorted(counts)
