@@ -101,10 +101,13 @@ class RunLogger:
             "code_hash": [record.code_hash], "source": [record.code or ""], "ts": [micros(record.start)]})]
 
     def _frame_rows(self, record: RunRecord, key: tuple, start: int) -> list[Rows]:
+        pointers = _frame_pointers(record)
+        if not pointers:
+            return []
         from obsql.monitor import summarize  # imported on first use: scipy is slow to import and rarely needed
 
         batch: list[Rows] = []
-        for pointer in _frame_pointers(record):
+        for pointer in pointers:
             summaries = summarize(pointer.frame)
             if summaries:
                 batch.append(("summaries", key, _summary_columns(record.run_id, start, pointer.name, summaries)))
