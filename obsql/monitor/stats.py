@@ -1,0 +1,237 @@
+"""Two-sample drift statistics, each with a decision that stays meaningful on large samples.
+
+Every function takes a reference and a current sample (any 1-D array-like; nulls and NaN are dropped and counted)
+and returns a `DriftResult`. Values agree with scipy on the same inputs: `ks` with scipy.stats.ks_2samp (which it
+calls up to 10,000 rows a side and matches with a linear-time statistic beyond), `chi2` with
+scipy.stats.chi2_contingency (Yates' correction on 2x2 tables, as scipy's default), `wasserstein` with
+scipy.stats.wasserstein_distance, `jensen_shannon` with scipy.spatial.distance.jensenshannon(base=2) and `kl` with
+scipy.stats.entropy (natural log) on the same frequencies.
+
+How `drifted` is decided: with a p-value and at most LARGE_SAMPLE rows on the smaller side, p < alpha. Otherwise
+(p-values on large samples go to zero without practical significance, and some statistics have none) the effect size
+must exceed a threshold: KS statistic > 0.1, Cramer's V > 0.1, PSI > 0.2, Jensen-Shannon distance > 0.1, Wasserstein
+distance over the reference standard deviation > 0.1, KL divergence > 0.1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from obsql.monitor.inputs import as_numbers, as_series, kind_of, present
+from obsql.monitor.kolmogorov import EXACT_LIMIT, asymptotic_p_value, ks_statistic
+
+ALPHA = 0.05
+LARGE_SAMPLE = 1000
+PSI_FLOOR = 1e-4  # share given to an empty bin, so that PSI stays finite
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    """One drift measurement between a reference and a current sample, and the decision taken on it."""
+
+    method: str
+    statistic: float
+    p_value: float | None
+    effect_size: float
+    threshold: float
+    drifted: bool
+    decided_by: str  # "p_value" or "effect_size"
+    n_reference: int
+    n_current: int
+    nulls_reference: int = 0
+    nulls_current: int = 0
+    approximate: bool = False  # True when computed from summaries rather than rows
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """Two samples with missing values removed, and how many each lost."""
+
+    reference: pl.Series
+    current: pl.Series
+    nulls_reference: int
+    nulls_current: int
+
+
+def decide(method: str, statistic: float, p_value: float | None, effect_size: float, pair_sizes: tuple[int, int],
+           nulls: tuple[int, int] = (0, 0), *, alpha: float = ALPHA, threshold: float,
+           approximate: bool = False) -> DriftResult:
+    """Judge one measurement: p-value below alpha on small samples, effect size above threshold otherwise."""
+    if p_value is not None and min(pair_sizes) <= LARGE_SAMPLE:
+        drifted, bound, decided_by = p_value < alpha, alpha, "p_value"
+    else:
+        drifted, bound, decided_by = effect_size > threshold, threshold, "effect_size"
+    return DriftResult(method, float(statistic), None if p_value is None else float(p_value), float(effect_size),
+                       bound, bool(drifted), decided_by, *pair_sizes, *nulls, approximate)
+
+
+def ks(reference: Any, current: Any, *, alpha: float = ALPHA, threshold: float = 0.1,
+       fast: bool = False) -> DriftResult:
+    """Two-sample Kolmogorov-Smirnov test; the statistic is also the effect size.
+
+    Up to EXACT_LIMIT rows a side this is scipy's ks_2samp (exact p-values, cheap at that size); beyond, the
+    linear-time statistic of `kolmogorov` with scipy's asymptotic p-value. `fast` trades that p-value's exact tail
+    for speed (see `kolmogorov.asymptotic_p_value`); decisions are unaffected, since samples that large are judged
+    on the statistic.
+    """
+    pair = _pair(reference, current)
+    ref, cur = _numbers(pair.reference), _numbers(pair.current)
+    if max(len(ref), len(cur)) <= EXACT_LIMIT:
+        result = stats.ks_2samp(ref, cur)
+        statistic, p_value = float(result.statistic), float(result.pvalue)
+    else:
+        statistic = ks_statistic(ref, cur)
+        p_value = asymptotic_p_value(statistic, len(ref), len(cur), fast=fast)
+    return decide("ks", statistic, p_value, statistic, (len(ref), len(cur)), _nulls(pair),
+                  alpha=alpha, threshold=threshold)
+
+
+def chi2(reference: Any, current: Any, *, alpha: float = ALPHA, threshold: float = 0.1) -> DriftResult:
+    """Chi-squared test of homogeneity on the 2 x k table of category counts; Cramer's V is the effect size."""
+    pair = _pair(reference, current)
+    table = np.vstack(_category_counts(pair.reference, pair.current)).astype(np.float64)
+    statistic, p_value = chi2_of_table(table)
+    total = table.sum()
+    cramers_v = float(np.sqrt(statistic / total)) if table.shape[1] > 1 else 0.0
+    return decide("chi2", statistic, p_value, cramers_v, (len(pair.reference), len(pair.current)), _nulls(pair),
+                  alpha=alpha, threshold=threshold)
+
+
+def chi2_of_table(table: np.ndarray) -> tuple[float, float]:
+    """Pearson's statistic and p-value of a contingency table, with Yates' correction when it has one degree of
+    freedom (scipy's default)."""
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    dof = (table.shape[0] - 1) * (table.shape[1] - 1)
+    if dof == 0:
+        return 0.0, 1.0
+    difference = np.abs(table - expected)
+    if dof == 1:
+        difference = difference - np.minimum(0.5, difference)
+    statistic = float((difference**2 / expected).sum())
+    return statistic, float(stats.chi2.sf(statistic, dof))
+
+
+def psi(reference: Any, current: Any, bins: int = 10, *, threshold: float = 0.2) -> DriftResult:
+    """Population stability index over reference-quantile bins (numbers) or categories; empty bins count as 1e-4."""
+    pair = _pair(reference, current)
+    ref_counts, cur_counts = _shared_bins(pair, bins)
+    value = population_stability(ref_counts, cur_counts)
+    return decide("psi", value, None, value, (len(pair.reference), len(pair.current)), _nulls(pair),
+                  threshold=threshold)
+
+
+def population_stability(reference_counts: np.ndarray, current_counts: np.ndarray) -> float:
+    """PSI = sum (c - r) ln(c / r) over bin shares, with empty bins raised to PSI_FLOOR."""
+    r = np.maximum(reference_counts / reference_counts.sum(), PSI_FLOOR)
+    c = np.maximum(current_counts / current_counts.sum(), PSI_FLOOR)
+    return float(((c - r) * np.log(c / r)).sum())
+
+
+def jensen_shannon(reference: Any, current: Any, bins: int = 10, *, threshold: float = 0.1) -> DriftResult:
+    """Jensen-Shannon distance (base 2, so within [0, 1]) between category frequencies, or between numbers after
+    binning both on reference quantiles."""
+    pair = _pair(reference, current)
+    value = js_distance(*_shared_bins(pair, bins))
+    return decide("jensen_shannon", value, None, value, (len(pair.reference), len(pair.current)), _nulls(pair),
+                  threshold=threshold)
+
+
+def js_distance(reference_counts: np.ndarray, current_counts: np.ndarray) -> float:
+    """The square root of the Jensen-Shannon divergence of two count vectors, in bits."""
+    p = reference_counts / reference_counts.sum()
+    q = current_counts / current_counts.sum()
+    middle = (p + q) / 2
+    divergence = (_relative_entropy(p, middle) + _relative_entropy(q, middle)) / 2 / np.log(2)
+    return float(np.sqrt(max(divergence, 0.0)))
+
+
+def kl(reference: Any, current: Any, bins: int = 10, *, threshold: float = 0.1) -> DriftResult:
+    """KL divergence of the reference from the current frequencies, KL(reference || current), in nats.
+
+    Infinite when the current sample has no rows in a bin or category the reference has; bins as in `psi`.
+    """
+    pair = _pair(reference, current)
+    ref_counts, cur_counts = _shared_bins(pair, bins)
+    value = _relative_entropy(ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum())
+    return decide("kl", value, None, value, (len(pair.reference), len(pair.current)), _nulls(pair),
+                  threshold=threshold)
+
+
+def wasserstein(reference: Any, current: Any, *, threshold: float = 0.1) -> DriftResult:
+    """First Wasserstein (earth mover's) distance; its effect size is the distance over the reference's standard
+    deviation (the pooled one when the reference is constant), so the threshold is in standard deviations."""
+    pair = _pair(reference, current)
+    ref, cur = _numbers(pair.reference), _numbers(pair.current)
+    distance = earth_movers(ref, cur)
+    scale = ref.std() or np.concatenate([ref, cur]).std()
+    effect = distance / scale if scale > 0 else 0.0
+    return decide("wasserstein", distance, None, effect, (len(ref), len(cur)), _nulls(pair), threshold=threshold)
+
+
+def earth_movers(reference: np.ndarray, current: np.ndarray) -> float:
+    """The area between the two empirical CDFs."""
+    ref, cur = np.sort(reference), np.sort(current)
+    points = np.sort(np.concatenate([ref, cur]))
+    widths = np.diff(points)
+    ref_cdf = np.searchsorted(ref, points[:-1], side="right") / len(ref)
+    cur_cdf = np.searchsorted(cur, points[:-1], side="right") / len(cur)
+    return float(np.sum(np.abs(ref_cdf - cur_cdf) * widths))
+
+
+def _relative_entropy(p: np.ndarray, q: np.ndarray) -> float:
+    """sum p ln(p / q), with 0 ln 0 = 0 and p > 0 against q = 0 infinite."""
+    mask = p > 0
+    with np.errstate(divide="ignore"):
+        return float(np.sum(p[mask] * np.log(p[mask] / q[mask])))
+
+
+def _pair(reference: Any, current: Any) -> _Pair:
+    ref, ref_nulls = present(as_series(reference, "reference"))
+    cur, cur_nulls = present(as_series(current, "current"))
+    if len(ref) == 0 or len(cur) == 0:
+        side = "reference" if len(ref) == 0 else "current"
+        raise ValueError(f"the {side} sample has no non-null values")
+    return _Pair(ref, cur, ref_nulls, cur_nulls)
+
+
+def _nulls(pair: _Pair) -> tuple[int, int]:
+    return pair.nulls_reference, pair.nulls_current
+
+
+def _is_numeric(series: pl.Series) -> bool:
+    return kind_of(series.dtype) in ("numeric", "temporal")
+
+
+def _numbers(series: pl.Series) -> np.ndarray:
+    if not (_is_numeric(series) or series.dtype == pl.Boolean):
+        raise ValueError(f"expected numbers, got {series.dtype}")
+    return as_numbers(series)
+
+
+def _category_counts(reference: pl.Series, current: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of each category seen in either sample, aligned."""
+    if reference.dtype != current.dtype:
+        reference, current = reference.cast(pl.String), current.cast(pl.String)
+    ref = reference.rename("value").value_counts(name="reference")
+    cur = current.rename("value").value_counts(name="current")
+    table = ref.join(cur, on="value", how="full", coalesce=True).fill_null(0)
+    return table["reference"].to_numpy(), table["current"].to_numpy()
+
+
+def _shared_bins(pair: _Pair, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Counts over shared bins: reference-quantile bins [edge_k, edge_k+1) for numbers, categories otherwise."""
+    if not (_is_numeric(pair.reference) and _is_numeric(pair.current)):
+        return _category_counts(pair.reference, pair.current)
+    ref, cur = as_numbers(pair.reference), as_numbers(pair.current)
+    edges = quantile_edges(ref, bins)
+    return (np.bincount(np.searchsorted(edges, ref, side="right"), minlength=len(edges) + 1),
+            np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1))
+
+
+def quantile_edges(values: np.ndarray, bins: int) -> np.ndarray:
+    """The distinct inner edges that cut `values` into `bins` equally populated bins (fewer when values repeat)."""
+    return np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1]))
