@@ -10,18 +10,21 @@ from obsql.api import (
     current,
     flag,
     log_feedback,
+    query,
     register,
     run,
+    sql,
     unflag,
     unflag_all,
 )
 from obsql.client.clock import clock
 from obsql.client.component import CheckFailed, Component, background
+from obsql.engine.result import Result
 from obsql.errors import ObsqlError
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CheckFailed", "Component", "ObsqlError", "Store", "background", "clock", "connect", "current", "flag", "log_feedback",
-    "register", "run", "unflag", "unflag_all",
+    "CheckFailed", "Component", "ObsqlError", "Result", "Store", "background", "clock", "connect", "current", "flag", "log_feedback",
+    "query", "register", "run", "sql", "unflag", "unflag_all",
 ]

@@ -18,7 +18,10 @@ from obsql.client.logger import RunLogger, micros
 from obsql.client.clock import now, utc
 from obsql.client.record import RunRecord
 from obsql.client.runner import run_block
-from obsql.errors import UnknownName, did_you_mean
+from obsql.engine.result import Result
+from obsql.engine.session import Engine
+from obsql.errors import ObsqlError
+from obsql.grammar import ast
 from obsql.storage.layout import default_root
 from obsql.storage.store import ParquetStore
 
@@ -31,6 +34,7 @@ class Store:
         self.files = ParquetStore(path if path is not None else default_root(), create=True,
                                   flush_rows=flush_rows, flush_seconds=flush_seconds, durable=durable)
         self.logger = RunLogger(self.files, sample_rows=sample_rows, refresh_seconds=refresh_seconds)
+        self._engine: Engine | None = None
 
     @property
     def path(self) -> Path:
@@ -52,20 +56,35 @@ class Store:
 
     def flag(self, pointer: str) -> None:
         """Mark an output as suspicious; `review` ranks the runs common to flagged outputs' traces."""
-        self._require_pointer(pointer)
-        self._write_flags([pointer], True)
+        self.engine.run_statement(ast.Flag(pointer))
 
     def unflag(self, pointer: str) -> None:
-        self._write_flags([pointer], False)
+        self.engine.run_statement(ast.Unflag(pointer))
 
     def unflag_all(self) -> None:
-        self._write_flags(self.flagged(), False)
+        self.engine.run_statement(ast.Unflag(None))
 
     def flagged(self) -> list[str]:
         """The pointers flagged now (the latest event per pointer wins)."""
-        rows = self._fetch("SELECT pointer FROM flags QUALIFY row_number() OVER "
-                           "(PARTITION BY pointer ORDER BY ts DESC) = 1 AND flagged ORDER BY pointer")
-        return [pointer for (pointer,) in rows]
+        return [pointer for (pointer,) in self.engine.run_statement(ast.Query(ast.Sql(FLAGGED_NOW))).rows]
+
+    # -- asking ---------------------------------------------------------------------------------------------------
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = Engine(self.files)
+        return self._engine
+
+    def query(self, text: str) -> Result:
+        """Run OQL (one statement or several separated by `;`); returns the last statement's result."""
+        results = self.engine.run(text)
+        if not results:
+            raise ObsqlError("syntax", "the query is empty", suggestion="try `components` or `recent`")
+        return results[-1]
+
+    def sql(self, text: str) -> Result:
+        """Run one read-only SQL SELECT over the store's tables."""
+        return self.engine.run_statement(ast.Query(ast.Sql(text)), text)
 
     def log_feedback(self, ids: Sequence[str] | str, labels: Sequence[Any] | Any,
                      ts: datetime | Sequence[datetime] | None = None) -> None:
@@ -95,30 +114,6 @@ class Store:
         self.files.close()
         _open_stores.pop(self.path, None)
 
-    def _write_flags(self, pointers: list[str], flagged: bool) -> None:
-        if not pointers:
-            return
-        moment = now()
-        columns = {"pointer": list(pointers), "flagged": [flagged] * len(pointers),
-                   "ts": [micros(moment)] * len(pointers)}
-        self.files.writer.append([("flags", (moment.date().isoformat(),), columns)])
-
-    def _require_pointer(self, pointer: str) -> None:
-        if self._fetch("SELECT 1 FROM io WHERE pointer = ? LIMIT 1", [pointer]):
-            return
-        closest = self._fetch("SELECT pointer FROM io GROUP BY pointer ORDER BY levenshtein(pointer, ?) LIMIT 1",
-                              [pointer])
-        hint = did_you_mean(pointer, [closest[0][0]]) if closest else None
-        raise UnknownName(f"no pointer '{pointer}' in {self.path}", suggestion=hint)
-
-    def _fetch(self, sql: str, params: list | None = None) -> list[tuple]:
-        reader = self.files.reader()
-        try:
-            return reader.execute(sql, params).fetchall()
-        finally:
-            reader.close()
-
-
 def _times(ts: datetime | Sequence[datetime] | None, n: int) -> list[datetime]:
     if ts is None:
         return [now()] * n
@@ -136,6 +131,9 @@ def _as_float(label: Any) -> float | None:
     except (TypeError, ValueError):
         return None
 
+
+FLAGGED_NOW = ("SELECT pointer FROM (SELECT pointer, flagged, row_number() OVER (PARTITION BY pointer ORDER BY ts DESC) "
+               "AS newest FROM flags) AS f WHERE newest = 1 AND flagged ORDER BY pointer")
 
 _open_stores: dict[Path, Store] = {}
 
@@ -195,3 +193,13 @@ def unflag_all() -> None:
 def log_feedback(ids: Sequence[str] | str, labels: Sequence[Any] | Any,
                  ts: datetime | Sequence[datetime] | None = None) -> None:
     current().log_feedback(ids, labels, ts)
+
+
+def query(text: str) -> Result:
+    """Run OQL on the last connected store; returns the last statement's result."""
+    return current().query(text)
+
+
+def sql(text: str) -> Result:
+    """Run one read-only SQL SELECT on the last connected store."""
+    return current().sql(text)

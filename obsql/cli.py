@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from obsql.errors import ObsqlError, render_text
+from obsql.render.formats import FORMATS
 from obsql.storage.layout import default_root
 
 EXIT_OK, EXIT_EXPECT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -20,8 +21,19 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--store", type=Path, default=argparse.SUPPRESS,
                         help="store directory (default: $OBSQL_STORE, else ./obsql_store)")
     parser = argparse.ArgumentParser(prog="obsql", parents=[common],
-                                     description="Observability for ML pipelines: query the runs your pipeline logged.")
+                                     description="Observability for ML pipelines: query the runs your pipeline logged.",
+                                     epilog="With no query and no command, obsql opens an interactive shell.")
+    parser.add_argument("-c", dest="commands", action="append", metavar="QUERY",
+                        help="run OQL (may be repeated); statements are separated by ;")
+    parser.add_argument("-f", dest="files", action="append", type=Path, metavar="FILE",
+                        help="run every statement of an .oql file (may be repeated)")
+    parser.add_argument("--format", choices=FORMATS, default="table", help="how results print (default: table)")
+    parser.set_defaults(handler=run_queries)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    explain = commands.add_parser("explain", parents=[common], help="print the SQL a query compiles to")
+    explain.add_argument("query", help="OQL text")
+    explain.set_defaults(handler=run_explain)
 
     demo = commands.add_parser("demo", parents=[common], help="log the papers' taxi pipeline into a fresh store")
     demo.add_argument("--days", type=int, default=None, help="days of simulated time from 2020-01-01 (default 182)")
@@ -39,6 +51,62 @@ def build_parser() -> argparse.ArgumentParser:
 
 def store_path(args: argparse.Namespace) -> Path:
     return getattr(args, "store", None) or default_root()
+
+
+def _open(args: argparse.Namespace):
+    """A store opened for queries: it must already exist."""
+    from obsql.api import Store
+    from obsql.storage.layout import read_marker
+
+    path = store_path(args)
+    read_marker(path)  # a clear error for a wrong path, before anything is created
+    return Store(path)
+
+
+def _sources(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(label, OQL text) for each -c, each -f, or standard input when it is not a terminal."""
+    sources = [("-c", text) for text in args.commands or []]
+    for path in args.files or []:
+        try:
+            sources.append((str(path), path.read_text()))
+        except OSError as exc:
+            raise ObsqlError("input", f"cannot read {path}: {exc.strerror or exc}") from None
+    if not sources and not sys.stdin.isatty():
+        sources.append(("stdin", sys.stdin.read()))
+    return sources
+
+
+def run_queries(args: argparse.Namespace) -> int:
+    """Run every statement; report every failed expect; exit 1 if any failed, 2 on bad input."""
+    from obsql.grammar import parse
+    from obsql.render.formats import format_result
+
+    sources = _sources(args)
+    if not sources:
+        from obsql.repl import main as repl
+
+        return repl(store_path(args))
+    store = _open(args)
+    failed = 0
+    for label, text in sources:
+        try:
+            script = parse(text)
+            for statement, statement_text in zip(script.statements, script.texts):
+                result = store.engine.run_statement(statement, statement_text, source=text)
+                print(format_result(result, args.format))
+                failed += result.passed is False
+        except ObsqlError as err:
+            print(f"{label}: {render_text(err)}" if label != "-c" else render_text(err), file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if failed:
+        print(f"{failed} expectation(s) failed", file=sys.stderr)
+        return EXIT_EXPECT_FAILED
+    return EXIT_OK
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    print(_open(args).engine.explain(args.query))
+    return EXIT_OK
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -84,12 +152,8 @@ def run_check(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return EXIT_OK
     try:
-        return handler(args)
+        return args.handler(args)
     except ObsqlError as err:
         print(render_text(err), file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -5,8 +5,8 @@
   bounded sample of rows and per-column summaries;
 - any other object is named by `str()` and keeps a hash of its content, so a changed value under the same name shows.
 
-A frame handed from one component to the next in the same process keeps the name its producer gave it, so lineage
-connects the two runs without the user naming anything.
+A frame handed from one component to the next in the same process (the same content) keeps the name its producer
+gave it, so lineage connects the two runs without the user naming anything.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from obsql.client.pointers import pointer_type
+from obsql.monitor import inputs as frames
 
 
 @dataclass
@@ -36,43 +37,25 @@ class Pointer:
 
 def as_frame(value: Any) -> pl.DataFrame | None:
     """`value` as a polars DataFrame when it is tabular data (polars, pandas, Arrow, numpy), else None."""
-    if isinstance(value, pl.DataFrame):
-        return value
-    if isinstance(value, pl.Series):
-        return value.to_frame()
-    if isinstance(value, np.ndarray):
-        return _numpy_frame(value)
     module = type(value).__module__.partition(".")[0]
-    if module == "pyarrow" and hasattr(value, "schema") and hasattr(value, "num_rows"):
-        return pl.from_arrow(value)
-    if module == "pandas" and hasattr(value, "to_numpy"):
-        return pl.from_pandas(value)
-    return None
-
-
-def _numpy_frame(array: np.ndarray) -> pl.DataFrame:
-    if array.ndim == 0:
-        array = array.reshape(1)
-    if array.ndim == 1:
-        return pl.DataFrame({"value": array})
-    flat = array.reshape(array.shape[0], -1)
-    return pl.DataFrame({f"c{i}": flat[:, i] for i in range(flat.shape[1])})
+    tabular = isinstance(value, (pl.DataFrame, pl.Series, np.ndarray)) or module == "pandas" \
+        or (module == "pyarrow" and hasattr(value, "schema"))
+    return frames.as_frame(value) if tabular else None
 
 
 class FrameNames:
-    """Remembers which pointer name each recently logged frame object got, to reuse it when the frame comes back."""
+    """Remembers the pointer name recently logged frames got, by content, to reuse it when the same data comes back."""
 
-    def __init__(self, capacity: int = 256) -> None:
-        self._names: OrderedDict[int, tuple[str, str]] = OrderedDict()
+    def __init__(self, capacity: int = 4096) -> None:
+        self._names: OrderedDict[str, str] = OrderedDict()
         self._capacity = capacity
 
-    def name_for(self, obj: Any, content_hash: str) -> str | None:
-        known = self._names.get(id(obj))
-        return known[0] if known and known[1] == content_hash else None
+    def name_for(self, content_hash: str) -> str | None:
+        return self._names.get(content_hash)
 
-    def remember(self, obj: Any, name: str, content_hash: str) -> None:
-        self._names[id(obj)] = (name, content_hash)
-        self._names.move_to_end(id(obj))
+    def remember(self, name: str, content_hash: str) -> None:
+        self._names[content_hash] = name
+        self._names.move_to_end(content_hash)
         while len(self._names) > self._capacity:
             self._names.popitem(last=False)
 
@@ -91,17 +74,17 @@ def to_pointers(value: Any, component: str, variable: str, frames: FrameNames, p
                 for p in to_pointers(item, component, f"{variable}[{i}]", frames, produced)]
     frame = as_frame(value)
     if frame is not None:
-        return [_frame_pointer(value, frame, component, variable, frames, produced)]
+        return [_frame_pointer(frame, component, variable, frames, produced)]
     name = str(value)
     return [Pointer(name, pointer_type(name), content_hash=object_hash(value))]
 
 
-def _frame_pointer(obj: Any, frame: pl.DataFrame, component: str, variable: str, frames: FrameNames,
-                   produced: bool) -> Pointer:
+def _frame_pointer(frame: pl.DataFrame, component: str, variable: str, frames: FrameNames, produced: bool) -> Pointer:
     digest = frame_hash(frame)
-    name = None if produced else frames.name_for(obj, digest)
+    name = None if produced else frames.name_for(digest)
     name = name or f"{component}.{variable}"
-    frames.remember(obj, name, digest)
+    if produced:
+        frames.remember(name, digest)
     return Pointer(name, "data", content_hash=digest, frame=frame)
 
 
@@ -117,8 +100,8 @@ def object_hash(value: Any) -> str:
     """A content hash of any object: its pickle when it pickles, else its repr."""
     try:
         payload = pickle.dumps(value, protocol=5)
-    except Exception:
-        payload = repr(value).encode()
+    except Exception:  # not picklable (a local class, an open handle): its attributes still show changes
+        payload = repr(getattr(value, "__dict__", value)).encode()
     return hashlib.blake2b(payload, digest_size=16).hexdigest()
 
 

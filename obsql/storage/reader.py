@@ -73,7 +73,9 @@ class StoreReader:
         return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
 
     def fetch_arrow(self, sql: str, params: Sequence[Any] | dict | None = None) -> pa.Table:
-        return self.execute(sql, params).to_arrow_table()
+        """Run `sql` and return its rows as Arrow (corrupt files set aside as in `execute`)."""
+        return retry_without_corrupt_files(
+            self.root, lambda: self.con.sql(sql, params=params).to_arrow_table(), self.refresh)
 
     def close(self) -> None:
         self.con.close()

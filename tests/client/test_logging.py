@@ -66,13 +66,13 @@ def test_a_decorated_pipeline_lands_in_the_store_with_lineage(store):
         ("clean", "input", "load.raw", "data", None),
         ("clean", "input", "raw/2020-01-01.csv", "data", None),
         ("clean", "output", "clean.cleaned", "data", None),
-        ("predict", "input", "predict.cleaned", "data", None),
+        ("predict", "input", "clean.cleaned", "data", None),
         ("predict", "output", "pred-0", "other", 0.1),
         ("predict", "output", "pred-1", "other", 0.5),
         ("predict", "output", "pred-2", "other", 0.9),
     ]
-    assert rows(store, "SELECT r.component, d.dep_component, d.pointer FROM deps d JOIN runs r USING (run_id)") == [
-        ("clean", "load", "load.raw")]
+    assert rows(store, "SELECT r.component, d.dep_component, d.pointer FROM deps d JOIN runs r USING (run_id) "
+                       "ORDER BY r.start_time") == [("clean", "load", "load.raw"), ("predict", "clean", "clean.cleaned")]
     assert rows(store, "SELECT name, phase, passed FROM checks ORDER BY phase DESC") == [
         ("before_run", "before", True), ("after_run", "after", True)]
     assert rows(store, "SELECT name, value FROM metrics ORDER BY name") == [

@@ -1,0 +1,48 @@
+"""`inspect run '<id>'` and `inspect '<pointer>'`: everything about one run or one pointer, as a card.
+
+A card is built from a few small queries; the run's partition (component, date) is found first so that the others
+read one directory each.
+"""
+from __future__ import annotations
+
+from obsql.compiler.catalog import Catalog
+from obsql.compiler.lineage import RUN_FIELDS
+from obsql.compiler.pipes import apply_pipes
+from obsql.compiler.plans import RESULT_RELATION, StepPlan
+from obsql.compiler.sql import SqlWriter
+from obsql.grammar import ast
+
+IN_RUN_PARTITION = '"component" = $component AND "date" = CAST($start_time AS DATE) AND run_id = $run_id'
+
+RUN_STEPS = {
+    "resolve": f"SELECT {RUN_FIELDS} FROM lineage_runs WHERE run_id >= $prefix AND run_id < $prefix_end "
+               "ORDER BY run_id LIMIT 5",
+    "run": f"SELECT run_id, start_time, end_time, status, error, git_commit, code_hash, host, pid, notes, stale, "
+           f"stale_reasons FROM runs WHERE {IN_RUN_PARTITION}",
+    "io": f"SELECT direction, pointer, pointer_type, value, content_hash FROM io WHERE {IN_RUN_PARTITION} "
+          "ORDER BY direction, pointer",
+    "deps": "SELECT pointer, dep_run_id, dep_component, dep_start_time, stale, reason FROM deps "
+            f"WHERE {IN_RUN_PARTITION} ORDER BY pointer",
+    "checks": f"SELECT name, phase, passed, value, message FROM checks WHERE {IN_RUN_PARTITION} ORDER BY ts",
+    "metrics": f"SELECT name, value FROM metrics WHERE {IN_RUN_PARTITION} ORDER BY name",
+    "code": "SELECT source FROM code WHERE code_hash = $code_hash LIMIT 1",
+}
+
+POINTER_STEPS = {
+    "io": "SELECT direction, run_id, component, start_time, end_time, pointer_type, value, content_hash FROM io "
+          "WHERE pointer = $pointer ORDER BY end_time, run_id",
+    "flag": "SELECT flagged, ts FROM flags WHERE pointer = $pointer ORDER BY ts DESC LIMIT 1",
+    "feedback": "SELECT label, label_text, ts FROM feedback WHERE id = $pointer ORDER BY ts DESC LIMIT 1",
+    "summaries": "SELECT column_name, kind, count, nulls, mean, std, min, max FROM summaries "
+                 "WHERE pointer = $pointer AND run_id = $run_id ORDER BY column_name",
+}
+
+
+def inspect_run_plan(w: SqlWriter, catalog: Catalog, node: ast.InspectRun, pipes: tuple) -> StepPlan:
+    pipe_sql = apply_pipes(RESULT_RELATION, pipes, w) if pipes else None
+    return StepPlan("inspect_run", {"run_id": node.run_id}, dict(RUN_STEPS), w.params, pipe_sql, "card")
+
+
+def inspect_pointer_plan(w: SqlWriter, catalog: Catalog, node: ast.InspectPointer, pipes: tuple) -> StepPlan:
+    pipe_sql = apply_pipes(RESULT_RELATION, pipes, w) if pipes else None
+    return StepPlan("inspect_pointer", {"pointer": node.pointer}, dict(POINTER_STEPS), w.params, pipe_sql, "card")

@@ -1,0 +1,38 @@
+"""What the compiler may ask of the store: which components and metrics exist, to name an unknown one with a
+suggestion ("no component 'infrence'; did you mean 'inference'?") before any SQL runs."""
+from __future__ import annotations
+
+from typing import Protocol
+
+from obsql.errors import UnknownName, did_you_mean
+from obsql.grammar import ast
+
+# Metrics every component has without logging them: computed from runs, io and feedback.
+DERIVED_METRICS = ("duration_s", "accuracy", "labeled", "outputs")
+
+
+class Catalog(Protocol):
+    def components(self) -> list[str]: ...
+
+    def metrics(self, component: str) -> list[str]: ...
+
+
+def require_component(catalog: Catalog, name: str, node: ast.Node) -> str:
+    """`name` if the store has that component, else an error pointing at `node` with the nearest name."""
+    known = catalog.components()
+    if name in known:
+        return name
+    error = UnknownName(f"no component '{name}' in this store", suggestion=did_you_mean(name, known))
+    error.line, error.column = node.line or None, node.column or None
+    if not known:
+        error.suggestion = "the store has no runs yet: log some, or run `obsql demo`"
+    raise error
+
+
+def require_metric(catalog: Catalog, component: str, name: str, node: ast.Node) -> str:
+    known = [*catalog.metrics(component), *DERIVED_METRICS]
+    if name in known:
+        return name
+    error = UnknownName(f"no metric '{name}' for component '{component}'", suggestion=did_you_mean(name, known))
+    error.line, error.column = node.line or None, node.column or None
+    raise error

@@ -1,0 +1,87 @@
+"""Lineage statements: trace, trace forward, slice traces with `| rank runs`, review, flag and unflag.
+
+Their answers come from walking the run graph a level at a time, so each compiles to the SQL of its steps; the
+engine runs them in a loop. The steps read four views the engine keeps over the store (and over the lookup index
+that compaction builds): lineage_producers, lineage_consumers, lineage_edges and lineage_runs.
+"""
+from __future__ import annotations
+
+from obsql.compiler.catalog import Catalog, require_component
+from obsql.compiler.pipes import apply_pipes
+from obsql.compiler.plans import RESULT_RELATION, StepPlan
+from obsql.compiler.sql import SqlWriter
+from obsql.compiler.statements import time_filter
+from obsql.errors import ObsqlError
+from obsql.grammar import ast
+
+RUN_FIELDS = "run_id, component, start_time, end_time, status, stale, stale_reasons"
+
+STEPS = {
+    "producer": "SELECT run_id FROM lineage_producers WHERE pointer = $pointer "
+                "ORDER BY end_time DESC, run_id DESC LIMIT 1",
+    "upstream": "SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges "
+                "WHERE list_contains($frontier, run_id)",
+    "readers": "SELECT run_id, pointer FROM lineage_consumers WHERE pointer = $pointer",
+    "downstream": "SELECT dep_run_id AS parent_run_id, run_id, pointer FROM lineage_dependents "
+                  "WHERE list_contains($frontier, dep_run_id)",
+    "runs": f"SELECT {RUN_FIELDS} FROM lineage_runs WHERE list_contains($ids, run_id)",
+    "flagged": "SELECT pointer FROM (SELECT pointer, flagged, row_number() OVER (PARTITION BY pointer "
+               "ORDER BY ts DESC) AS newest FROM flags) AS f WHERE newest = 1 AND flagged ORDER BY pointer",
+    "latest_producers": "SELECT pointer, run_id FROM (SELECT pointer, run_id, row_number() OVER "
+                        "(PARTITION BY pointer ORDER BY end_time DESC, run_id DESC) AS newest "
+                        "FROM lineage_producers WHERE list_contains($pointers, pointer)) AS p WHERE newest = 1",
+    "exists": "SELECT count(*) FROM lineage_producers WHERE pointer = $pointer",
+    "exists_as_input": "SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer",
+    "nearest": "SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer FROM "
+               "lineage_consumers) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1",
+}
+
+
+def _steps(*names: str) -> dict[str, str]:
+    return {name: STEPS[name] for name in names}
+
+
+def _piped(w: SqlWriter, pipes: tuple[ast.Pipe, ...]) -> str | None:
+    return apply_pipes(RESULT_RELATION, pipes, w) if pipes else None
+
+
+def trace_plan(w: SqlWriter, catalog: Catalog, node: ast.Trace, pipes: tuple[ast.Pipe, ...]) -> StepPlan:
+    if node.depth is not None and node.depth < 0:
+        raise ObsqlError("input", "depth must not be negative", line=node.line, column=node.column)
+    if node.forward:
+        return StepPlan("trace_forward", {"pointer": node.pointer, "depth": node.depth},
+                        _steps("readers", "downstream", "runs", "exists", "nearest"), w.params, _piped(w, pipes), "trace")
+    return StepPlan("trace", {"pointer": node.pointer, "depth": node.depth},
+                    _steps("producer", "upstream", "runs", "exists_as_input", "nearest"), w.params, _piped(w, pipes), "trace")
+
+
+def slice_outputs_sql(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace) -> str:
+    """The outputs of a component that make up a slice, with the run that wrote each."""
+    component = w.param(require_component(catalog, node.component, node))
+    conditions = [f'"component" = {component}', "direction = 'output'"] + time_filter(w, node.time)
+    outputs = ("SELECT pointer, value, run_id, start_time, end_time, pointer_type FROM io "
+               f"WHERE {' AND '.join(conditions)}")
+    if node.where is not None:
+        outputs = f"SELECT * FROM ({outputs}) AS o WHERE {w.expr(node.where)}"
+    return outputs
+
+
+def slice_plan(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace, pipes: tuple[ast.Pipe, ...]) -> StepPlan:
+    steps = {"outputs": slice_outputs_sql(w, catalog, node), **_steps("upstream", "runs")}
+    if pipes and isinstance(pipes[0], ast.RankRuns):
+        return StepPlan("rank", {"component": node.component}, steps, w.params, _piped(w, pipes[1:]))
+    return StepPlan("slice", {"component": node.component}, steps, w.params, _piped(w, pipes))
+
+
+def review_plan(w: SqlWriter, catalog: Catalog, node: ast.Review, pipes: tuple[ast.Pipe, ...]) -> StepPlan:
+    steps = _steps("flagged", "latest_producers", "upstream", "runs")
+    return StepPlan("review", {}, steps, w.params, _piped(w, pipes))
+
+
+def flag_plan(w: SqlWriter, catalog: Catalog, node: ast.Flag | ast.Unflag) -> StepPlan:
+    if isinstance(node, ast.Flag):
+        return StepPlan("flag", {"pointer": node.pointer, "flagged": True},
+                        _steps("exists", "exists_as_input", "nearest"))
+    if node.pointer is None:
+        return StepPlan("unflag_all", {}, _steps("flagged"))
+    return StepPlan("flag", {"pointer": node.pointer, "flagged": False}, {})

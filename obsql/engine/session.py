@@ -1,0 +1,230 @@
+"""The DuckDB engine: a sandboxed in-process connection over one store that runs compiled OQL plans.
+
+The connection sees the store's tables as views over the live Parquet files (refreshed before each statement) plus
+the lineage views the walks read. It is locked down as DuckDB allows: file access only under the store, no
+extensions, no settings changes; `sql` statements are further limited to one SELECT by the compiler.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import unquote
+
+import duckdb
+import pyarrow as pa
+
+from obsql.compiler.compile import compile_statement
+from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
+from obsql.compiler.sql import walk
+from obsql.engine import cards, walks
+from obsql.engine.result import Result
+from obsql.errors import ObsqlError, UnknownName, did_you_mean
+from obsql.grammar import ast, parse
+from obsql.storage.reader import StoreReader
+from obsql.storage.store import ParquetStore
+
+LINEAGE_VIEWS = {
+    "lineage_producers": "SELECT pointer, run_id, component, start_time, end_time FROM io WHERE direction = 'output'",
+    "lineage_consumers": "SELECT pointer, run_id, component, start_time FROM io WHERE direction = 'input'",
+    "lineage_edges": "SELECT run_id, dep_run_id, pointer FROM deps",
+    "lineage_dependents": "SELECT dep_run_id, run_id, pointer FROM deps",
+    "lineage_runs": "SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM runs",
+}
+
+
+class StoreCatalog:
+    """Component and metric names, read from the store once per statement."""
+
+    def __init__(self, engine: "Engine") -> None:
+        self._engine = engine
+        self._metrics: dict[str, list[str]] = {}
+        self._components: list[str] | None = None
+
+    def components(self) -> list[str]:
+        if self._components is None:
+            runs = self._engine.store.root / "runs"
+            names = {unquote(d.name.partition("=")[2]) for d in runs.glob("component=*")} if runs.is_dir() else set()
+            self._components = sorted(names)
+        return self._components
+
+    def metrics(self, component: str) -> list[str]:
+        if component not in self._metrics:
+            rows = self._engine.query("SELECT DISTINCT name FROM metrics WHERE component = $c ORDER BY name",
+                                      {"c": component})
+            self._metrics[component] = [name for (name,) in rows]
+        return self._metrics[component]
+
+
+class Engine:
+    """Runs OQL against one store."""
+
+    def __init__(self, store: ParquetStore) -> None:
+        self.store = store
+        self.reader = StoreReader(store.root)
+        self.con = self.reader.con
+        self._create_lineage_views()
+        _sandbox(self.con, store.root)
+
+    def _create_lineage_views(self) -> None:
+        for name, sql in LINEAGE_VIEWS.items():
+            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
+
+    # -- running text ---------------------------------------------------------------------------------------------
+    def run(self, text: str, now: datetime | None = None) -> list[Result]:
+        """Every statement of an OQL text, in order; stops at the first error."""
+        script = parse(text)
+        return [self.run_statement(statement, statement_text, now, source=text)
+                for statement, statement_text in zip(script.statements, script.texts)]
+
+    def run_statement(self, statement: ast.Statement, text: str = "", now: datetime | None = None,
+                      source: str | None = None) -> Result:
+        """Run one parsed statement; `source` is the whole text its positions point into (for error carets)."""
+        self.refresh()
+        try:
+            plan = compile_statement(statement, StoreCatalog(self), text, now or datetime.now(timezone.utc))
+            return self.execute(plan, text)
+        except ObsqlError as err:
+            raise err.with_source(source if source is not None else text)
+        except duckdb.Error as exc:
+            error = _explain_duckdb_error(exc, statement)
+            raise error.with_source(source if source is not None else text) from None
+
+    def explain(self, text: str, now: datetime | None = None) -> str:
+        """The SQL each statement compiles to."""
+        script = parse(text)
+        self.refresh()
+        plans = [compile_statement(s, StoreCatalog(self), t, now or datetime.now(timezone.utc))
+                 for s, t in zip(script.statements, script.texts)]
+        return "\n\n".join(plan.explain() for plan in plans)
+
+    def refresh(self) -> None:
+        """Pick up files written since the last statement."""
+        self.store.flush()
+        self.reader.refresh()
+
+    def interrupt(self) -> None:
+        self.con.interrupt()
+
+    # -- plans ----------------------------------------------------------------------------------------------------
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+        return self.reader.execute(sql, params or {}).fetchall()
+
+    def execute(self, plan: Plan, text: str = "") -> Result:
+        if isinstance(plan, SqlPlan):
+            table = self.reader.fetch_arrow(plan.sql, _used(plan.sql, plan.params))
+            return Result(table, plan.explain(), plan.shape, text)
+        if isinstance(plan, StepPlan):
+            table = self._refine(self._build(plan), plan.pipe_sql, plan.params)
+            return Result(table, plan.explain(), plan.shape if plan.pipe_sql is None else "table", text)
+        return self._expect(plan, text)
+
+    def _build(self, plan: StepPlan) -> pa.Table:
+        steps = walks.Steps(plan, self.reader)
+        builder = _ACTIONS[plan.action]
+        return builder(self, steps, plan.args)
+
+    def _refine(self, table: pa.Table, pipe_sql: str | None, params: dict[str, Any]) -> pa.Table:
+        if pipe_sql is None:
+            return table
+        self.con.register(RESULT_RELATION, table)
+        try:
+            return self.reader.fetch_arrow(pipe_sql, _used(pipe_sql, params))
+        finally:
+            self.con.unregister(RESULT_RELATION)
+
+    def _expect(self, plan: ExpectPlan, text: str) -> Result:
+        inner = self.execute(plan.query, text)
+        if plan.kind == "condition":
+            observed = self._refine(inner.table, plan.condition_sql, plan.params).to_pylist()[0]
+            passed = bool(observed.pop("passed"))
+            detail = ", ".join(f"{name} = {value}" for name, value in observed.items())
+        else:
+            rows = inner.table.num_rows
+            passed = (rows == 0) == (plan.kind == "empty")
+            detail = f"{rows} row(s)"
+        table = pa.table({"expectation": [text], "passed": [passed], "observed": [detail]})
+        return Result(table, plan.explain(), "expect", text, passed=passed)
+
+
+def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Only the parameters a SQL text refers to (DuckDB refuses extra ones)."""
+    return {name: params[name] for name in dict.fromkeys(re.findall(r"\$(\w+)", sql)) if name in params}
+
+
+def _flag(engine: Engine, steps: walks.Steps, args: dict) -> pa.Table:
+    pointer, flagged = args["pointer"], args["flagged"]
+    if flagged and not (steps.rows("exists", pointer=pointer)[0][0]
+                        or steps.rows("exists_as_input", pointer=pointer)[0][0]):
+        closest = [p for (p,) in steps.rows("nearest", pointer=pointer)]
+        raise UnknownName(f"no pointer '{pointer}' in this store", suggestion=did_you_mean(pointer, closest))
+    write_flags(engine.store, [pointer], flagged)
+    return pa.table({"pointer": [pointer], "flagged": [flagged]})
+
+
+def _unflag_all(engine: Engine, steps: walks.Steps, args: dict) -> pa.Table:
+    pointers = [p for (p,) in steps.rows("flagged")]
+    write_flags(engine.store, pointers, False)
+    return pa.table({"pointer": pa.array(pointers, pa.string()), "flagged": pa.array([False] * len(pointers))})
+
+
+def write_flags(store: ParquetStore, pointers: list[str], flagged: bool) -> None:
+    """Append flag events (the latest per pointer wins) and make them visible at once."""
+    if not pointers:
+        return
+    moment = datetime.now(timezone.utc)
+    micros = int(moment.timestamp() * 1_000_000)
+    columns = {"pointer": list(pointers), "flagged": [flagged] * len(pointers), "ts": [micros] * len(pointers)}
+    store.writer.append([("flags", (moment.date().isoformat(),), columns)])
+    store.flush()
+
+
+_ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], pa.Table]] = {
+    "trace": lambda e, steps, a: walks.trace(steps, a["pointer"], a["depth"]),
+    "trace_forward": lambda e, steps, a: walks.trace_forward(steps, a["pointer"], a["depth"]),
+    "slice": lambda e, steps, a: walks.slice_traces(steps),
+    "rank": lambda e, steps, a: walks.rank_runs(steps, walks.slice_outputs(steps)),
+    "review": lambda e, steps, a: walks.review(steps),
+    "inspect_run": lambda e, steps, a: cards.run_card(steps, a["run_id"]),
+    "inspect_pointer": lambda e, steps, a: cards.pointer_card(steps, a["pointer"]),
+    "flag": _flag,
+    "unflag_all": _unflag_all,
+}
+
+
+def _sandbox(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """Lock the connection to reading the store (DuckDB's own sandbox settings)."""
+    con.execute(f"SET allowed_directories = ['{str(root).replace(chr(39), chr(39) * 2)}/']")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET lock_configuration = true")
+
+
+_MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found')
+_CANDIDATES = re.compile(r'Candidate bindings: (.*)')
+
+
+def _explain_duckdb_error(exc: duckdb.Error, statement: ast.Statement) -> ObsqlError:
+    """A DuckDB error as a person-facing error, pointing at the OQL that caused it where possible."""
+    message = str(exc).strip()
+    first = message.splitlines()[0]
+    missing = _MISSING_COLUMN.search(message)
+    if missing:
+        name = missing.group(1)
+        candidates = re.findall(r'"(?:\w+\.)?(\w+)"', _CANDIDATES.search(message).group(1)) \
+            if _CANDIDATES.search(message) else []
+        error = ObsqlError("name", f"no column '{name}' here", suggestion=did_you_mean(name, candidates))
+        node = next((c for c in _columns(statement) if c.name == name), None)
+        if node is not None:
+            error.line, error.column = node.line or None, node.column or None
+        return error
+    kind = "input" if isinstance(exc, (duckdb.BinderException, duckdb.ConversionException)) else "sql"
+    if isinstance(exc, duckdb.InterruptException):
+        return ObsqlError("input", "query cancelled")
+    return ObsqlError(kind, first.removeprefix("Binder Error: ").removeprefix("Conversion Error: "))
+
+
+def _columns(statement: ast.Statement) -> list[ast.Column]:
+    return [n for n in walk(statement) if isinstance(n, ast.Column)]

@@ -1,0 +1,235 @@
+"""Walking the run graph: trace (upstream), trace forward (downstream), slice traces, rank runs and review.
+
+Each walk runs its plan's SQL steps a level at a time: one lookup per level for the whole frontier, so the cost
+follows the size of the answer, not of the store. Runs come back in the graph's own order: every dependency began
+before the run that read it, which is what lets ranking fold reach sets in one pass by descending start time.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from obsql.compiler.plans import StepPlan
+from obsql.errors import UnknownName, did_you_mean
+from obsql.storage.reader import StoreReader
+
+_PARAM = re.compile(r"\$(\w+)")
+
+TRACE_SCHEMA = pa.schema([
+    ("depth", pa.int64()), ("component", pa.string()), ("run_id", pa.string()),
+    ("start_time", pa.timestamp("us", tz="UTC")), ("end_time", pa.timestamp("us", tz="UTC")),
+    ("status", pa.string()), ("stale", pa.bool_()), ("stale_reasons", pa.list_(pa.string())),
+    ("via", pa.string()), ("parent_run_id", pa.string()), ("repeated", pa.bool_()),
+])
+
+
+class Steps:
+    """Runs a plan's named SQL steps, binding only the parameters each one uses."""
+
+    def __init__(self, plan: StepPlan, reader: StoreReader) -> None:
+        self.plan = plan
+        self._reader = reader
+
+    def rows(self, name: str, **params: Any) -> list[tuple]:
+        sql, bound = self._bind(name, params)
+        return self._reader.execute(sql, bound).fetchall()
+
+    def arrow(self, name: str, **params: Any) -> pa.Table:
+        return self._reader.fetch_arrow(*self._bind(name, params))
+
+    def _bind(self, name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        sql = self.plan.steps[name]
+        available = {**self.plan.params, **params}
+        return sql, {key: available[key] for key in dict.fromkeys(_PARAM.findall(sql))}
+
+
+@dataclass
+class Graph:
+    """The part of the run graph a walk visited: edges by run, and each run's attributes."""
+
+    links: dict[str, list[tuple[str, str]]]  # run -> [(neighbour run, pointer)]
+    runs: dict[str, dict]
+
+
+def _expand(steps: Steps, step: str, roots: list[str], max_depth: int | None) -> Graph:
+    """Breadth-first from `roots` through `step` lookups (rows of run, neighbour, pointer); each run expands once."""
+    links: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    seen = set(roots)
+    frontier, depth = list(roots), 0
+    while frontier and (max_depth is None or depth < max_depth):
+        found = steps.rows(step, frontier=frontier)
+        next_frontier = []
+        for run_id, neighbour, pointer in found:
+            links[run_id].append((neighbour, pointer))
+            if neighbour not in seen:
+                seen.add(neighbour)
+                next_frontier.append(neighbour)
+        frontier, depth = next_frontier, depth + 1
+    return Graph(dict(links), _run_attributes(steps, list(seen)))
+
+
+def _run_attributes(steps: Steps, run_ids: list[str]) -> dict[str, dict]:
+    if not run_ids:
+        return {}
+    table = steps.arrow("runs", ids=run_ids)
+    return {row["run_id"]: row for row in table.to_pylist()}
+
+
+def _tree_rows(graph: Graph, roots: list[tuple[str, str | None]], max_depth: int | None) -> list[dict]:
+    """Depth-first rows from the roots; a run reached again is listed once more, marked repeated, not expanded."""
+    rows: list[dict] = []
+    expanded: set[str] = set()
+
+    def visit(run_id: str, depth: int, via: str | None, parent: str | None) -> None:
+        attributes = graph.runs.get(run_id, {"run_id": run_id})
+        repeated = run_id in expanded
+        rows.append({**{k: attributes.get(k) for k in TRACE_SCHEMA.names}, "depth": depth, "via": via,
+                     "parent_run_id": parent, "repeated": repeated, "run_id": run_id})
+        if repeated or (max_depth is not None and depth >= max_depth):
+            return
+        expanded.add(run_id)
+        neighbours = sorted(graph.links.get(run_id, []),
+                            key=lambda link: (graph.runs.get(link[0], {}).get("start_time") is None,
+                                              graph.runs.get(link[0], {}).get("start_time"), link[0]),
+                            reverse=True)
+        for neighbour, pointer in neighbours:
+            visit(neighbour, depth + 1, pointer, run_id)
+
+    for run_id, via in roots:
+        visit(run_id, 0, via, None)
+    return rows
+
+
+def trace(steps: Steps, pointer: str, depth: int | None) -> pa.Table:
+    """The runs that led to the newest version of `pointer`, from its producer upstream."""
+    found = steps.rows("producer", pointer=pointer)
+    if not found:
+        if steps.rows("exists_as_input", pointer=pointer)[0][0]:
+            return TRACE_SCHEMA.empty_table()  # read by runs, written by none: nothing upstream
+        raise _unknown_pointer(steps, pointer)
+    root = found[0][0]
+    graph = _expand(steps, "upstream", [root], depth)
+    return pa.Table.from_pylist(_tree_rows(graph, [(root, pointer)], depth), schema=TRACE_SCHEMA)
+
+
+def trace_forward(steps: Steps, pointer: str, depth: int | None) -> pa.Table:
+    """Every run derived from `pointer`: the runs that read it, the runs that depend on those, and so on."""
+    readers = steps.rows("readers", pointer=pointer)
+    if not readers and not steps.rows("exists", pointer=pointer)[0][0]:
+        raise _unknown_pointer(steps, pointer)
+    roots = list(dict.fromkeys(run_id for run_id, _ in readers))
+    graph = _expand(steps, "downstream", roots, None if depth is None else max(depth, 0))
+    return pa.Table.from_pylist(_tree_rows(graph, [(r, pointer) for r in roots], depth), schema=TRACE_SCHEMA)
+
+
+def _unknown_pointer(steps: Steps, pointer: str) -> UnknownName:
+    closest = [p for (p,) in steps.rows("nearest", pointer=pointer)]
+    return UnknownName(f"no pointer '{pointer}' in this store", suggestion=did_you_mean(pointer, closest))
+
+
+# -- slices and ranking -------------------------------------------------------------------------------------------
+RANK_SCHEMA = pa.schema([
+    ("rank", pa.int64()), ("run_id", pa.string()), ("component", pa.string()),
+    ("start_time", pa.timestamp("us", tz="UTC")), ("outputs", pa.int64()), ("coverage", pa.float64()),
+    ("stale", pa.bool_()), ("stale_reasons", pa.list_(pa.string())),
+])
+
+
+def _reach(graph: Graph, producers: dict[str, int]) -> dict[str, int]:
+    """For each run, a bit set of the outputs whose trace contains it (one bit per output, set at its producer)."""
+    reach: dict[str, int] = defaultdict(int)
+    for run_id, bits in producers.items():
+        reach[run_id] |= bits
+    order = sorted(graph.runs, key=lambda r: (graph.runs[r].get("start_time"), r), reverse=True)
+    for run_id in order:
+        for dependency, _ in graph.links.get(run_id, []):
+            reach[dependency] |= reach[run_id]
+    return reach
+
+
+def _producer_bits(output_runs: list[str]) -> dict[str, int]:
+    bits: dict[str, int] = defaultdict(int)
+    for index, run_id in enumerate(output_runs):
+        bits[run_id] |= 1 << index
+    return dict(bits)
+
+
+def rank_runs(steps: Steps, output_runs: list[str]) -> pa.Table:
+    """Runs ordered by how many of the outputs' traces they appear in, with that share as coverage."""
+    if not output_runs:
+        return RANK_SCHEMA.empty_table()
+    graph = _expand(steps, "upstream", list(dict.fromkeys(output_runs)), None)
+    reach = _reach(graph, _producer_bits(output_runs))
+    total = len(output_runs)
+    ranked = sorted(((bits.bit_count(), run_id) for run_id, bits in reach.items() if bits),
+                    key=lambda item: (-item[0], _negated_time(graph, item[1]), item[1]))
+    rows = []
+    for position, (count, run_id) in enumerate(ranked, start=1):
+        attributes = graph.runs.get(run_id, {})
+        rows.append({"rank": position, "run_id": run_id, "component": attributes.get("component"),
+                     "start_time": attributes.get("start_time"), "outputs": count, "coverage": count / total,
+                     "stale": attributes.get("stale"), "stale_reasons": attributes.get("stale_reasons")})
+    return pa.Table.from_pylist(rows, schema=RANK_SCHEMA)
+
+
+def _negated_time(graph: Graph, run_id: str) -> float:
+    start = graph.runs.get(run_id, {}).get("start_time")
+    return -start.timestamp() if start is not None else 0.0
+
+
+def slice_outputs(steps: Steps) -> list[str]:
+    """The producing run of every output in the slice, one entry per output."""
+    return [row["run_id"] for row in steps.arrow("outputs").to_pylist()]
+
+
+def slice_traces(steps: Steps) -> pa.Table:
+    """One row per (output, run in its trace)."""
+    outputs = steps.arrow("outputs").to_pylist()
+    producing = list(dict.fromkeys(o["run_id"] for o in outputs))
+    graph = _expand(steps, "upstream", producing, None)
+    closures: dict[str, list[tuple[str, int]]] = {}
+    rows = []
+    for output in outputs:
+        run_id = output["run_id"]
+        if run_id not in closures:
+            closures[run_id] = _closure(graph, run_id)
+        for member, depth in closures[run_id]:
+            attributes = graph.runs.get(member, {})
+            rows.append({"pointer": output["pointer"], "value": output["value"], "depth": depth, "run_id": member,
+                         "component": attributes.get("component"), "start_time": attributes.get("start_time"),
+                         "stale": attributes.get("stale")})
+    return pa.Table.from_pylist(rows, schema=SLICE_SCHEMA)
+
+
+SLICE_SCHEMA = pa.schema([
+    ("pointer", pa.string()), ("value", pa.float64()), ("depth", pa.int64()), ("run_id", pa.string()),
+    ("component", pa.string()), ("start_time", pa.timestamp("us", tz="UTC")), ("stale", pa.bool_()),
+])
+
+
+def _closure(graph: Graph, root: str) -> list[tuple[str, int]]:
+    """A run and everything upstream of it, each once, with its shortest depth."""
+    depths = {root: 0}
+    frontier = [root]
+    while frontier:
+        next_frontier = []
+        for run_id in frontier:
+            for dependency, _ in graph.links.get(run_id, []):
+                if dependency not in depths:
+                    depths[dependency] = depths[run_id] + 1
+                    next_frontier.append(dependency)
+        frontier = next_frontier
+    return list(depths.items())
+
+
+def review(steps: Steps) -> pa.Table:
+    """The runs most common to the traces of all flagged outputs."""
+    flagged = [pointer for (pointer,) in steps.rows("flagged")]
+    if not flagged:
+        return RANK_SCHEMA.empty_table()
+    producers = dict(steps.rows("latest_producers", pointers=flagged))
+    return rank_runs(steps, [producers[p] for p in flagged if p in producers])

@@ -1,0 +1,294 @@
+"""The OQL syntax tree: small frozen dataclasses, each carrying the line and column where it starts.
+
+The parser builds these from text; the compiler turns each kind into SQL. Positions do not take part in equality, so
+tests can compare trees built by hand with parsed ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Node:
+    line: int = field(default=0, compare=False, kw_only=True, repr=False)
+    column: int = field(default=0, compare=False, kw_only=True, repr=False)
+
+
+# -- expressions --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column(Node):
+    name: str
+
+
+@dataclass(frozen=True)
+class Literal(Node):
+    value: str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class Star(Node):
+    """`*`, as in `count(*)` or `drift(*)`."""
+
+
+@dataclass(frozen=True)
+class Interval(Node):
+    amount: float
+    unit: str  # second, minute, hour, day, week, month, year (singular)
+
+
+@dataclass(frozen=True)
+class TimePoint(Node):
+    """`@2020-03-15`, `@2020-03-15T10:00` (absolute), `7 days ago` (ago) or `now`."""
+
+    kind: str  # 'absolute', 'ago' or 'now'
+    at: datetime | None = None
+    ago: Interval | None = None
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    """A function or aggregate call: `count(*)`, `avg(value)`, `null_frac(fare)`, `drift(*)`."""
+
+    name: str
+    args: tuple[Expr, ...] = ()
+    distinct: bool = False
+
+
+@dataclass(frozen=True)
+class Binary(Node):
+    """`left op right`; op is one of: or and = != < <= > >= + - * / like ilike."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Unary(Node):
+    op: str  # 'not' or '-'
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class InList(Node):
+    expr: Expr
+    items: tuple[Expr, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Between(Node):
+    expr: Expr
+    low: Expr
+    high: Expr
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class IsNull(Node):
+    expr: Expr
+    negated: bool = False
+
+
+Expr = Union[Column, Literal, Star, TimePoint, Interval, Call, Binary, Unary, InList, Between, IsNull]
+
+
+@dataclass(frozen=True)
+class TimeRange(Node):
+    """`since t`, `until t`, or `between t1 and t2`: runs whose start falls in [start, end)."""
+
+    start: TimePoint | None = None
+    end: TimePoint | None = None
+
+
+# -- statements ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Runs(Node):
+    """`runs [of <component>] [where <cond>] [since <time>]`"""
+
+    component: str | None = None
+    where: Expr | None = None
+    time: TimeRange | None = None
+
+
+@dataclass(frozen=True)
+class Recent(Node):
+    """`recent [n]`: the latest runs of every component."""
+
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class Components(Node):
+    """`components`: every component with its metadata and run counts."""
+
+
+@dataclass(frozen=True)
+class InspectRun(Node):
+    """`inspect run '<id or unique prefix>'`: one run as a card."""
+
+    run_id: str
+
+
+@dataclass(frozen=True)
+class InspectPointer(Node):
+    """`inspect '<pointer>'`: a pointer, who wrote and read it, its flag, its summaries."""
+
+    pointer: str
+
+
+@dataclass(frozen=True)
+class History(Node):
+    """`history <component> [metric m, ...] [since t] [every <interval>]`"""
+
+    component: str
+    metrics: tuple[Expr, ...] = ()
+    time: TimeRange | None = None
+    every: Interval | None = None
+
+
+@dataclass(frozen=True)
+class Trace(Node):
+    """`trace '<pointer>' [depth n]` (upstream) or `trace forward '<pointer>'` (everything derived from it)."""
+
+    pointer: str
+    forward: bool = False
+    depth: int | None = None
+
+
+@dataclass(frozen=True)
+class SliceTrace(Node):
+    """`trace outputs of <component> [where <cond>] [since t]`: the traces of a slice of outputs (with `| rank runs`)."""
+
+    component: str
+    where: Expr | None = None
+    time: TimeRange | None = None
+
+
+@dataclass(frozen=True)
+class Stale(Node):
+    """`stale [of <component>] [since t]`: stale runs and why."""
+
+    component: str | None = None
+    time: TimeRange | None = None
+
+
+@dataclass(frozen=True)
+class Flag(Node):
+    pointer: str
+
+
+@dataclass(frozen=True)
+class Unflag(Node):
+    pointer: str | None = None  # None: `unflag all`
+
+
+@dataclass(frozen=True)
+class Review(Node):
+    """`review`: the runs most common to the traces of all flagged outputs."""
+
+
+@dataclass(frozen=True)
+class Side(Node):
+    """One side of `compare`: a component's runs, optionally filtered."""
+
+    component: str
+    where: Expr | None = None
+    time: TimeRange | None = None
+
+
+@dataclass(frozen=True)
+class Compare(Node):
+    """`compare <side> with <side> [on <columns or drift(*)>]`"""
+
+    left: Side
+    right: Side
+    on: tuple[Expr, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sql(Node):
+    """`sql <select ...>`: read-only SQL over the store's tables."""
+
+    text: str
+
+
+# -- pipes --------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SelectItem(Node):
+    expr: Expr
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderItem(Node):
+    expr: Expr
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Where(Node):
+    condition: Expr
+
+
+@dataclass(frozen=True)
+class Select(Node):
+    items: tuple[SelectItem, ...]
+
+
+@dataclass(frozen=True)
+class OrderBy(Node):
+    items: tuple[OrderItem, ...]
+
+
+@dataclass(frozen=True)
+class Limit(Node):
+    count: int
+
+
+@dataclass(frozen=True)
+class GroupBy(Node):
+    """`| group by k1, k2 [aggregate count(*) as n, avg(x)]`; without `aggregate`, a count per group."""
+
+    keys: tuple[SelectItem, ...]
+    aggregates: tuple[SelectItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class RankRuns(Node):
+    """`| rank runs`: runs ordered by how many of the traced outputs they appear in."""
+
+
+Pipe = Union[Where, Select, OrderBy, Limit, GroupBy, RankRuns]
+Source = Union[Runs, Recent, Components, InspectRun, InspectPointer, History, Trace, SliceTrace, Stale, Review,
+               Compare, Sql]
+
+
+@dataclass(frozen=True)
+class Query(Node):
+    """A source statement refined by pipes."""
+
+    source: Source
+    pipes: tuple[Pipe, ...] = ()
+
+
+@dataclass(frozen=True)
+class Expect(Node):
+    """`expect <query> is empty`, `... is not empty`, or `expect <query> | <condition over aggregates>`."""
+
+    query: Query
+    kind: str  # 'empty', 'not_empty' or 'condition'
+    condition: Expr | None = None
+
+
+Statement = Union[Query, Expect, Flag, Unflag]
+
+
+@dataclass(frozen=True)
+class Script(Node):
+    """A whole OQL text: statements separated by `;`, each with its source text for error messages."""
+
+    statements: tuple[Statement, ...]
+    texts: tuple[str, ...] = field(default=(), compare=False)

@@ -1,0 +1,59 @@
+"""Results in exchange formats: csv, json (an array of row objects) and markdown; `table` is the text renderer."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from typing import Any, Callable
+
+from obsql.engine.result import Result
+from obsql.render.text import cell, render
+
+FORMATS = ("table", "csv", "json", "markdown")
+
+
+def _plain(value: Any) -> Any:
+    """A value JSON can hold: times as ISO text, lists and dicts kept."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def to_json(result: Result) -> str:
+    return json.dumps([{k: _plain(v) for k, v in row.items()} for row in result.to_dicts()], indent=2)
+
+
+def to_csv(result: Result) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(result.columns)
+    for row in result.rows:
+        writer.writerow(["" if v is None else json.dumps(_plain(v)) if isinstance(v, (list, dict)) else _plain(v)
+                         for v in row])
+    return buffer.getvalue().rstrip("\n")
+
+
+def to_markdown(result: Result) -> str:
+    def escape(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["| " + " | ".join(escape(c) for c in result.columns) + " |",
+             "| " + " | ".join("---" for _ in result.columns) + " |"]
+    lines += ["| " + " | ".join(escape(cell(v, 200)) for v in row) + " |" for row in result.rows]
+    return "\n".join(lines)
+
+
+WRITERS: dict[str, Callable[[Result], str]] = {"table": render, "csv": to_csv, "json": to_json,
+                                                "markdown": to_markdown}
+
+
+def format_result(result: Result, fmt: str) -> str:
+    """A result in one of FORMATS."""
+    return WRITERS[fmt](result)
