@@ -3,13 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyarrow as pa
-
-from obsql.engine.walks import Steps
+from obsql.engine.walks import Steps, Tabular
 from obsql.errors import ObsqlError, UnknownName
 
-CARD_SCHEMA = pa.schema([("section", pa.string()), ("field", pa.string()), ("value", pa.string()),
-                         ("detail", pa.string())])
+CARD_COLUMNS = ("section", "field", "value", "detail")
 
 
 def _text(value: Any) -> str | None:
@@ -31,8 +28,8 @@ class _Card:
     def add(self, section: str, field: str, value: Any = None, detail: Any = None) -> None:
         self.rows.append({"section": section, "field": field, "value": _text(value), "detail": _text(detail)})
 
-    def table(self) -> pa.Table:
-        return pa.Table.from_pylist(self.rows, schema=CARD_SCHEMA)
+    def table(self) -> Tabular:
+        return Tabular.of(CARD_COLUMNS, self.rows)
 
 
 def resolve_run(steps: Steps, prefix: str) -> dict:
@@ -40,7 +37,7 @@ def resolve_run(steps: Steps, prefix: str) -> dict:
     prefix = prefix.strip().upper()
     if not prefix:
         raise ObsqlError("input", "give a run id or the start of one")
-    matches = steps.arrow("resolve", prefix=prefix, prefix_end=prefix + "\uffff").to_pylist()
+    matches = steps.dicts("resolve", prefix=prefix, prefix_end=prefix + "\uffff")
     if not matches:
         raise UnknownName(f"no run id starts with '{prefix}'", suggestion="`recent` lists the latest runs")
     if len(matches) > 1:
@@ -50,11 +47,11 @@ def resolve_run(steps: Steps, prefix: str) -> dict:
     return matches[0]
 
 
-def run_card(steps: Steps, prefix: str) -> pa.Table:
+def run_card(steps: Steps, prefix: str) -> Tabular:
     """A run: what it is, its staleness, inputs and outputs, dependencies, checks, metrics, code."""
     found = resolve_run(steps, prefix)
     where = {"component": found["component"], "start_time": found["start_time"], "run_id": found["run_id"]}
-    run = steps.arrow("run", **where).to_pylist()[0]
+    run = steps.dicts("run", **where)[0]
     card = _Card()
     card.add("run", "run_id", run["run_id"])
     card.add("run", "component", found["component"])
@@ -68,8 +65,8 @@ def run_card(steps: Steps, prefix: str) -> pa.Table:
     card.add("staleness", "stale", run["stale"])
     for reason in run["stale_reasons"] or []:
         card.add("staleness", "reason", reason)
-    producers = {d["pointer"]: d for d in steps.arrow("deps", **where).to_pylist()}
-    for io in steps.arrow("io", **where).to_pylist():
+    producers = {d["pointer"]: d for d in steps.dicts("deps", **where)}
+    for io in steps.dicts("io", **where):
         dep = producers.get(io["pointer"])
         detail = f"from {dep['dep_component']} run {dep['dep_run_id']}" if dep else None
         if io["direction"] == "output" and io["value"] is not None:
@@ -78,10 +75,10 @@ def run_card(steps: Steps, prefix: str) -> pa.Table:
     for dep in producers.values():
         card.add("dependencies", dep["dep_component"], dep["dep_run_id"],
                  dep["reason"] if dep["stale"] else f"via {dep['pointer']}")
-    for check in steps.arrow("checks", **where).to_pylist():
+    for check in steps.dicts("checks", **where):
         card.add("checks", f"{check['name']} ({check['phase']})", "passed" if check["passed"] else "FAILED",
                  check["message"] or (None if check["value"] is None else check["value"]))
-    for metric in steps.arrow("metrics", **where).to_pylist():
+    for metric in steps.dicts("metrics", **where):
         card.add("metrics", metric["name"], metric["value"])
     if run["code_hash"]:
         source = steps.rows("code", code_hash=run["code_hash"])
@@ -93,9 +90,9 @@ def _last_line(text: str | None) -> str | None:
     return text.strip().splitlines()[-1] if text and text.strip() else None
 
 
-def pointer_card(steps: Steps, pointer: str) -> pa.Table:
+def pointer_card(steps: Steps, pointer: str) -> Tabular:
     """A pointer: its type, every run that wrote or read it, its flag and label, and its latest summaries."""
-    uses = steps.arrow("io", pointer=pointer).to_pylist()
+    uses = steps.dicts("io", pointer=pointer)
     if not uses:
         raise UnknownName(f"no pointer '{pointer}' in this store", suggestion="`trace` and `runs` show pointers")
     card = _Card()
@@ -114,7 +111,7 @@ def pointer_card(steps: Steps, pointer: str) -> pa.Table:
     for use in (u for u in uses if u["direction"] == "input"):
         card.add("read by", use["component"], use["run_id"], f"at {_text(use['start_time'])}")
     if writes:
-        for summary in steps.arrow("summaries", pointer=pointer, run_id=writes[-1]["run_id"]).to_pylist():
+        for summary in steps.dicts("summaries", pointer=pointer, run_id=writes[-1]["run_id"]):
             nulls = summary["nulls"] or 0
             card.add("columns", summary["column_name"], summary["kind"],
                      f"count {summary['count']}, nulls {nulls}, mean {_text(summary['mean'])}, "

@@ -1,49 +1,45 @@
-"""A query's answer: rows and columns as an Arrow table, the SQL that produced it, and how it likes to be shown."""
+"""A query's answer: column names and rows, the SQL that produced it, and how it likes to be shown.
+
+Arrow, polars and pandas forms are built on request, so showing a result in a terminal never loads them.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Iterator
-
-import pyarrow as pa
 
 
 @dataclass
 class Result:
     """The answer to one OQL statement."""
 
-    table: pa.Table
+    columns: list[str]
+    rows: list[tuple]
     sql: str = ""  # the compiled SQL (what `explain` prints)
-    shape: str = "table"  # table, trace, card, history, compare, expect, message
+    shape: str = "table"  # table, trace, card, history, compare, expect
     statement: str = ""  # the OQL text it answers
     passed: bool | None = None  # for `expect`: whether the assertion held
-    notes: list[str] = field(default_factory=list)  # things worth telling the reader (e.g. a truncated walk)
+    notes: list[str] = field(default_factory=list)  # things worth telling the reader
 
-    @property
-    def columns(self) -> list[str]:
-        return self.table.column_names
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row)) for row in self.rows]
 
-    @property
-    def rows(self) -> list[tuple]:
-        columns = [self.table.column(i).to_pylist() for i in range(self.table.num_columns)]
-        return list(zip(*columns)) if columns else []
+    def to_arrow(self):
+        """The rows as a pyarrow Table (column types inferred from the values)."""
+        import pyarrow as pa
 
-    def to_arrow(self) -> pa.Table:
-        return self.table
+        return pa.table({name: [row[i] for row in self.rows] for i, name in enumerate(self.columns)})
 
     def to_polars(self):
         import polars as pl
 
-        return pl.from_arrow(self.table)
+        return pl.from_arrow(self.to_arrow())
 
     def to_pandas(self):
         """A pandas DataFrame (needs pandas installed)."""
-        return self.table.to_pandas()
-
-    def to_dicts(self) -> list[dict[str, Any]]:
-        return self.table.to_pylist()
+        return self.to_arrow().to_pandas()
 
     def __len__(self) -> int:
-        return self.table.num_rows
+        return len(self.rows)
 
     def __iter__(self) -> Iterator[tuple]:
         return iter(self.rows)

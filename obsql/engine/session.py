@@ -13,7 +13,6 @@ from typing import Any, Callable
 from urllib.parse import unquote
 
 import duckdb
-import pyarrow as pa
 
 from obsql.compiler.compile import compile_statement
 from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
@@ -26,11 +25,13 @@ from obsql.storage.reader import StoreReader
 from obsql.storage.store import ParquetStore
 
 LINEAGE_VIEWS = {
-    "lineage_producers": "SELECT pointer, run_id, component, start_time, end_time FROM io WHERE direction = 'output'",
-    "lineage_consumers": "SELECT pointer, run_id, component, start_time FROM io WHERE direction = 'input'",
-    "lineage_edges": "SELECT run_id, dep_run_id, pointer FROM deps",
-    "lineage_dependents": "SELECT dep_run_id, run_id, pointer FROM deps",
-    "lineage_runs": "SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM runs",
+    "lineage_producers": ("SELECT pointer, run_id, component, start_time, end_time FROM io "
+                          "WHERE direction = 'output'", ("io",)),
+    "lineage_consumers": ("SELECT pointer, run_id, component, start_time FROM io WHERE direction = 'input'", ("io",)),
+    "lineage_edges": ("SELECT run_id, dep_run_id, pointer FROM deps", ("deps",)),
+    "lineage_dependents": ("SELECT dep_run_id, run_id, pointer FROM deps", ("deps",)),
+    "lineage_runs": ("SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM runs",
+                     ("runs",)),
 }
 
 
@@ -64,12 +65,9 @@ class Engine:
         self.store = store
         self.reader = StoreReader(store.root)
         self.con = self.reader.con
-        self._create_lineage_views()
+        for name, (sql, tables) in LINEAGE_VIEWS.items():
+            self.reader.define_view(name, sql, tables)
         _sandbox(self.con, store.root)
-
-    def _create_lineage_views(self) -> None:
-        for name, sql in LINEAGE_VIEWS.items():
-            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
 
     # -- running text ---------------------------------------------------------------------------------------------
     def run(self, text: str, now: datetime | None = None) -> list[Result]:
@@ -113,39 +111,37 @@ class Engine:
 
     def execute(self, plan: Plan, text: str = "") -> Result:
         if isinstance(plan, SqlPlan):
-            table = self.reader.fetch_arrow(plan.sql, _used(plan.sql, plan.params))
-            return Result(table, plan.explain(), plan.shape, text)
+            columns, rows = self.reader.fetch(plan.sql, _used(plan.sql, plan.params))
+            return Result(columns, rows, plan.explain(), plan.shape, text)
         if isinstance(plan, StepPlan):
-            table = self._refine(self._build(plan), plan.pipe_sql, plan.params)
-            return Result(table, plan.explain(), plan.shape if plan.pipe_sql is None else "table", text)
+            built = _ACTIONS[plan.action](self, walks.Steps(plan, self.reader), plan.args)
+            columns, rows = self._refine(list(built.columns), built.rows, plan.pipe_sql, plan.params)
+            return Result(columns, rows, plan.explain(), plan.shape if plan.pipe_sql is None else "table", text)
         return self._expect(plan, text)
 
-    def _build(self, plan: StepPlan) -> pa.Table:
-        steps = walks.Steps(plan, self.reader)
-        builder = _ACTIONS[plan.action]
-        return builder(self, steps, plan.args)
-
-    def _refine(self, table: pa.Table, pipe_sql: str | None, params: dict[str, Any]) -> pa.Table:
+    def _refine(self, columns: list[str], rows: list[tuple], pipe_sql: str | None,
+                params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
+        """Run `pipe_sql` over rows registered as the relation __result (rows pass through when there is none)."""
         if pipe_sql is None:
-            return table
-        self.con.register(RESULT_RELATION, table)
+            return columns, rows
+        self.con.register(RESULT_RELATION, Result(columns, rows).to_arrow())
         try:
-            return self.reader.fetch_arrow(pipe_sql, _used(pipe_sql, params))
+            return self.reader.fetch(pipe_sql, _used(pipe_sql, params))
         finally:
             self.con.unregister(RESULT_RELATION)
 
     def _expect(self, plan: ExpectPlan, text: str) -> Result:
         inner = self.execute(plan.query, text)
         if plan.kind == "condition":
-            observed = self._refine(inner.table, plan.condition_sql, plan.params).to_pylist()[0]
+            names, values = self._refine(inner.columns, inner.rows, plan.condition_sql, plan.params)
+            observed = dict(zip(names, values[0]))
             passed = bool(observed.pop("passed"))
             detail = ", ".join(f"{name} = {value}" for name, value in observed.items())
         else:
-            rows = inner.table.num_rows
-            passed = (rows == 0) == (plan.kind == "empty")
-            detail = f"{rows} row(s)"
-        table = pa.table({"expectation": [text], "passed": [passed], "observed": [detail]})
-        return Result(table, plan.explain(), "expect", text, passed=passed)
+            passed = (len(inner) == 0) == (plan.kind == "empty")
+            detail = f"{len(inner)} row(s)"
+        return Result(["expectation", "passed", "observed"], [(text, passed, detail)], plan.explain(), "expect",
+                      text, passed=passed)
 
 
 def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -153,20 +149,20 @@ def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
     return {name: params[name] for name in dict.fromkeys(re.findall(r"\$(\w+)", sql)) if name in params}
 
 
-def _flag(engine: Engine, steps: walks.Steps, args: dict) -> pa.Table:
+def _flag(engine: Engine, steps: walks.Steps, args: dict) -> walks.Tabular:
     pointer, flagged = args["pointer"], args["flagged"]
     if flagged and not (steps.rows("exists", pointer=pointer)[0][0]
                         or steps.rows("exists_as_input", pointer=pointer)[0][0]):
         closest = [p for (p,) in steps.rows("nearest", pointer=pointer)]
         raise UnknownName(f"no pointer '{pointer}' in this store", suggestion=did_you_mean(pointer, closest))
     write_flags(engine.store, [pointer], flagged)
-    return pa.table({"pointer": [pointer], "flagged": [flagged]})
+    return walks.Tabular(("pointer", "flagged"), [(pointer, flagged)])
 
 
-def _unflag_all(engine: Engine, steps: walks.Steps, args: dict) -> pa.Table:
+def _unflag_all(engine: Engine, steps: walks.Steps, args: dict) -> walks.Tabular:
     pointers = [p for (p,) in steps.rows("flagged")]
     write_flags(engine.store, pointers, False)
-    return pa.table({"pointer": pa.array(pointers, pa.string()), "flagged": pa.array([False] * len(pointers))})
+    return walks.Tabular(("pointer", "flagged"), [(p, False) for p in pointers])
 
 
 def write_flags(store: ParquetStore, pointers: list[str], flagged: bool) -> None:
@@ -180,7 +176,7 @@ def write_flags(store: ParquetStore, pointers: list[str], flagged: bool) -> None
     store.flush()
 
 
-_ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], pa.Table]] = {
+_ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "trace": lambda e, steps, a: walks.trace(steps, a["pointer"], a["depth"]),
     "trace_forward": lambda e, steps, a: walks.trace_forward(steps, a["pointer"], a["depth"]),
     "slice": lambda e, steps, a: walks.slice_traces(steps),

@@ -11,20 +11,26 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
-
 from obsql.compiler.plans import StepPlan
 from obsql.errors import UnknownName, did_you_mean
 from obsql.storage.reader import StoreReader
 
 _PARAM = re.compile(r"\$(\w+)")
 
-TRACE_SCHEMA = pa.schema([
-    ("depth", pa.int64()), ("component", pa.string()), ("run_id", pa.string()),
-    ("start_time", pa.timestamp("us", tz="UTC")), ("end_time", pa.timestamp("us", tz="UTC")),
-    ("status", pa.string()), ("stale", pa.bool_()), ("stale_reasons", pa.list_(pa.string())),
-    ("via", pa.string()), ("parent_run_id", pa.string()), ("repeated", pa.bool_()),
-])
+
+@dataclass
+class Tabular:
+    """Rows built by a walk or a card, before pipes refine them."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple]
+
+    @classmethod
+    def of(cls, columns: tuple[str, ...], records: list[dict]) -> "Tabular":
+        return cls(columns, [tuple(record.get(c) for c in columns) for record in records])
+
+TRACE_COLUMNS = ("depth", "component", "run_id", "start_time", "end_time", "status", "stale", "stale_reasons",
+                 "via", "parent_run_id", "repeated")
 
 
 class Steps:
@@ -38,8 +44,9 @@ class Steps:
         sql, bound = self._bind(name, params)
         return self._reader.execute(sql, bound).fetchall()
 
-    def arrow(self, name: str, **params: Any) -> pa.Table:
-        return self._reader.fetch_arrow(*self._bind(name, params))
+    def dicts(self, name: str, **params: Any) -> list[dict]:
+        columns, rows = self._reader.fetch(*self._bind(name, params))
+        return [dict(zip(columns, row)) for row in rows]
 
     def _bind(self, name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         sql = self.plan.steps[name]
@@ -75,8 +82,7 @@ def _expand(steps: Steps, step: str, roots: list[str], max_depth: int | None) ->
 def _run_attributes(steps: Steps, run_ids: list[str]) -> dict[str, dict]:
     if not run_ids:
         return {}
-    table = steps.arrow("runs", ids=run_ids)
-    return {row["run_id"]: row for row in table.to_pylist()}
+    return {row["run_id"]: row for row in steps.dicts("runs", ids=run_ids)}
 
 
 def _tree_rows(graph: Graph, roots: list[tuple[str, str | None]], max_depth: int | None) -> list[dict]:
@@ -87,7 +93,7 @@ def _tree_rows(graph: Graph, roots: list[tuple[str, str | None]], max_depth: int
     def visit(run_id: str, depth: int, via: str | None, parent: str | None) -> None:
         attributes = graph.runs.get(run_id, {"run_id": run_id})
         repeated = run_id in expanded
-        rows.append({**{k: attributes.get(k) for k in TRACE_SCHEMA.names}, "depth": depth, "via": via,
+        rows.append({**{k: attributes.get(k) for k in TRACE_COLUMNS}, "depth": depth, "via": via,
                      "parent_run_id": parent, "repeated": repeated, "run_id": run_id})
         if repeated or (max_depth is not None and depth >= max_depth):
             return
@@ -104,26 +110,26 @@ def _tree_rows(graph: Graph, roots: list[tuple[str, str | None]], max_depth: int
     return rows
 
 
-def trace(steps: Steps, pointer: str, depth: int | None) -> pa.Table:
+def trace(steps: Steps, pointer: str, depth: int | None) -> Tabular:
     """The runs that led to the newest version of `pointer`, from its producer upstream."""
     found = steps.rows("producer", pointer=pointer)
     if not found:
         if steps.rows("exists_as_input", pointer=pointer)[0][0]:
-            return TRACE_SCHEMA.empty_table()  # read by runs, written by none: nothing upstream
+            return Tabular(TRACE_COLUMNS, [])  # read by runs, written by none: nothing upstream
         raise _unknown_pointer(steps, pointer)
     root = found[0][0]
     graph = _expand(steps, "upstream", [root], depth)
-    return pa.Table.from_pylist(_tree_rows(graph, [(root, pointer)], depth), schema=TRACE_SCHEMA)
+    return Tabular.of(TRACE_COLUMNS, _tree_rows(graph, [(root, pointer)], depth))
 
 
-def trace_forward(steps: Steps, pointer: str, depth: int | None) -> pa.Table:
+def trace_forward(steps: Steps, pointer: str, depth: int | None) -> Tabular:
     """Every run derived from `pointer`: the runs that read it, the runs that depend on those, and so on."""
     readers = steps.rows("readers", pointer=pointer)
     if not readers and not steps.rows("exists", pointer=pointer)[0][0]:
         raise _unknown_pointer(steps, pointer)
     roots = list(dict.fromkeys(run_id for run_id, _ in readers))
     graph = _expand(steps, "downstream", roots, None if depth is None else max(depth, 0))
-    return pa.Table.from_pylist(_tree_rows(graph, [(r, pointer) for r in roots], depth), schema=TRACE_SCHEMA)
+    return Tabular.of(TRACE_COLUMNS, _tree_rows(graph, [(r, pointer) for r in roots], depth))
 
 
 def _unknown_pointer(steps: Steps, pointer: str) -> UnknownName:
@@ -132,11 +138,7 @@ def _unknown_pointer(steps: Steps, pointer: str) -> UnknownName:
 
 
 # -- slices and ranking -------------------------------------------------------------------------------------------
-RANK_SCHEMA = pa.schema([
-    ("rank", pa.int64()), ("run_id", pa.string()), ("component", pa.string()),
-    ("start_time", pa.timestamp("us", tz="UTC")), ("outputs", pa.int64()), ("coverage", pa.float64()),
-    ("stale", pa.bool_()), ("stale_reasons", pa.list_(pa.string())),
-])
+RANK_COLUMNS = ("rank", "run_id", "component", "start_time", "outputs", "coverage", "stale", "stale_reasons")
 
 
 def _reach(graph: Graph, producers: dict[str, int]) -> dict[str, int]:
@@ -158,10 +160,10 @@ def _producer_bits(output_runs: list[str]) -> dict[str, int]:
     return dict(bits)
 
 
-def rank_runs(steps: Steps, output_runs: list[str]) -> pa.Table:
+def rank_runs(steps: Steps, output_runs: list[str]) -> Tabular:
     """Runs ordered by how many of the outputs' traces they appear in, with that share as coverage."""
     if not output_runs:
-        return RANK_SCHEMA.empty_table()
+        return Tabular(RANK_COLUMNS, [])
     graph = _expand(steps, "upstream", list(dict.fromkeys(output_runs)), None)
     reach = _reach(graph, _producer_bits(output_runs))
     total = len(output_runs)
@@ -173,7 +175,7 @@ def rank_runs(steps: Steps, output_runs: list[str]) -> pa.Table:
         rows.append({"rank": position, "run_id": run_id, "component": attributes.get("component"),
                      "start_time": attributes.get("start_time"), "outputs": count, "coverage": count / total,
                      "stale": attributes.get("stale"), "stale_reasons": attributes.get("stale_reasons")})
-    return pa.Table.from_pylist(rows, schema=RANK_SCHEMA)
+    return Tabular.of(RANK_COLUMNS, rows)
 
 
 def _negated_time(graph: Graph, run_id: str) -> float:
@@ -183,12 +185,12 @@ def _negated_time(graph: Graph, run_id: str) -> float:
 
 def slice_outputs(steps: Steps) -> list[str]:
     """The producing run of every output in the slice, one entry per output."""
-    return [row["run_id"] for row in steps.arrow("outputs").to_pylist()]
+    return [row["run_id"] for row in steps.dicts("outputs")]
 
 
-def slice_traces(steps: Steps) -> pa.Table:
+def slice_traces(steps: Steps) -> Tabular:
     """One row per (output, run in its trace)."""
-    outputs = steps.arrow("outputs").to_pylist()
+    outputs = steps.dicts("outputs")
     producing = list(dict.fromkeys(o["run_id"] for o in outputs))
     graph = _expand(steps, "upstream", producing, None)
     closures: dict[str, list[tuple[str, int]]] = {}
@@ -202,13 +204,10 @@ def slice_traces(steps: Steps) -> pa.Table:
             rows.append({"pointer": output["pointer"], "value": output["value"], "depth": depth, "run_id": member,
                          "component": attributes.get("component"), "start_time": attributes.get("start_time"),
                          "stale": attributes.get("stale")})
-    return pa.Table.from_pylist(rows, schema=SLICE_SCHEMA)
+    return Tabular.of(SLICE_COLUMNS, rows)
 
 
-SLICE_SCHEMA = pa.schema([
-    ("pointer", pa.string()), ("value", pa.float64()), ("depth", pa.int64()), ("run_id", pa.string()),
-    ("component", pa.string()), ("start_time", pa.timestamp("us", tz="UTC")), ("stale", pa.bool_()),
-])
+SLICE_COLUMNS = ("pointer", "value", "depth", "run_id", "component", "start_time", "stale")
 
 
 def _closure(graph: Graph, root: str) -> list[tuple[str, int]]:
@@ -226,10 +225,10 @@ def _closure(graph: Graph, root: str) -> list[tuple[str, int]]:
     return list(depths.items())
 
 
-def review(steps: Steps) -> pa.Table:
+def review(steps: Steps) -> Tabular:
     """The runs most common to the traces of all flagged outputs."""
     flagged = [pointer for (pointer,) in steps.rows("flagged")]
     if not flagged:
-        return RANK_SCHEMA.empty_table()
+        return Tabular(RANK_COLUMNS, [])
     producers = dict(steps.rows("latest_producers", pointers=flagged))
     return rank_runs(steps, [producers[p] for p in flagged if p in producers])

@@ -12,8 +12,6 @@ import os
 import warnings
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from obsql.storage.layout import COMPACT_DIR
 from obsql.storage.schemas import TABLES
 
@@ -77,6 +75,8 @@ def set_aside_files() -> dict[str, str]:
 
 def unreadable_files(root: Path) -> list[tuple[str, str]]:
     """Every Parquet file of the store whose footer cannot be read, with the reason (for `obsql check`)."""
+    import pyarrow.parquet as pq  # loaded here, not at import: the query path never needs it
+
     bad = []
     for table in TABLES:
         for path in parquet_files(root, table):

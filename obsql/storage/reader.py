@@ -8,10 +8,9 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 import duckdb
-import pyarrow as pa
 
 from obsql.errors import StoreError
 from obsql.storage import files
@@ -20,6 +19,9 @@ from obsql.storage.schemas import PARTITION_TYPES, TABLES
 _FILE_IN_MESSAGE = re.compile(r"""["']?(/[^"'\s]+\.parquet)["']?""")
 _MAX_SET_ASIDE_PER_QUERY = 50
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def read_parquet_sql(paths: Sequence[str], partition_by: Sequence[str]) -> str:
@@ -34,23 +36,51 @@ def _quote(text: str) -> str:
 
 
 class StoreReader:
-    """A DuckDB connection over one store. Views are rebuilt by `refresh()` to pick up new files."""
+    """A DuckDB connection over one store, with a view per table.
+
+    Views are created when a query first names them and re-pointed at the live files after `refresh()`, so a
+    query pays only for listing the tables it reads. Derived views (`define_view`) are built over those views.
+    """
 
     def __init__(self, root: Path, connection: duckdb.DuckDBPyConnection | None = None) -> None:
         self.root = root
         self.con = connection or duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
-        self._empty_registered: set[str] = set()
-        self.refresh()
+        self._listed: dict[str, list[str]] = {}
+        self._stale: set[str] = set(TABLES)
+        self._derived: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._created: set[str] = set()
+        self._names = re.compile(r"\b(" + "|".join(map(re.escape, TABLES)) + r")\b")
+
+    def define_view(self, name: str, sql: str, tables: tuple[str, ...]) -> None:
+        """A view over the store's tables, created the first time a query names it."""
+        self._derived[name] = (sql, tables)
+        self._names = re.compile(r"\b(" + "|".join(map(re.escape, [*TABLES, *self._derived])) + r")\b")
 
     def refresh(self) -> None:
-        """Point every table's view at the files live now."""
-        for name in TABLES:
-            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {self._source(name)}')
+        """Let the next queries see files written since (each table is listed again when next used)."""
+        self._stale = set(TABLES)
 
-    def _source(self, name: str) -> str:
-        spec = TABLES[name]
+    def prepare(self, sql: str) -> None:
+        """Make every view `sql` names current: list its table's files again if needed, create it if missing."""
+        named = set(self._names.findall(sql))
+        for name in [n for n in named if n in self._derived]:
+            named.update(self._derived[name][1])
+        for name in named & self._stale:
+            self._point_at_live_files(name)
+        for name in named - set(TABLES) - self._created:
+            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {self._derived[name][0]}')
+            self._created.add(name)
+
+    def _point_at_live_files(self, name: str) -> None:
         paths = files.parquet_files(self.root, name)
+        if self._listed.get(name) != paths:
+            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {self._source(name, paths)}')
+            self._listed[name] = paths
+        self._stale.discard(name)
+
+    def _source(self, name: str, paths: list[str]) -> str:
+        spec = TABLES[name]
         if paths:
             return f"SELECT * FROM {read_parquet_sql(paths, spec.partition_by)}"
         return self._empty_source(name)
@@ -58,24 +88,34 @@ class StoreReader:
     def _empty_source(self, name: str) -> str:
         """A typed, empty relation with the table's columns, for tables with no files yet."""
         spec = TABLES[name]
-        relation = f"__obsql_empty_{name}"
-        if relation not in self._empty_registered:
-            self.con.register(relation, pa.Table.from_pylist([], schema=spec.schema))
-            self._empty_registered.add(relation)
-        partitions = ", ".join(f"CAST(NULL AS {PARTITION_TYPES[c]}) AS \"{c}\"" for c in spec.partition_by)
-        return f'SELECT *, {partitions} FROM "{relation}"'
+        columns = [f'CAST(NULL AS {kind}) AS "{column}"' for column, kind in spec.fields]
+        columns += [f'CAST(NULL AS {PARTITION_TYPES[c]}) AS "{c}"' for c in spec.partition_by]
+        return f"SELECT {', '.join(columns)} WHERE false"
 
     def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> duckdb.DuckDBPyConnection:
         """Run `sql`; a file that turns out corrupt is set aside and the query retried without it."""
         return retry_without_corrupt_files(self.root, lambda: self._execute(sql, params), self.refresh)
 
     def _execute(self, sql: str, params: Sequence[Any] | dict | None) -> duckdb.DuckDBPyConnection:
+        self.prepare(sql)
         return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
 
-    def fetch_arrow(self, sql: str, params: Sequence[Any] | dict | None = None) -> pa.Table:
+    def fetch(self, sql: str, params: Sequence[Any] | dict | None = None) -> tuple[list[str], list[tuple]]:
+        """Column names and rows of `sql` (no Arrow involved, which keeps the command line quick to start)."""
+        def attempt() -> tuple[list[str], list[tuple]]:
+            cursor = self._execute(sql, params)
+            rows = cursor.fetchall()
+            return [d[0] for d in cursor.description], rows
+
+        return retry_without_corrupt_files(self.root, attempt, self.refresh)
+
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | dict | None = None) -> "pa.Table":
         """Run `sql` and return its rows as Arrow (corrupt files set aside as in `execute`)."""
-        return retry_without_corrupt_files(
-            self.root, lambda: self.con.sql(sql, params=params).to_arrow_table(), self.refresh)
+        def attempt() -> "pa.Table":
+            self.prepare(sql)
+            return self.con.sql(sql, params=params).to_arrow_table()
+
+        return retry_without_corrupt_files(self.root, attempt, self.refresh)
 
     def close(self) -> None:
         self.con.close()

@@ -8,14 +8,15 @@ docs/schema.md describes every column for people; a test keeps the two in step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pyarrow as pa
+from functools import cached_property
 
 STORE_FORMAT = "obsql-store"
 STORE_VERSION = 1
 
-TIME = pa.timestamp("us", tz="UTC")
-TOP_VALUE = pa.struct([("value", pa.string()), ("count", pa.int64())])
+# Column types, in DuckDB's words; `arrow_type` maps them for the writer (pyarrow loads only when writing).
+TEXT, TIME, FLOAT, INT, BOOL = "VARCHAR", "TIMESTAMPTZ", "DOUBLE", "BIGINT", "BOOLEAN"
+TEXTS, FLOATS = "VARCHAR[]", "DOUBLE[]"
+TOP_VALUES = "STRUCT(value VARCHAR, count BIGINT)[]"
 
 
 @dataclass(frozen=True)
@@ -23,17 +24,34 @@ class TableSpec:
     """One dataset of the store."""
 
     name: str
-    schema: pa.Schema  # the columns stored in the files (partition columns excluded)
+    fields: tuple[tuple[str, str], ...]  # (column, DuckDB type) stored in the files; partition columns excluded
     partition_by: tuple[str, ...]
     sort_by: tuple[str, ...]  # the order compaction writes, chosen for the lookups each table serves
 
     @property
     def columns(self) -> list[str]:
-        return self.schema.names
+        return [name for name, _ in self.fields]
+
+    @cached_property
+    def schema(self):
+        """The Arrow schema of the files."""
+        import pyarrow as pa
+
+        return pa.schema([(name, arrow_type(kind)) for name, kind in self.fields])
 
 
-def _spec(name: str, partition_by: tuple[str, ...], sort_by: tuple[str, ...], *fields: tuple) -> TableSpec:
-    return TableSpec(name, pa.schema(list(fields)), partition_by, sort_by)
+def arrow_type(kind: str):
+    """The Arrow type of a column type."""
+    import pyarrow as pa
+
+    simple = {TEXT: pa.string(), TIME: pa.timestamp("us", tz="UTC"), FLOAT: pa.float64(), INT: pa.int64(),
+              BOOL: pa.bool_(), TEXTS: pa.list_(pa.string()), FLOATS: pa.list_(pa.float64()),
+              TOP_VALUES: pa.list_(pa.struct([("value", pa.string()), ("count", pa.int64())]))}
+    return simple[kind]
+
+
+def _spec(name: str, partition_by: tuple[str, ...], sort_by: tuple[str, ...], *fields: tuple[str, str]) -> TableSpec:
+    return TableSpec(name, tuple(fields), partition_by, sort_by)
 
 
 BY_RUN = ("component", "date")
@@ -44,61 +62,52 @@ TABLES: dict[str, TableSpec] = {
     for spec in (
         _spec(
             "runs", BY_RUN, ("run_id",),
-            ("run_id", pa.string()), ("start_time", TIME), ("end_time", TIME), ("status", pa.string()),
-            ("error", pa.string()), ("git_commit", pa.string()), ("code_hash", pa.string()),
-            ("host", pa.string()), ("pid", pa.int64()), ("notes", pa.string()), ("stale", pa.bool_()),
-            ("stale_reasons", pa.list_(pa.string())),
+            ("run_id", TEXT), ("start_time", TIME), ("end_time", TIME), ("status", TEXT), ("error", TEXT),
+            ("git_commit", TEXT), ("code_hash", TEXT), ("host", TEXT), ("pid", INT), ("notes", TEXT),
+            ("stale", BOOL), ("stale_reasons", TEXTS),
         ),
         _spec(
             "io", BY_RUN, ("pointer", "end_time"),
-            ("run_id", pa.string()), ("start_time", TIME), ("end_time", TIME), ("direction", pa.string()),
-            ("pointer", pa.string()), ("pointer_type", pa.string()), ("value", pa.float64()),
-            ("content_hash", pa.string()),
+            ("run_id", TEXT), ("start_time", TIME), ("end_time", TIME), ("direction", TEXT), ("pointer", TEXT),
+            ("pointer_type", TEXT), ("value", FLOAT), ("content_hash", TEXT),
         ),
         _spec(
             "deps", BY_RUN, ("run_id",),
-            ("run_id", pa.string()), ("start_time", TIME), ("pointer", pa.string()), ("dep_run_id", pa.string()),
-            ("dep_component", pa.string()), ("dep_start_time", TIME), ("dep_end_time", TIME),
-            ("stale", pa.bool_()), ("reason", pa.string()),
+            ("run_id", TEXT), ("start_time", TIME), ("pointer", TEXT), ("dep_run_id", TEXT),
+            ("dep_component", TEXT), ("dep_start_time", TIME), ("dep_end_time", TIME), ("stale", BOOL),
+            ("reason", TEXT),
         ),
         _spec(
             "checks", BY_RUN, ("run_id",),
-            ("run_id", pa.string()), ("start_time", TIME), ("ts", TIME), ("name", pa.string()), ("phase", pa.string()),
-            ("passed", pa.bool_()), ("value", pa.float64()), ("message", pa.string()),
+            ("run_id", TEXT), ("start_time", TIME), ("ts", TIME), ("name", TEXT), ("phase", TEXT),
+            ("passed", BOOL), ("value", FLOAT), ("message", TEXT),
         ),
         _spec(
             "metrics", BY_RUN, ("name", "start_time"),
-            ("run_id", pa.string()), ("start_time", TIME), ("name", pa.string()), ("value", pa.float64()),
+            ("run_id", TEXT), ("start_time", TIME), ("name", TEXT), ("value", FLOAT),
         ),
         _spec(
             "summaries", BY_RUN, ("pointer", "column_name"),
-            ("run_id", pa.string()), ("start_time", TIME), ("pointer", pa.string()), ("column_name", pa.string()),
-            ("dtype", pa.string()), ("kind", pa.string()), ("count", pa.int64()), ("nulls", pa.int64()),
-            ("min", pa.float64()), ("max", pa.float64()), ("mean", pa.float64()), ("std", pa.float64()),
-            ("quantiles", pa.list_(pa.float64())), ("distinct", pa.int64()), ("top_values", pa.list_(TOP_VALUE)),
+            ("run_id", TEXT), ("start_time", TIME), ("pointer", TEXT), ("column_name", TEXT), ("dtype", TEXT),
+            ("kind", TEXT), ("count", INT), ("nulls", INT), ("min", FLOAT), ("max", FLOAT), ("mean", FLOAT),
+            ("std", FLOAT), ("quantiles", FLOATS), ("distinct", INT), ("top_values", TOP_VALUES),
         ),
         _spec(
             "samples", BY_RUN, ("pointer", "row_index"),
-            ("run_id", pa.string()), ("start_time", TIME), ("pointer", pa.string()), ("row_index", pa.int64()),
-            ("column_name", pa.string()), ("num_value", pa.float64()), ("text_value", pa.string()),
+            ("run_id", TEXT), ("start_time", TIME), ("pointer", TEXT), ("row_index", INT), ("column_name", TEXT),
+            ("num_value", FLOAT), ("text_value", TEXT),
         ),
-        _spec(
-            "flags", BY_DATE, ("pointer", "ts"),
-            ("pointer", pa.string()), ("flagged", pa.bool_()), ("ts", TIME),
-        ),
+        _spec("flags", BY_DATE, ("pointer", "ts"), ("pointer", TEXT), ("flagged", BOOL), ("ts", TIME)),
         _spec(
             "feedback", BY_DATE, ("id", "ts"),
-            ("id", pa.string()), ("label", pa.float64()), ("label_text", pa.string()), ("ts", TIME),
+            ("id", TEXT), ("label", FLOAT), ("label_text", TEXT), ("ts", TIME),
         ),
         _spec(
             "components", BY_DATE, ("name", "ts"),
-            ("name", pa.string()), ("description", pa.string()), ("owner", pa.string()),
-            ("tags", pa.list_(pa.string())), ("staleness_days", pa.float64()), ("ts", TIME),
+            ("name", TEXT), ("description", TEXT), ("owner", TEXT), ("tags", TEXTS), ("staleness_days", FLOAT),
+            ("ts", TIME),
         ),
-        _spec(
-            "code", BY_DATE, ("code_hash",),
-            ("code_hash", pa.string()), ("source", pa.string()), ("ts", TIME),
-        ),
+        _spec("code", BY_DATE, ("code_hash",), ("code_hash", TEXT), ("source", TEXT), ("ts", TIME)),
     )
 }
 

@@ -17,10 +17,7 @@ import time
 import warnings
 import weakref
 from pathlib import Path
-from typing import Iterable
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Iterable
 
 from obsql.storage import spool as spool_files
 from obsql.storage.ids import new_id
@@ -31,6 +28,9 @@ from obsql.storage.schemas import TABLES
 Rows = tuple[str, tuple, dict[str, list]]
 
 ROW_GROUP_SIZE = 32_768
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class _Buffer:
@@ -67,8 +67,10 @@ def _length(columns: dict[str, list]) -> int:
     return len(next(iter(columns.values()))) if columns else 0
 
 
-def to_arrow(table: str, columns: dict[str, list]) -> pa.Table:
+def to_arrow(table: str, columns: dict[str, list]) -> "pa.Table":
     """Column lists as an Arrow table with the table's schema (absent columns are nulls)."""
+    import pyarrow as pa  # loaded on the first flush, so opening a store to query it stays quick
+
     schema = TABLES[table].schema
     unknown = set(columns) - set(schema.names)
     if unknown:
@@ -78,8 +80,10 @@ def to_arrow(table: str, columns: dict[str, list]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def write_parquet(data: pa.Table, final: Path, row_group_size: int = ROW_GROUP_SIZE) -> None:
+def write_parquet(data: "pa.Table", final: Path, row_group_size: int = ROW_GROUP_SIZE) -> None:
     """Write `data` to `final` so that readers see either nothing or the whole file."""
+    import pyarrow.parquet as pq
+
     tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp")
     try:
         pq.write_table(data, tmp, row_group_size=row_group_size, compression="zstd")
