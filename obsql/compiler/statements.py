@@ -149,7 +149,7 @@ def history_sql(w: SqlWriter, catalog: Catalog, node: ast.History) -> str:
                f"{' '.join(joins)}")
     if node.every is None:
         return f"{per_run} ORDER BY start_time, run_id"
-    return _bucketed(w, per_run, metrics, node.every)
+    return _bucketed(w, per_run, metrics, node.every, realized)
 
 
 _REALIZED = ("accuracy", "labeled", "outputs")  # computed from outputs' scores and their feedback labels
@@ -194,14 +194,17 @@ def _metric_column(metric: ast.Expr, logged: list[str]) -> str:
     return label
 
 
-def _bucketed(w: SqlWriter, per_run: str, metrics: tuple[ast.Expr, ...], every: ast.Interval) -> str:
+def _bucketed(w: SqlWriter, per_run: str, metrics: tuple[ast.Expr, ...], every: ast.Interval,
+              realized: set[str]) -> str:
+    """Per-run rows grouped into time buckets: means of metrics; label-weighted realized accuracy; summed counts."""
     bucket = _bucket_expression(w, every)
     columns = []
     for metric in metrics:
         label = ident(describe(metric))
-        if isinstance(metric, ast.Column) and metric.name == "accuracy":
+        name = metric.name if isinstance(metric, ast.Column) else None
+        if name == "accuracy" and name in realized:
             columns.append(f"sum({label} * labeled) / nullif(sum(labeled), 0) AS {label}")
-        elif isinstance(metric, ast.Column) and metric.name in ("labeled", "outputs"):
+        elif name in ("labeled", "outputs") and name in realized | {"labeled"}:
             columns.append(f"sum({label}) AS {label}")
         else:
             columns.append(f"avg({label}) AS {label}")

@@ -1,0 +1,82 @@
+"""Tables of (OQL, expected rows) over the small store of conftest.py."""
+from __future__ import annotations
+
+import pytest
+
+from tests.oql.conftest import answer, at
+
+QUERIES = [
+    ("runs of train | select component, start_time", [("train", at(0, 3)), ("train", at(1))]),
+    ("runs of infer since @2020-01-10 | select start_time", [(at(40),)]),
+    ("runs of infer between @2020-01-01 and @2020-01-05 | select start_time", [(at(2),)]),
+    ("runs where component = 'online' | select component, status", [("online", "ok"), ("online", "ok")]),
+    ("runs of clean where duration_s = 300 | select component", [("clean",)]),
+    ("runs | group by component aggregate count(*) as n | order by n desc, component | limit 3",
+     [("features", 2), ("infer", 2), ("online", 2)]),
+    ("recent 2 | select component", [("infer",), ("validate",)]),
+    ("components | select component, runs, failed, stale",
+     [("etl", 1, 0, 0), ("clean", 1, 0, 0), ("features", 2, 0, 0), ("train", 2, 0, 0), ("infer", 2, 0, 2),
+      ("online", 2, 0, 0), ("validate", 1, 0, 1)]),
+    ("history train metric accuracy | select accuracy", [(0.8,), (0.85,)]),
+    ("history clean | select start_time, rows", [(at(0, 1), 90.0)]),
+    ("history train metric accuracy every 1 week | select runs, accuracy", [(2, pytest.approx(0.825))]),
+    ("history infer metric accuracy, labeled, outputs | select accuracy, labeled, outputs",
+     [(0.5, 2, 2), (0.0, 1, 1)]),
+    ("history infer metric accuracy every 1 year | select accuracy, labeled", [(pytest.approx(1 / 3), 3)]),
+    ("stale | select component, reasons",
+     [("infer", ["train (run {train2}) was run 39 days ago"]),
+      ("validate", ["check dropped_share failed (after): too many rows dropped"]),
+      ("infer", ["features (run {features1}) has 1 fresher run"])]),
+    ("stale of validate | select component", [("validate",)]),
+    ("trace outputs of infer where value > 0.5 | rank runs | select component, outputs, coverage",
+     [("train", 2, 1.0), ("features", 2, 1.0), ("clean", 2, 1.0), ("etl", 2, 1.0), ("infer", 1, 0.5),
+      ("infer", 1, 0.5)]),
+    ("trace outputs of infer where pointer = 'pred-1' | select pointer, component, depth",
+     [("pred-1", "infer", 0), ("pred-1", "train", 1), ("pred-1", "features", 1), ("pred-1", "clean", 2),
+      ("pred-1", "etl", 3)]),
+    ("sql select count(*) from io where direction = 'output'", [(11,)]),
+    ("compare train with infer", []),
+]
+
+
+def _ids(store):
+    rows = store.sql("select component, start_time, run_id from runs").rows
+    ids = {}
+    for component, start, run_id in rows:
+        if component == "train" and start == at(1):
+            ids["train2"] = run_id
+        if component == "features" and start == at(0, 2):
+            ids["features1"] = run_id
+    return ids
+
+
+@pytest.mark.parametrize("text, expected", QUERIES, ids=[q for q, _ in QUERIES])
+def test_query_rows(small, text, expected):
+    ids = _ids(small)
+    expected = [tuple([r.format(**ids) for r in v] if isinstance(v, list) else v for v in row) for row in expected]
+    assert answer(small, text).rows == expected
+
+
+def test_rank_orders_by_coverage_then_newest(small):
+    ranked = answer(small, "trace outputs of infer | rank runs").to_dicts()
+    assert [r["rank"] for r in ranked] == list(range(1, len(ranked) + 1))
+    counts = [r["outputs"] for r in ranked]
+    assert counts == sorted(counts, reverse=True)
+    assert ranked[0]["coverage"] == 1.0 and ranked[0]["component"] == "train"
+
+
+def test_expect_reports_pass_and_fail(small):
+    assert answer(small, "expect runs of etl is not empty").passed is True
+    assert answer(small, "expect stale is empty").passed is False
+    result = answer(small, "expect history train metric accuracy | min(accuracy) >= 0.9")
+    assert result.passed is False and result.rows[0][2] == "min(accuracy) = 0.8"
+
+
+def test_flag_review_and_unflag(small):
+    answer(small, "flag 'pred-1'; flag 'pred-3'")
+    review = answer(small, "review | select component, outputs")
+    assert review.rows[0] == ("train", 2)
+    assert ("infer", 1) in review.rows
+    assert answer(small, "unflag 'pred-1'; review | where component = 'infer' | select outputs").rows == [(1,)]
+    answer(small, "unflag all")
+    assert answer(small, "review").rows == []
