@@ -126,6 +126,9 @@ def history_sql(w: SqlWriter, catalog: Catalog, node: ast.History) -> str:
     summarised = [m for m in metrics if isinstance(m, ast.Call)]
     for metric in metrics:
         _validate_metric(catalog, component, metric)
+    if node.every is not None and all(isinstance(m, ast.Column) and (m.name in known or m.name == "duration_s")
+                                      for m in metrics):
+        return _bucketed_directly(w, metrics, known, in_range, node.every)
     parts = [f"base AS (SELECT run_id, start_time, "
              f"date_diff('millisecond', start_time, end_time) / 1000.0 AS duration_s FROM runs{in_range})"]
     joins = []
@@ -212,10 +215,36 @@ def _bucketed(w: SqlWriter, per_run: str, metrics: tuple[ast.Expr, ...], every: 
             "GROUP BY 1 ORDER BY 1")
 
 
-def _bucket_expression(w: SqlWriter, every: ast.Interval) -> str:
+def _bucketed_directly(w: SqlWriter, metrics: tuple[ast.Expr, ...], known: set[str], in_range: str,
+                       every: ast.Interval) -> str:
+    """Buckets of logged metrics aggregated straight from the metrics table (no per-run pivot: fast at scale)."""
+    bucket = _bucket_expression(w, every, by_partition=True)
+    logged = [m.name for m in metrics if m.name in known]
+    runs = (f"SELECT {bucket} AS bucket, count(*) AS runs, "
+            f"avg(date_diff('millisecond', start_time, end_time) / 1000.0) AS duration_s FROM runs{in_range} "
+            "GROUP BY 1")
+    if not logged:
+        columns = ", ".join(ident(m.name) for m in metrics)
+        return f"SELECT bucket, runs, {columns} FROM ({runs}) AS r ORDER BY 1"
+    names = {name: w.param(name) for name in dict.fromkeys(logged)}
+    means = ", ".join(f"avg(value) FILTER (WHERE name = {param}) AS {ident(name)}" for name, param in names.items())
+    values = (f"SELECT {bucket} AS bucket, {means} FROM metrics{in_range} AND name IN ({', '.join(names.values())}) "
+              "GROUP BY 1")
+    columns = ", ".join(f"r.duration_s AS {ident(m.name)}" if m.name not in known else f"v.{ident(m.name)}"
+                        for m in metrics)
+    return (f"SELECT r.bucket, r.runs, {columns} FROM ({runs}) AS r LEFT JOIN ({values}) AS v "
+            "ON r.bucket = v.bucket ORDER BY 1")
+
+
+def _bucket_expression(w: SqlWriter, every: ast.Interval, by_partition: bool = False) -> str:
+    """The start of each run's time bucket. Days come straight from the `date` partition when it is at hand;
+    other units truncate a plain (UTC) timestamp, which avoids per-row time zone arithmetic."""
+    if by_partition and every.amount == 1 and every.unit == "day":
+        return 'CAST("date" AS TIMESTAMPTZ)'
+    plain = "CAST(start_time AS TIMESTAMP)"
     if every.amount == 1 and every.unit in ("minute", "hour", "day", "week", "month", "year"):
-        return f"date_trunc('{every.unit}', start_time)"
-    return f"time_bucket({interval_sql(w, every)}, start_time)"
+        return f"CAST(date_trunc('{every.unit}', {plain}) AS TIMESTAMPTZ)"
+    return f"CAST(time_bucket({interval_sql(w, every)}, {plain}) AS TIMESTAMPTZ)"
 
 
 # -- compare ------------------------------------------------------------------------------------------------------

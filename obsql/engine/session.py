@@ -15,24 +15,21 @@ from urllib.parse import unquote
 import duckdb
 
 from obsql.compiler.compile import compile_statement
+from obsql.compiler.lineage import RUN_FIELDS
 from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
 from obsql.compiler.sql import walk
 from obsql.engine import cards, walks
 from obsql.engine.result import Result
 from obsql.errors import ObsqlError, UnknownName, did_you_mean
 from obsql.grammar import ast, parse
+from obsql.storage import lineage_index
 from obsql.storage.reader import StoreReader
 from obsql.storage.store import ParquetStore
 
-LINEAGE_VIEWS = {
-    "lineage_producers": ("SELECT pointer, run_id, component, start_time, end_time FROM io "
-                          "WHERE direction = 'output'", ("io",)),
-    "lineage_consumers": ("SELECT pointer, run_id, component, start_time FROM io WHERE direction = 'input'", ("io",)),
-    "lineage_edges": ("SELECT run_id, dep_run_id, pointer FROM deps", ("deps",)),
-    "lineage_dependents": ("SELECT dep_run_id, run_id, pointer FROM deps", ("deps",)),
-    "lineage_runs": ("SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM runs",
-                     ("runs",)),
-}
+LINEAGE_VIEWS = ("producers", "consumers", "edges", "dependents", "runs", "inner_edges", "inner_runs")
+CORE_LIMIT = 2_000_000  # edges; a larger core stays on disk and walks query it level by level
+CORE_LINKS = "SELECT run_id, dep_run_id, pointer FROM lineage_inner_edges"
+CORE_RUNS = f"SELECT {RUN_FIELDS} FROM lineage_inner_runs"
 
 
 class StoreCatalog:
@@ -65,9 +62,21 @@ class Engine:
         self.store = store
         self.reader = StoreReader(store.root)
         self.con = self.reader.con
-        for name, (sql, tables) in LINEAGE_VIEWS.items():
-            self.reader.define_view(name, sql, tables)
+        for name in LINEAGE_VIEWS:
+            self._define_lineage_view(name)
         _sandbox(self.con, store.root)
+        self._core_key: tuple | None = None
+        self._loaded_core: walks.UpstreamCore | None = None
+
+    def _define_lineage_view(self, name: str) -> None:
+        """`lineage_<name>`: the lineage index plus whatever was logged since it was built."""
+        table = lineage_index.VIEWS[name][0]
+        root = self.store.root
+
+        def build(listed: dict[str, list[str]]) -> str:
+            return lineage_index.view_sql(root, name, listed.get(table, []), lineage_index.covered_files(root))
+
+        self.reader.define_view(f"lineage_{name}", build, (table,))
 
     # -- running text ---------------------------------------------------------------------------------------------
     def run(self, text: str, now: datetime | None = None) -> list[Result]:
@@ -114,10 +123,29 @@ class Engine:
             columns, rows = self.reader.fetch(plan.sql, _used(plan.sql, plan.params))
             return Result(columns, rows, plan.explain(), plan.shape, text)
         if isinstance(plan, StepPlan):
-            built = _ACTIONS[plan.action](self, walks.Steps(plan, self.reader), plan.args)
+            core = self._core() if plan.action in _WALKS else None
+            built = _ACTIONS[plan.action](self, walks.Steps(plan, self.reader, core), plan.args)
             columns, rows = self._refine(list(built.columns), built.rows, plan.pipe_sql, plan.params)
             return Result(columns, rows, plan.explain(), plan.shape if plan.pipe_sql is None else "table", text)
         return self._expect(plan, text)
+
+    def _core(self) -> walks.UpstreamCore | None:
+        """The upstream core of the run graph, loaded once and again only when the store changed."""
+        self.reader.prepare(f"{CORE_LINKS} {CORE_RUNS}")
+        manifest = self.store.root / lineage_index.INDEX_DIR / lineage_index.MANIFEST
+        key = (self.reader.generation("deps"), self.reader.generation("runs"),
+               manifest.stat().st_mtime_ns if manifest.exists() else 0)
+        if key != self._core_key:
+            self._core_key = key
+            self._loaded_core = None
+            if self.query("SELECT count(*) FROM lineage_inner_edges")[0][0] <= CORE_LIMIT:
+                links: dict[str, list[tuple[str, str]]] = {}
+                for run_id, dep_run_id, pointer in self.query(CORE_LINKS):
+                    links.setdefault(run_id, []).append((dep_run_id, pointer))
+                columns, rows = self.reader.fetch(CORE_RUNS)
+                runs = {row[0]: dict(zip(columns, row)) for row in rows}
+                self._loaded_core = walks.UpstreamCore(links, runs)
+        return self._loaded_core
 
     def _refine(self, columns: list[str], rows: list[tuple], pipe_sql: str | None,
                 params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
@@ -175,6 +203,8 @@ def write_flags(store: ParquetStore, pointers: list[str], flagged: bool) -> None
     store.writer.append([("flags", (moment.date().isoformat(),), columns)])
     store.flush()
 
+
+_WALKS = {"trace", "trace_forward", "slice", "rank", "review"}
 
 _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "trace": lambda e, steps, a: walks.trace(steps, a["pointer"], a["depth"]),

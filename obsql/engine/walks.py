@@ -34,11 +34,18 @@ TRACE_COLUMNS = ("depth", "component", "run_id", "start_time", "end_time", "stat
 
 
 class Steps:
-    """Runs a plan's named SQL steps, binding only the parameters each one uses."""
+    """Runs a plan's named SQL steps, binding only the parameters each one uses.
 
-    def __init__(self, plan: StepPlan, reader: StoreReader) -> None:
+    Lookups by a list of ids test membership with `list_contains` (which prunes row groups); for long lists
+    the step is rewritten as a semi-join, whose cost does not grow with list length times rows.
+    """
+
+    LONG_LIST = 1000
+
+    def __init__(self, plan: StepPlan, reader: StoreReader, core: "UpstreamCore | None" = None) -> None:
         self.plan = plan
         self._reader = reader
+        self.core = core
 
     def rows(self, name: str, **params: Any) -> list[tuple]:
         sql, bound = self._bind(name, params)
@@ -50,8 +57,23 @@ class Steps:
 
     def _bind(self, name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         sql = self.plan.steps[name]
+        for key, value in params.items():
+            if isinstance(value, list) and len(value) > self.LONG_LIST:
+                sql = re.sub(rf"list_contains\(\${key}, (\w+)\)", rf"\1 IN (SELECT unnest(${key}))", sql)
         available = {**self.plan.params, **params}
         return sql, {key: available[key] for key in dict.fromkeys(_PARAM.findall(sql))}
+
+
+@dataclass
+class UpstreamCore:
+    """Every run that another run depends on, with its own dependencies and attributes, held in memory.
+
+    At scale the leaves (one inference run per prediction) are nearly all runs, while the runs they depend on are
+    few; with this core a trace needs SQL only for its root.
+    """
+
+    links: dict[str, list[tuple[str, str]]]
+    runs: dict[str, dict]
 
 
 @dataclass
@@ -63,12 +85,24 @@ class Graph:
 
 
 def _expand(steps: Steps, step: str, roots: list[str], max_depth: int | None) -> Graph:
-    """Breadth-first from `roots` through `step` lookups (rows of run, neighbour, pointer); each run expands once."""
+    """Breadth-first from `roots` through `step` lookups (rows of run, neighbour, pointer); each run expands once.
+
+    Upstream, runs in the in-memory core are expanded without SQL.
+    """
     links: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    core = steps.core
     seen = set(roots)
     frontier, depth = list(roots), 0
     while frontier and (max_depth is None or depth < max_depth):
-        found = steps.rows(step, frontier=frontier)
+        if core is None:
+            found = steps.rows(step, frontier=frontier)
+        elif step == "upstream":  # the core holds the dependencies of its runs; others are looked up
+            found = [(r, *link) for r in frontier if r in core.runs for link in core.links.get(r, [])]
+            elsewhere = [r for r in frontier if r not in core.runs]
+            found += steps.rows(step, frontier=elsewhere) if elsewhere else []
+        else:  # downstream: a run outside the core has, by definition, no run depending on it
+            inside = [r for r in frontier if r in core.runs]
+            found = steps.rows(step, frontier=inside) if inside else []
         next_frontier = []
         for run_id, neighbour, pointer in found:
             links[run_id].append((neighbour, pointer))
@@ -80,34 +114,38 @@ def _expand(steps: Steps, step: str, roots: list[str], max_depth: int | None) ->
 
 
 def _run_attributes(steps: Steps, run_ids: list[str]) -> dict[str, dict]:
-    if not run_ids:
-        return {}
-    return {row["run_id"]: row for row in steps.dicts("runs", ids=run_ids)}
+    known = steps.core.runs if steps.core is not None else {}
+    attributes = {r: known[r] for r in run_ids if r in known}
+    missing = [r for r in run_ids if r not in known]
+    if missing:
+        attributes.update((row["run_id"], row) for row in steps.dicts("runs", ids=missing))
+    return attributes
 
 
-def _tree_rows(graph: Graph, roots: list[tuple[str, str | None]], max_depth: int | None) -> list[dict]:
-    """Depth-first rows from the roots; a run reached again is listed once more, marked repeated, not expanded."""
-    rows: list[dict] = []
+def _tree_rows(graph: Graph, roots: list[tuple[str, str | None]], max_depth: int | None) -> list[tuple]:
+    """Depth-first rows (in TRACE_COLUMNS order) from the roots, newest neighbours first; a run reached again is
+    listed once more, marked repeated, and not expanded. Iterative, so long version chains do not recurse."""
+    rows: list[tuple] = []
     expanded: set[str] = set()
-
-    def visit(run_id: str, depth: int, via: str | None, parent: str | None) -> None:
-        attributes = graph.runs.get(run_id, {"run_id": run_id})
+    missing: dict = {}
+    stack = [(run_id, 0, via, None) for run_id, via in reversed(roots)]
+    while stack:
+        run_id, depth, via, parent = stack.pop()
+        a = graph.runs.get(run_id, missing)
         repeated = run_id in expanded
-        rows.append({**{k: attributes.get(k) for k in TRACE_COLUMNS}, "depth": depth, "via": via,
-                     "parent_run_id": parent, "repeated": repeated, "run_id": run_id})
+        rows.append((depth, a.get("component"), run_id, a.get("start_time"), a.get("end_time"), a.get("status"),
+                     a.get("stale"), a.get("stale_reasons"), via, parent, repeated))
         if repeated or (max_depth is not None and depth >= max_depth):
-            return
+            continue
         expanded.add(run_id)
-        neighbours = sorted(graph.links.get(run_id, []),
-                            key=lambda link: (graph.runs.get(link[0], {}).get("start_time") is None,
-                                              graph.runs.get(link[0], {}).get("start_time"), link[0]),
-                            reverse=True)
-        for neighbour, pointer in neighbours:
-            visit(neighbour, depth + 1, pointer, run_id)
-
-    for run_id, via in roots:
-        visit(run_id, 0, via, None)
+        neighbours = sorted(graph.links.get(run_id, ()), key=lambda link: _start_key(graph, link[0]))
+        stack.extend((neighbour, depth + 1, pointer, run_id) for neighbour, pointer in neighbours)
     return rows
+
+
+def _start_key(graph: Graph, run_id: str) -> tuple:
+    start = graph.runs.get(run_id, {}).get("start_time")
+    return (start is not None, start.timestamp() if start is not None else 0.0, run_id)
 
 
 def trace(steps: Steps, pointer: str, depth: int | None) -> Tabular:
@@ -119,7 +157,7 @@ def trace(steps: Steps, pointer: str, depth: int | None) -> Tabular:
         raise _unknown_pointer(steps, pointer)
     root = found[0][0]
     graph = _expand(steps, "upstream", [root], depth)
-    return Tabular.of(TRACE_COLUMNS, _tree_rows(graph, [(root, pointer)], depth))
+    return Tabular(TRACE_COLUMNS, _tree_rows(graph, [(root, pointer)], depth))
 
 
 def trace_forward(steps: Steps, pointer: str, depth: int | None) -> Tabular:
@@ -129,7 +167,7 @@ def trace_forward(steps: Steps, pointer: str, depth: int | None) -> Tabular:
         raise _unknown_pointer(steps, pointer)
     roots = list(dict.fromkeys(run_id for run_id, _ in readers))
     graph = _expand(steps, "downstream", roots, None if depth is None else max(depth, 0))
-    return Tabular.of(TRACE_COLUMNS, _tree_rows(graph, [(r, pointer) for r in roots], depth))
+    return Tabular(TRACE_COLUMNS, _tree_rows(graph, [(r, pointer) for r in roots], depth))
 
 
 def _unknown_pointer(steps: Steps, pointer: str) -> UnknownName:

@@ -1,4 +1,5 @@
-"""Compaction: many small files of a closed partition become one large file sorted for lookups.
+"""Compaction: many small files of a closed partition become one large file sorted for lookups, and the lineage
+index (`lineage_index`) is rebuilt so lineage lookups read a few row groups.
 
 Safe while other processes append and query:
 1. a manifest naming the files to replace and the file that will replace them is written first;
@@ -22,9 +23,9 @@ import pyarrow.parquet as pq
 
 from obsql.errors import StoreError
 from obsql.progress import Progress
-from obsql.storage import files
+from obsql.storage import files, lineage_index
 from obsql.storage.ids import new_id
-from obsql.storage.layout import COMPACT_DIR, SPOOL_DIR, write_atomically
+from obsql.storage.layout import COMPACT_DIR, SPOOL_DIR, mark_changed, write_atomically
 from obsql.storage.schemas import TABLES
 from obsql.storage.writer import write_parquet
 
@@ -39,6 +40,7 @@ class CompactionReport:
     files_after: int = 0
     rows: int = 0
     skipped: list[str] = field(default_factory=list)
+    index_rows: dict[str, int] = field(default_factory=dict)
 
 
 def compact(root: Path, closed_before: date | None = None, progress: bool | None = None) -> CompactionReport:
@@ -49,10 +51,12 @@ def compact(root: Path, closed_before: date | None = None, progress: bool | None
     with _exclusive(root):
         finish_interrupted(root)
         work = _partitions_to_compact(root, closed_before)
-        with Progress(len(work), "compacting", enabled=progress) as bar:
+        with Progress(len(work) + 1, "compacting", enabled=progress) as bar:
             for table, directory, sources in work:
                 _compact_partition(root, table, directory, sources, report)
                 bar.advance(note=f"{table}")
+            report.index_rows = lineage_index.build(root)
+            bar.advance(note="lineage index")
     return report
 
 
@@ -62,6 +66,7 @@ def finish_interrupted(root: Path) -> None:
         if (root / manifest["target"]).exists():
             for source in manifest["sources"]:
                 (root / source).unlink(missing_ok=True)
+            mark_changed(root)
         Path(manifest["path"]).unlink(missing_ok=True)
 
 
@@ -114,6 +119,7 @@ def _compact_partition(root: Path, table: str, directory: Path, sources: list[Pa
     write_parquet(merged, target, row_group_size=LOOKUP_ROW_GROUP)
     for source in readable:
         source.unlink(missing_ok=True)
+    mark_changed(root)
     manifest.unlink()
     report.partitions += 1
     report.files_before += len(readable)

@@ -6,6 +6,8 @@
 <root>/<table>/date=<d>/<file>.parquet                 data (event tables)
 <root>/_spool/<segment>.spool                       rows written before they reach Parquet (crash safety)
 <root>/_compact/<id>.json                           a compaction in flight: which files it replaces
+<root>/lineage/                                     the lineage index (see lineage_index)
+<root>/_changed                                     its modification time says when files last changed
 ```
 Partition values are percent-encoded, which DuckDB's Hive reader decodes, so any component name is safe on disk.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
@@ -21,6 +24,7 @@ from obsql.errors import StoreError
 from obsql.storage.schemas import STORE_FORMAT, STORE_VERSION, TABLES
 
 MARKER = "obsql.json"
+CHANGES = "_changed"  # touched whenever files are published or removed, so readers can skip listing otherwise
 SPOOL_DIR = "_spool"
 COMPACT_DIR = "_compact"
 
@@ -77,3 +81,19 @@ def write_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def mark_changed(root: Path) -> None:
+    """Tell readers that the set of files changed (they list them again before their next query)."""
+    marker = root / CHANGES
+    marker.touch()
+    now = time.time_ns()
+    os.utime(marker, ns=(now, now))
+
+
+def last_change(root: Path) -> int:
+    """When files last changed, as `mark_changed` recorded it (0 if never)."""
+    try:
+        return (root / CHANGES).stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0

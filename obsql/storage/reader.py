@@ -14,6 +14,7 @@ import duckdb
 
 from obsql.errors import StoreError
 from obsql.storage import files
+from obsql.storage.layout import last_change
 from obsql.storage.schemas import PARTITION_TYPES, TABLES
 
 _FILE_IN_MESSAGE = re.compile(r"""["']?(/[^"'\s]+\.parquet)["']?""")
@@ -31,6 +32,14 @@ def read_parquet_sql(paths: Sequence[str], partition_by: Sequence[str]) -> str:
     return f"read_parquet([{listing}], hive_partitioning = true, hive_types = {{{types}}})"
 
 
+def empty_relation_sql(name: str) -> str:
+    """A typed, empty relation with a table's columns (for tables with no files yet)."""
+    spec = TABLES[name]
+    columns = [f'CAST(NULL AS {kind}) AS "{column}"' for column, kind in spec.fields]
+    columns += [f'CAST(NULL AS {PARTITION_TYPES[c]}) AS "{c}"' for c in spec.partition_by]
+    return f"SELECT {', '.join(columns)} WHERE false"
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -46,20 +55,32 @@ class StoreReader:
         self.root = root
         self.con = connection or duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET parquet_metadata_cache = true")  # footers are read once per file, not per query
         self._listed: dict[str, list[str]] = {}
+        self._generation: dict[str, int] = {}  # bumped each time a table's view is re-pointed
         self._stale: set[str] = set(TABLES)
-        self._derived: dict[str, tuple[str, tuple[str, ...]]] = {}
-        self._created: set[str] = set()
+        self._seen_change = last_change(root)
+        self._derived: dict[str, tuple[Callable[[dict[str, list[str]]], str], tuple[str, ...]]] = {}
+        self._created: dict[str, tuple] = {}  # derived view -> the listings it was built from
         self._names = re.compile(r"\b(" + "|".join(map(re.escape, TABLES)) + r")\b")
 
-    def define_view(self, name: str, sql: str, tables: tuple[str, ...]) -> None:
-        """A view over the store's tables, created the first time a query names it."""
-        self._derived[name] = (sql, tables)
+    def define_view(self, name: str, build: Callable[[dict[str, list[str]]], str], tables: tuple[str, ...]) -> None:
+        """A view over the store, created when a query first names it and rebuilt when its tables' files change.
+
+        `build` gets the live files of each table and returns the view's SQL.
+        """
+        self._derived[name] = (build, tables)
         self._names = re.compile(r"\b(" + "|".join(map(re.escape, [*TABLES, *self._derived])) + r")\b")
 
-    def refresh(self) -> None:
-        """Let the next queries see files written since (each table is listed again when next used)."""
-        self._stale = set(TABLES)
+    def refresh(self, force: bool = False) -> None:
+        """Let the next queries see files written since (each table is listed again when next used).
+
+        Nothing is listed again when the store's change marker says no file was published or removed.
+        """
+        changed = last_change(self.root)
+        if force or changed != self._seen_change:
+            self._seen_change = changed
+            self._stale = set(TABLES)
 
     def prepare(self, sql: str) -> None:
         """Make every view `sql` names current: list its table's files again if needed, create it if missing."""
@@ -68,33 +89,37 @@ class StoreReader:
             named.update(self._derived[name][1])
         for name in named & self._stale:
             self._point_at_live_files(name)
-        for name in named - set(TABLES) - self._created:
-            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {self._derived[name][0]}')
-            self._created.add(name)
+        for name in named - set(TABLES):
+            build, tables = self._derived[name]
+            versions = tuple(self._generation.get(t, 0) for t in tables)
+            if self._created.get(name) != versions:
+                self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {build(self._listed)}')
+                self._created[name] = versions
+
+    def _relist(self) -> None:
+        self.refresh(force=True)
+
+    def generation(self, table: str) -> int:
+        """A number that changes whenever the table's view is re-pointed at different files."""
+        return self._generation.get(table, 0)
 
     def _point_at_live_files(self, name: str) -> None:
         paths = files.parquet_files(self.root, name)
         if self._listed.get(name) != paths:
             self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {self._source(name, paths)}')
             self._listed[name] = paths
+            self._generation[name] = self._generation.get(name, 0) + 1
         self._stale.discard(name)
 
     def _source(self, name: str, paths: list[str]) -> str:
         spec = TABLES[name]
         if paths:
             return f"SELECT * FROM {read_parquet_sql(paths, spec.partition_by)}"
-        return self._empty_source(name)
-
-    def _empty_source(self, name: str) -> str:
-        """A typed, empty relation with the table's columns, for tables with no files yet."""
-        spec = TABLES[name]
-        columns = [f'CAST(NULL AS {kind}) AS "{column}"' for column, kind in spec.fields]
-        columns += [f'CAST(NULL AS {PARTITION_TYPES[c]}) AS "{c}"' for c in spec.partition_by]
-        return f"SELECT {', '.join(columns)} WHERE false"
+        return empty_relation_sql(name)
 
     def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> duckdb.DuckDBPyConnection:
         """Run `sql`; a file that turns out corrupt is set aside and the query retried without it."""
-        return retry_without_corrupt_files(self.root, lambda: self._execute(sql, params), self.refresh)
+        return retry_without_corrupt_files(self.root, lambda: self._execute(sql, params), self._relist)
 
     def _execute(self, sql: str, params: Sequence[Any] | dict | None) -> duckdb.DuckDBPyConnection:
         self.prepare(sql)
@@ -107,7 +132,7 @@ class StoreReader:
             rows = cursor.fetchall()
             return [d[0] for d in cursor.description], rows
 
-        return retry_without_corrupt_files(self.root, attempt, self.refresh)
+        return retry_without_corrupt_files(self.root, attempt, self._relist)
 
     def fetch_arrow(self, sql: str, params: Sequence[Any] | dict | None = None) -> "pa.Table":
         """Run `sql` and return its rows as Arrow (corrupt files set aside as in `execute`)."""
@@ -115,7 +140,7 @@ class StoreReader:
             self.prepare(sql)
             return self.con.sql(sql, params=params).to_arrow_table()
 
-        return retry_without_corrupt_files(self.root, attempt, self.refresh)
+        return retry_without_corrupt_files(self.root, attempt, self._relist)
 
     def close(self) -> None:
         self.con.close()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from obsql.storage import spool as spool_files
 from obsql.storage.ids import new_id
-from obsql.storage.layout import SPOOL_DIR, partition_dir
+from obsql.storage.layout import SPOOL_DIR, mark_changed, partition_dir
 from obsql.storage.schemas import TABLES
 
 # One batch element: (table name, partition key values, {column: list of values}); all lists the same length.
@@ -61,6 +61,7 @@ class _Buffer:
                 continue
             directory.mkdir(parents=True, exist_ok=True)
             write_parquet(to_arrow(table, columns), final)
+        mark_changed(root)
 
 
 def _length(columns: dict[str, list]) -> int:
