@@ -120,7 +120,23 @@ def run_demo(args: argparse.Namespace) -> int:
     print("faults baked in:")
     for fault, when in FAULTS.items():
         print(f"  {when:<26} {fault}")
+    _print_answers(summary.store)
     return EXIT_OK
+
+
+def _print_answers(store: Path) -> None:
+    """The papers' four questions, asked in OQL, each answer under its question."""
+    from obsql.demo.questions import ask
+    from obsql.engine.session import Engine
+    from obsql.render.text import render
+    from obsql.storage.store import ParquetStore
+
+    print("\nthe papers' four questions, answered in OQL (obsql -f obsql/demo/questions.oql):")
+    for answer in ask(Engine(ParquetStore(store, create=False))):
+        print(f"\n{answer.number} {answer.question}\n    {answer.explanation}")
+        for result in answer.results:
+            print("\n  oql> " + " ".join(result.statement.split()))
+            print("\n".join("  " + line for line in render(result).splitlines()))
 
 
 def run_compact(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from obsql.compiler.catalog import Catalog, require_component
 from obsql.compiler.pipes import apply_pipes
 from obsql.compiler.plans import RESULT_RELATION, StepPlan
 from obsql.compiler.sql import SqlWriter
-from obsql.compiler.statements import time_filter
+from obsql.compiler.statements import LATEST_LABELS, time_filter
 from obsql.errors import ObsqlError
 from obsql.grammar import ast
 
@@ -56,11 +56,12 @@ def trace_plan(w: SqlWriter, catalog: Catalog, node: ast.Trace, pipes: tuple[ast
 
 
 def slice_outputs_sql(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace) -> str:
-    """The outputs of a component that make up a slice, with the run that wrote each."""
+    """The outputs of a component that make up a slice, with the run that wrote each and its label, if one came."""
     component = w.param(require_component(catalog, node.component, node))
     conditions = [f'"component" = {component}', "direction = 'output'"] + time_filter(w, node.time)
-    outputs = ("SELECT pointer, value, run_id, start_time, end_time, pointer_type FROM io "
-               f"WHERE {' AND '.join(conditions)}")
+    outputs = ("SELECT o.pointer, o.value, l.label, o.run_id, o.start_time, o.end_time, o.pointer_type FROM "
+               f"(SELECT * FROM io WHERE {' AND '.join(conditions)}) AS o "
+               f"LEFT JOIN ({LATEST_LABELS}) AS l ON l.id = o.pointer")
     if node.where is not None:
         outputs = f"SELECT * FROM ({outputs}) AS o WHERE {w.expr(node.where)}"
     return outputs

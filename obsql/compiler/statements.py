@@ -10,6 +10,9 @@ from obsql.compiler.timeexpr import resolve_time
 from obsql.errors import ObsqlError
 from obsql.grammar import ast
 
+# The latest label that arrived for each prediction id.
+LATEST_LABELS = ("SELECT id, label FROM (SELECT id, label, row_number() OVER (PARTITION BY id ORDER BY ts DESC) "
+                 "AS newest FROM feedback WHERE label IS NOT NULL) AS f WHERE newest = 1")
 RUN_COLUMNS = ("run_id, component, start_time, end_time, "
                "date_diff('millisecond', start_time, end_time) / 1000.0 AS duration_s, status, stale, "
                "stale_reasons, error, notes, git_commit, host")
@@ -180,8 +183,7 @@ def _summary_pivot(w: SqlWriter, metric: ast.Call) -> str:
 def _realized_accuracy(in_range: str) -> str:
     """Accuracy from late labels: an output's value (a score) rounded, against its latest feedback label."""
     return (
-        "labels AS (SELECT id, label FROM (SELECT id, label, row_number() OVER (PARTITION BY id ORDER BY ts DESC) "
-        "AS newest FROM feedback WHERE label IS NOT NULL) AS f WHERE newest = 1), "
+        f"labels AS ({LATEST_LABELS}), "
         "realized AS (SELECT o.run_id, count(*) AS outputs, count(l.id) AS labeled, "
         "avg(CASE WHEN l.id IS NULL THEN NULL WHEN (o.value > 0.5) = (l.label > 0.5) THEN 1.0 ELSE 0.0 END) "
         "AS accuracy FROM (SELECT run_id, pointer, value FROM io"

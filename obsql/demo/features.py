@@ -7,8 +7,9 @@ The two differ on purpose, as such copies do in practice: online the trip durati
 every other feature matches exactly. This is the skew the system paper's example 4.3 finds with a cross-component
 query.
 
-Missing fares (the broken-meter day) are imputed with the training median, not dropped, so every trip gets a row
-and rows stay aligned with the input trips.
+Missing fares (the broken-meter day) are imputed with the training median and a missing payment type counts as
+"not a card", not dropped, so every trip gets a row and rows stay aligned with the input trips. (The model leans on
+`is_card`, so the broken-meter day costs accuracy sharply.)
 """
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def _features(trips: pl.DataFrame, params: dict, duration_minutes: pl.Expr) -> p
         is_weekend=weekday >= 5,
         is_night=pickup.dt.hour().is_in(NIGHT_HOURS),
         passenger_count=pl.col("passenger_count"),
-        is_card=pl.col("payment_type") == CARD_PAYMENT,
+        is_card=(pl.col("payment_type") == CARD_PAYMENT).fill_null(False),  # an unrecorded payment is not a card
         is_airport=pl.col("PULocationID").is_in(AIRPORT_ZONES) | pl.col("DOLocationID").is_in(AIRPORT_ZONES),
         is_flat_fare=pl.col("RatecodeID") == JFK_FLAT_RATE,
         pickup_in_manhattan=pl.col("PULocationID").is_in(MANHATTAN_ZONES),

@@ -8,7 +8,8 @@ Every simulated hour draws its rows from its own random stream, seeded by (seed,
 never depend on the range requested: one call for January equals 31 calls of a day each.
 
 The incidents, dated by the constants below so the demo and its checks can name them:
-- BROKEN_METER_DAY: a meter fault blanks fare_amount on a large share of that day's trips (a data-integrity bug);
+- BROKEN_METER_DAY: a meter fault loses the fare record (fare_amount and payment_type) of a large share of that
+  day's trips (a data-integrity bug);
 - COVID_VOLUME_START: trips fall to COVID_VOLUME_FACTOR of normal (covariate change in volume only);
 - TIP_SHIFT_START: riders tip less for the same trip (concept shift: P(high tip | trip) drops, trips look alike).
 """
@@ -175,7 +176,7 @@ def _trips_from_draws(hour_starts: np.ndarray, u: np.ndarray, normals: np.ndarra
     total = np.round(fare + extra + 0.5 + tip + tolls + 0.3, 2)
     meter_broken = (day == np.datetime64(BROKEN_METER_DAY)) & (u[:, _U["meter"]] < BROKEN_METER_NULL_SHARE)
 
-    return pl.DataFrame(
+    trips = pl.DataFrame(
         {
             "VendorID": _pick(u[:, _U["vendor"]], (1, 2), (0.33, 0.67)),
             "tpep_pickup_datetime": pickup,
@@ -198,6 +199,7 @@ def _trips_from_draws(hour_starts: np.ndarray, u: np.ndarray, normals: np.ndarra
         schema=SCHEMA,
         nan_to_null=True,
     )
+    return trips.with_columns(payment_type=pl.when(pl.Series(meter_broken)).then(None).otherwise("payment_type"))
 
 
 def _zones(kind: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from obsql.engine.result import Result
 
-MAX_CELL = 60
+MAX_CELL = 100
 MAX_ROWS = 1000
 
 

@@ -20,7 +20,10 @@ def test_reference_example_parses(example):
     assert parse(example).statements
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.oql")), ids=lambda path: path.name)
+EXAMPLE_FILES = sorted([*(ROOT / "examples").glob("*.oql"), *(ROOT / "obsql" / "demo").glob("*.oql")])
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda path: path.name)
 def test_example_file_parses(path):
     assert len(parse(path.read_text(encoding="utf-8")).statements) >= 4
 
