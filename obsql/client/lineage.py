@@ -9,22 +9,20 @@ fresher runs that began before this run and that this run did not also read (a r
 not stale for the six older days). The reasons read as mltrace's did: "clean (run X) was run 45 days ago",
 "clean (run X) has 2 fresher runs".
 
-What other processes wrote is read from the store on first need and re-read (only the files that appeared since)
-after `refresh_seconds`; what this process wrote is known at once.
+What other processes wrote is read from the store (through the lineage index) on first need and re-read after
+`refresh_seconds`; what this process wrote is known at once.
 """
 from __future__ import annotations
 
 import bisect
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import duckdb
-
-from obsql.storage.files import parquet_files, set_aside_files
-from obsql.storage.reader import read_parquet_sql, retry_without_corrupt_files
-from obsql.storage.schemas import TABLES
+from obsql.storage import lineage_index
+from obsql.storage.reader import StoreReader
 
 MICROS_PER_DAY = 86_400_000_000
 
@@ -49,13 +47,13 @@ class Dependency:
         return bool(self.reasons)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Known:
     """What is known of one key (a pointer's producers or a component's run starts), and how current it is."""
 
     items: list = field(default_factory=list)
     run_ids: set[str] = field(default_factory=set)
-    files_seen: int = 0  # how many of the index's foreign files have been consulted for this key
+    checked_at: float = float("-inf")  # when the store was last read for this key (time.monotonic)
 
     def add(self, item, run_id: str) -> None:
         if run_id not in self.run_ids:
@@ -64,29 +62,35 @@ class _Known:
 
 
 class LineageIndex:
-    """Who produced which pointer and when each component ran, for the runs this process logs."""
+    """Who produced which pointer and when each component ran, for the runs this process logs.
 
-    def __init__(self, root: Path, own_file_prefix: str, refresh_seconds: float = 5.0) -> None:
+    What this process logs is recorded at once and never costs a query; what the store holds is read for a key the
+    first time a run asks about it, and again after `refresh_seconds`. At most `capacity` pointers are remembered
+    (the least recently used are forgotten and read back from the store if asked about again).
+    """
+
+    def __init__(self, root: Path, refresh_seconds: float = 5.0, capacity: int = 1_000_000) -> None:
         self._root = root
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._own_prefix = own_file_prefix
+        self._reader: StoreReader | None = None
         self._refresh_seconds = refresh_seconds
-        self._listed_at = float("-inf")
-        self._foreign: dict[str, list[str]] = {"io": [], "runs": []}
-        self._producers: dict[str, _Known] = {}
+        self._capacity = capacity
+        self._producers: OrderedDict[str, _Known] = OrderedDict()
         self._starts: dict[str, _Known] = {}
 
     # -- what this process logs -------------------------------------------------------------------------------
     def record_run(self, component: str, run_id: str, start: int) -> None:
-        self._known(self._starts, component, "runs").add(start, run_id)
+        _entry(self._starts, component).add(start, run_id)
 
     def record_output(self, pointer: str, production: Production) -> None:
-        self._known(self._producers, pointer, "io").add(production, production.run_id)
+        _entry(self._producers, pointer).add(production, production.run_id)
+        self._producers.move_to_end(pointer)
+        while len(self._producers) > self._capacity:
+            self._producers.popitem(last=False)
 
     # -- questions asked while logging a run --------------------------------------------------------------------
     def latest_producer(self, pointer: str, start: int, run_id: str) -> Production | None:
         """The newest run that wrote `pointer` before a run (`start`, `run_id`) began."""
-        items = self._known(self._producers, pointer, "io").items
+        items = self._current(self._producers, pointer, PRODUCERS).items
         for production in reversed(items[: bisect.bisect_right(items, (start, start, "\uffff", ""))]):
             if production.run_id != run_id and (production.start, production.run_id) < (start, run_id):
                 return production
@@ -94,7 +98,7 @@ class LineageIndex:
 
     def fresher_runs(self, component: str, after: int, before: int) -> int:
         """How many runs of `component` started strictly between two instants."""
-        starts = self._known(self._starts, component, "runs").items
+        starts = self._current(self._starts, component, STARTS).items
         return max(bisect.bisect_left(starts, before) - bisect.bisect_right(starts, after), 0)
 
     def dependencies(self, pointers: list[str], start: int, run_id: str,
@@ -123,52 +127,34 @@ class LineageIndex:
             reasons.append(f"{producer.component} (run {producer.run_id}) has {fresher} fresher {plural}")
         return reasons
 
-    # -- keeping up with other processes ------------------------------------------------------------------------
-    def _known(self, cache: dict[str, _Known], key: str, table: str) -> _Known:
-        self._relist_if_due()
-        known = cache.get(key)
-        if known is None:
-            known = cache[key] = _Known()
-        foreign = self._foreign[table]
-        if known.files_seen < len(foreign):
-            self._load(table, key, foreign[known.files_seen:], known)
-            known.files_seen = len(foreign)
+    # -- keeping up with the store ---------------------------------------------------------------------------------
+    def _current(self, cache: dict[str, _Known], key: str, sql: str) -> _Known:
+        known = _entry(cache, key)
+        if time.monotonic() - known.checked_at >= self._refresh_seconds:
+            for row in self._read(sql, key):
+                if cache is self._producers:
+                    known.add(Production(*row), row[2])
+                else:
+                    known.add(row[0], row[1])
+            known.checked_at = time.monotonic()
         return known
 
-    def _relist_if_due(self) -> None:
-        if time.monotonic() - self._listed_at < self._refresh_seconds:
-            return
-        self._listed_at = time.monotonic()
-        for table, known_files in self._foreign.items():
-            seen = set(known_files)
-            known_files.extend(f for f in parquet_files(self._root, table)
-                               if f not in seen and not _file_name(f).startswith(self._own_prefix))
-
-    def _load(self, table: str, key: str, paths: list[str], known: _Known) -> None:
-        if table == "io":
-            where = "direction = 'output' AND pointer = ?"
-            columns = "epoch_us(end_time), epoch_us(start_time), run_id, component"
-        else:
-            where, columns = "component = ?", "epoch_us(start_time), run_id"
-        for row in self._query(table, paths, columns, where, key):
-            if table == "io":
-                known.add(Production(*row), row[2])
-            else:
-                known.add(row[0], row[1])
-
-    def _query(self, table: str, paths: list[str], columns: str, where: str, key: str) -> list[tuple]:
-        if self._con is None:
-            self._con = duckdb.connect()
-
-        def attempt() -> list[tuple]:
-            readable = [p for p in paths if p not in set_aside_files()]
-            if not readable:
-                return []
-            source = read_parquet_sql(readable, TABLES[table].partition_by)
-            return self._con.execute(f"SELECT {columns} FROM {source} WHERE {where}", [key]).fetchall()
-
-        return retry_without_corrupt_files(self._root, attempt, lambda: None)
+    def _read(self, sql: str, key: str) -> list[tuple]:
+        if self._reader is None:
+            self._reader = StoreReader(self._root)
+            lineage_index.attach_views(self._reader, self._root)
+        self._reader.refresh()
+        return self._reader.execute(sql, {"key": key}).fetchall()
 
 
-def _file_name(path: str) -> str:
-    return path.rpartition("/")[2]
+def _entry(cache: dict[str, _Known], key: str) -> _Known:
+    known = cache.get(key)
+    if known is None:
+        known = cache[key] = _Known()
+    return known
+
+
+# What the store knows: the runs that wrote a pointer (through the lineage index), the starts of a component's runs.
+PRODUCERS = ("SELECT epoch_us(end_time), epoch_us(start_time), run_id, component FROM lineage_producers "
+             "WHERE pointer = $key")
+STARTS = 'SELECT epoch_us(start_time), run_id FROM runs WHERE "component" = $key'

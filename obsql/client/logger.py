@@ -39,7 +39,7 @@ class RunLogger:
         self.store = store
         self.sample_rows = sample_rows
         self.frames = FrameNames()
-        self.lineage = LineageIndex(store.root, store.writer.segment, refresh_seconds)
+        self.lineage = LineageIndex(store.root, refresh_seconds)
         self._components: dict[str, ComponentInfo] = {}
         self._code_hashes: set[str] = set()
 

@@ -1,6 +1,8 @@
 """What kind of thing a pointer name points at, guessed from the name as mltrace users expect."""
 from __future__ import annotations
 
+import re
+
 POINTER_TYPES = ("data", "model", "endpoint", "other")
 
 _MODEL_SUFFIXES = frozenset(
@@ -8,23 +10,23 @@ _MODEL_SUFFIXES = frozenset(
 _DATA_SUFFIXES = frozenset(
     "csv tsv parquet pq json jsonl ndjson feather arrow ipc avro orc txt npy npz xlsx xls db sqlite "
     "sqlite3 gz zip tfrecord delta".split())
-_STORAGE_PREFIXES = ("s3://", "gs://", "abfs://", "hdfs://", "file://")
-_DATA_WORDS = ("data", "features", "table", "dataset")
-_ENDPOINT_PREFIXES = ("http://", "https://", "grpc://", "grpcs://", "tcp://", "ws://", "wss://")
+_ENDPOINT = re.compile(r"^(?:https?|grpcs?|tcp|wss?)://|endpoint")
+_DATA = re.compile(r"^(?:s3|gs|abfs|hdfs|file)://|data|features|table")
 
 
 def pointer_type(name: str) -> str:
     """'model', 'data', 'endpoint' or 'other', from the name's scheme, extension and words."""
     lowered = name.lower()
-    suffix = lowered.rpartition(".")[2] if "." in lowered.rpartition("/")[2] else ""
+    base = lowered.rpartition("/")[2]
+    suffix = base.rpartition(".")[2] if "." in base else ""
     if suffix in _MODEL_SUFFIXES:
         return "model"
     if suffix in _DATA_SUFFIXES:
         return "data"
-    if lowered.startswith(_ENDPOINT_PREFIXES) or "endpoint" in lowered:
+    if _ENDPOINT.search(lowered):
         return "endpoint"
     if "model" in lowered:
         return "model"
-    if lowered.startswith(_STORAGE_PREFIXES) or any(word in lowered for word in _DATA_WORDS):
+    if _DATA.search(lowered):
         return "data"
     return "other"

@@ -70,8 +70,13 @@ def to_pointers(value: Any, component: str, variable: str, frames: FrameNames, p
         name = os.fspath(value)
         return [Pointer(name, pointer_type(name))]
     if isinstance(value, (list, tuple)):
-        return [p for i, item in enumerate(value)
-                for p in to_pointers(item, component, f"{variable}[{i}]", frames, produced)]
+        pointers = []
+        for i, item in enumerate(value):
+            if type(item) is str:  # the common case (ids, paths), kept cheap: bulk logging is per element
+                pointers.append(Pointer(item, pointer_type(item)))
+            else:
+                pointers.extend(to_pointers(item, component, f"{variable}[{i}]", frames, produced))
+        return pointers
     frame = as_frame(value)
     if frame is not None:
         return [_frame_pointer(frame, component, variable, frames, produced)]

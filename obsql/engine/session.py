@@ -26,7 +26,6 @@ from obsql.storage import lineage_index
 from obsql.storage.reader import StoreReader
 from obsql.storage.store import ParquetStore
 
-LINEAGE_VIEWS = ("producers", "consumers", "edges", "dependents", "runs", "inner_edges", "inner_runs")
 CORE_LIMIT = 2_000_000  # edges; a larger core stays on disk and walks query it level by level
 CORE_LINKS = "SELECT run_id, dep_run_id, pointer FROM lineage_inner_edges"
 CORE_RUNS = f"SELECT {RUN_FIELDS} FROM lineage_inner_runs"
@@ -62,21 +61,10 @@ class Engine:
         self.store = store
         self.reader = StoreReader(store.root)
         self.con = self.reader.con
-        for name in LINEAGE_VIEWS:
-            self._define_lineage_view(name)
+        lineage_index.attach_views(self.reader, store.root)
         _sandbox(self.con, store.root)
         self._core_key: tuple | None = None
         self._loaded_core: walks.UpstreamCore | None = None
-
-    def _define_lineage_view(self, name: str) -> None:
-        """`lineage_<name>`: the lineage index plus whatever was logged since it was built."""
-        table = lineage_index.VIEWS[name][0]
-        root = self.store.root
-
-        def build(listed: dict[str, list[str]]) -> str:
-            return lineage_index.view_sql(root, name, listed.get(table, []), lineage_index.covered_files(root))
-
-        self.reader.define_view(f"lineage_{name}", build, (table,))
 
     # -- running text ---------------------------------------------------------------------------------------------
     def run(self, text: str, now: datetime | None = None) -> list[Result]:

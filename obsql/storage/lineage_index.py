@@ -27,7 +27,7 @@ import duckdb
 
 from obsql.storage import files
 from obsql.storage.layout import mark_changed, write_atomically
-from obsql.storage.reader import empty_relation_sql, read_parquet_sql
+from obsql.storage.reader import StoreReader, empty_relation_sql, read_parquet_sql
 from obsql.storage.schemas import TABLES
 
 INDEX_DIR = "lineage"
@@ -116,3 +116,16 @@ def build(root: Path) -> dict[str, int]:
     write_atomically(directory / MANIFEST, json.dumps({"covers": covers}) + "\n")
     mark_changed(root)
     return counts
+
+
+def attach_views(reader: StoreReader, root: Path) -> None:
+    """Give a reader the views `lineage_<name>`: the index plus whatever was logged since it was built."""
+    for name, (table, *_rest) in VIEWS.items():
+        reader.define_view(f"lineage_{name}", _view_builder(root, name, table), (table,))
+
+
+def _view_builder(root: Path, name: str, table: str):
+    def build(listed: dict[str, list[str]]) -> str:
+        return view_sql(root, name, listed.get(table, []), covered_files(root))
+
+    return build

@@ -46,7 +46,10 @@ class _Buffer:
             n = _length(columns)
             filled = len(next(iter(target.values()))) if target else 0
             for name, values in columns.items():
-                target.setdefault(name, [None] * filled).extend(values)
+                column = target.get(name)
+                if column is None:
+                    column = target[name] = [None] * filled
+                column.extend(values)
             for name, values in target.items():
                 if name not in columns:
                     values.extend([None] * n)

@@ -107,7 +107,7 @@ def test_every_dependency_is_the_latest_producer_of_an_input_that_ended_before_t
 
 def test_dependencies_and_staleness_are_what_obsqls_client_computes(small, con):
     root, _ = small
-    index = LineageIndex(root, own_file_prefix="nothing-of-ours-")
+    index = LineageIndex(root)
     runs = sql(con, root, """
         SELECT r.run_id, r.component, epoch_us(r.start_time), r.stale_reasons, list(d.dep_run_id), list(d.reason)
         FROM {runs} AS r JOIN {deps} AS d USING (run_id)
