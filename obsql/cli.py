@@ -177,6 +177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader (head, less) went away: stop quietly, as shell tools do
         sys.stdout = open(os.devnull, "w")
         return EXIT_OK
+    except Exception as exc:  # a bug of ours: one line for people, the traceback with OBSQL_DEBUG=1
+        if os.environ.get("OBSQL_DEBUG"):
+            raise
+        print(f"error (internal): {type(exc).__name__}: {exc}\nhint: this is a bug in obsql; rerun with "
+              "OBSQL_DEBUG=1 for the traceback and report it", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ A subclass overrides `before_run(self, **inputs)` (the call's arguments by name)
 `CheckFailed`. Either way the result is stored with the run; a failing check marks the run stale, and whether the
 exception reaches the caller is the component's choice (`raise_on_failure`, default True as in mltrace).
 A trigger decorated with `@obsql.background` runs in a thread; its results are appended to the run when done.
+`slas={"accuracy": ">= 0.9"}` bounds metrics the runs log; see `slas`.
 """
 from __future__ import annotations
 
@@ -18,16 +19,20 @@ from typing import Any, Callable, Iterable
 from obsql.client.logger import DEFAULT_STALENESS_DAYS, ComponentInfo
 from obsql.client.clock import now
 from obsql.client.record import CheckResult
+from obsql.client.slas import AlertEvent, SlaWatch, parse_slas
 
 
 class CheckFailed(Exception):
-    """Raised by a trigger when a check does not pass. `value` is the measured number, if any."""
+    """Raised by a trigger when a check does not pass. `value` is the measured number, if any; `metrics` are
+    measured values to keep even though the check failed."""
 
-    def __init__(self, message: str, value: float | None = None, name: str | None = None) -> None:
+    def __init__(self, message: str, value: float | None = None, name: str | None = None,
+                 metrics: dict[str, float] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.value = value
         self.name = name
+        self.metrics = metrics or {}
 
 
 def background(trigger: Callable) -> Callable:
@@ -40,7 +45,8 @@ class Component:
     """A stage of a pipeline: name (the key), description, owner, tags, and its triggers."""
 
     def __init__(self, name: str, description: str = "", owner: str = "", tags: Iterable[str] = (), *,
-                 staleness_days: float = DEFAULT_STALENESS_DAYS, raise_on_failure: bool = True) -> None:
+                 staleness_days: float = DEFAULT_STALENESS_DAYS, raise_on_failure: bool = True,
+                 slas: dict[str, str] | None = None, on_alert: Callable[[AlertEvent], None] | None = None) -> None:
         if not isinstance(name, str) or not name.strip():
             raise ValueError("a component needs a non-empty name")
         self.name = name
@@ -49,6 +55,8 @@ class Component:
         self.tags = tuple(tags)
         self.staleness_days = float(staleness_days)
         self.raise_on_failure = raise_on_failure
+        self.sla_watch = SlaWatch(name, parse_slas(slas))
+        self.on_alert = on_alert
 
     def before_run(self, **inputs: Any) -> dict | None:
         """Checks and metrics on a run's inputs; override in a subclass."""
@@ -102,6 +110,8 @@ def run_trigger(component: Component, phase: str, values: dict[str, Any]) -> Tri
         outcome.checks.append(CheckResult(name, phase, True, ts=now()))
     except CheckFailed as exc:
         outcome.checks.append(CheckResult(exc.name or name, phase, False, exc.value, exc.message, now()))
+        outcome.metrics = {str(k): float(v) for k, v in exc.metrics.items()
+                           if isinstance(v, (int, float)) and v == v}  # numbers only: a failing check must not raise
         outcome.error = exc
     except Exception as exc:  # a bug in a trigger is a failed check, never a lost run
         message = f"trigger raised {type(exc).__name__}: {exc}"

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from obsql.storage import lineage_index
+from obsql.storage.files import parquet_files
+from obsql.storage.layout import last_change
 from obsql.storage.reader import StoreReader
 
 MICROS_PER_DAY = 86_400_000_000
@@ -69,8 +71,12 @@ class LineageIndex:
     (the least recently used are forgotten and read back from the store if asked about again).
     """
 
-    def __init__(self, root: Path, refresh_seconds: float = 5.0, capacity: int = 1_000_000) -> None:
+    def __init__(self, root: Path, own_file_prefix: str = "", refresh_seconds: float = 5.0,
+                 capacity: int = 1_000_000) -> None:
         self._root = root
+        self._own_prefix = own_file_prefix
+        self._others_wrote: tuple[int, bool] = (-1, True)  # (change marker seen, whether others' files exist)
+        self._forgot = False
         self._reader: StoreReader | None = None
         self._refresh_seconds = refresh_seconds
         self._capacity = capacity
@@ -86,6 +92,7 @@ class LineageIndex:
         self._producers.move_to_end(pointer)
         while len(self._producers) > self._capacity:
             self._producers.popitem(last=False)
+            self._forgot = True
 
     # -- questions asked while logging a run --------------------------------------------------------------------
     def latest_producer(self, pointer: str, start: int, run_id: str) -> Production | None:
@@ -140,11 +147,23 @@ class LineageIndex:
         return known
 
     def _read(self, sql: str, key: str) -> list[tuple]:
+        if not self._forgot and not self._others_have_written():
+            return []  # everything in the store came from this process, and this process remembers it all
         if self._reader is None:
             self._reader = StoreReader(self._root)
             lineage_index.attach_views(self._reader, self._root)
         self._reader.refresh()
         return self._reader.execute(sql, {"key": key}).fetchall()
+
+
+    def _others_have_written(self) -> bool:
+        """Whether the store holds files this process did not write (checked again only when files changed)."""
+        marker = last_change(self._root)
+        if marker != self._others_wrote[0]:
+            others = any(not Path(path).name.startswith(self._own_prefix)
+                         for table in ("io", "runs") for path in parquet_files(self._root, table))
+            self._others_wrote = (marker, others or not self._own_prefix)
+        return self._others_wrote[1]
 
 
 def _entry(cache: dict[str, _Known], key: str) -> _Known:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from obsql.client.lineage import Dependency, LineageIndex, Production
 from obsql.client.clock import now
@@ -39,7 +39,7 @@ class RunLogger:
         self.store = store
         self.sample_rows = sample_rows
         self.frames = FrameNames()
-        self.lineage = LineageIndex(store.root, refresh_seconds)
+        self.lineage = LineageIndex(store.root, store.writer.segment, refresh_seconds)
         self._components: dict[str, ComponentInfo] = {}
         self._code_hashes: set[str] = set()
 
@@ -67,13 +67,15 @@ class RunLogger:
         if record.metrics:
             batch.append(("metrics", key, _metric_columns(record.run_id, start, record.metrics)))
         batch += self._frame_rows(record, key, start)
+        batch += _alert_rows(record.alerts, end)
         self.store.writer.append(batch)
         self.lineage.record_run(record.component, record.run_id, start)
         for pointer in record.outputs:
             self.lineage.record_output(pointer.name, Production(end, start, record.run_id, record.component))
         return deps
 
-    def log_checks(self, record: RunRecord, checks: list[CheckResult], metrics: dict[str, float]) -> None:
+    def log_checks(self, record: RunRecord, checks: list[CheckResult], metrics: dict[str, float],
+                   alerts: list | None = None) -> None:
         """Append trigger results that finished after their run was logged (background triggers)."""
         key = (record.component, record.start.date().isoformat())
         start = micros(record.start)
@@ -82,6 +84,7 @@ class RunLogger:
             batch.append(("checks", key, check_columns(record, checks)))
         if metrics:
             batch.append(("metrics", key, _metric_columns(record.run_id, start, metrics)))
+        batch += _alert_rows(alerts or [], micros(now()))
         if batch:
             self.store.writer.append(batch)
 
@@ -158,6 +161,17 @@ def _deps_columns(record: RunRecord, start: int, deps: list[Dependency]) -> dict
         "dep_start_time": [d.producer.start for d in deps], "dep_end_time": [d.producer.end for d in deps],
         "stale": [d.stale for d in deps], "reason": ["; ".join(d.reasons) or None for d in deps],
     }
+
+
+def _alert_rows(alerts: list, ts: int) -> list[Rows]:
+    if not alerts:
+        return []
+    day = datetime.fromtimestamp(ts / 1_000_000, tz=timezone.utc).date().isoformat()
+    return [("alerts", (day,), {
+        "component": [a.component for a in alerts], "run_id": [a.run_id for a in alerts], "ts": [ts] * len(alerts),
+        "metric": [a.metric for a in alerts], "value": [a.value for a in alerts], "op": [a.sla.op for a in alerts],
+        "bound": [a.sla.bound for a in alerts], "state": [a.state for a in alerts],
+        "message": [a.message for a in alerts]})]
 
 
 def _metric_columns(run_id: str, start: int, metrics: dict[str, float]) -> dict[str, list]:

@@ -42,6 +42,7 @@ class RunRecord:
     host: str | None = None
     run_id: str | None = None
     values: dict[str, Any] = field(default_factory=dict, repr=False)  # what was logged, by variable name
+    alerts: list = field(default_factory=list)  # SLA events this run caused (slas.AlertEvent)
 
     def add_input(self, value: Any, var: str = "input") -> None:
         """Record `value` (a name, names, a dataframe, any object) as an input of this run."""

@@ -133,7 +133,9 @@ def _finish(component: Component, record: RunRecord, logger: RunLogger, values: 
         _keep(record, outcome)
         if outcome.error is not None and component.raise_on_failure:
             mark_failed(record, outcome.error)
+    record.alerts = component.sla_watch.evaluate(record.run_id, record.metrics)
     logger.log(record, component.info)
+    _notify(component, record.alerts)
     if background:
         _in_background(component, "after", values, record, logger)
     if outcome is not None and outcome.error is not None and component.raise_on_failure:
@@ -154,9 +156,17 @@ def _keep(record: RunRecord, outcome: TriggerOutcome) -> None:
 def _in_background(component: Component, phase: str, values: dict, record: RunRecord, logger: RunLogger) -> None:
     def work() -> None:
         outcome = run_trigger(component, phase, values)
-        logger.log_checks(record, outcome.checks, outcome.metrics)
+        alerts = component.sla_watch.evaluate(record.run_id, outcome.metrics)
+        logger.log_checks(record, outcome.checks, outcome.metrics, alerts)
+        _notify(component, alerts)
 
     BACKGROUND.start(work)
+
+
+def _notify(component: Component, alerts: list) -> None:
+    if component.on_alert is not None:
+        for event in alerts:
+            component.on_alert(event)
 
 
 def _check_input_vars(func: Callable, signature: inspect.Signature, input_vars: tuple[str, ...]) -> None:

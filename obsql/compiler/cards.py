@@ -6,7 +6,7 @@ read one directory each.
 from __future__ import annotations
 
 from obsql.compiler.catalog import Catalog
-from obsql.compiler.lineage import RUN_FIELDS
+from obsql.compiler.lineage import RUN_FIELDS, STEPS
 from obsql.compiler.pipes import apply_pipes
 from obsql.compiler.plans import RESULT_RELATION, StepPlan
 from obsql.compiler.sql import SqlWriter
@@ -45,4 +45,5 @@ def inspect_run_plan(w: SqlWriter, catalog: Catalog, node: ast.InspectRun, pipes
 
 def inspect_pointer_plan(w: SqlWriter, catalog: Catalog, node: ast.InspectPointer, pipes: tuple) -> StepPlan:
     pipe_sql = apply_pipes(RESULT_RELATION, pipes, w) if pipes else None
-    return StepPlan("inspect_pointer", {"pointer": node.pointer}, dict(POINTER_STEPS), w.params, pipe_sql, "card")
+    steps = {**POINTER_STEPS, "nearest": STEPS["nearest"]}
+    return StepPlan("inspect_pointer", {"pointer": node.pointer}, steps, w.params, pipe_sql, "card")

@@ -18,12 +18,13 @@ class Catalog(Protocol):
 
 
 def require_component(catalog: Catalog, name: str, node: ast.Node) -> str:
-    """`name` if the store has that component, else an error pointing at `node` with the nearest name."""
+    """`name` if the store has that component, else an error pointing at the name (or `node`) with the nearest."""
     known = catalog.components()
     if name in known:
-        return name
+        return str(name)
     error = UnknownName(f"no component '{name}' in this store", suggestion=did_you_mean(name, known))
-    error.line, error.column = node.line or None, node.column or None
+    where = name if getattr(name, "line", 0) else node
+    error.line, error.column = where.line or None, where.column or None
     if not known:
         error.suggestion = "the store has no runs yet: log some, or run `obsql demo`"
     raise error

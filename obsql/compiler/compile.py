@@ -6,11 +6,13 @@ from typing import Callable
 
 from obsql.compiler.cards import inspect_pointer_plan, inspect_run_plan
 from obsql.compiler.catalog import Catalog
+from obsql.compiler.drift import asks_for_statistics, compare_statistics_plan
 from obsql.compiler.lineage import flag_plan, review_plan, slice_plan, trace_plan
 from obsql.compiler.pipes import apply_pipes, describe
 from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
 from obsql.compiler.sql import AGGREGATES, SqlWriter, ident, walk
 from obsql.compiler.statements import (
+    alerts_sql,
     compare_sql,
     components_sql,
     history_sql,
@@ -27,6 +29,7 @@ _SQL_SOURCES: dict[type, tuple[Callable[..., str], str]] = {
     ast.Recent: (recent_sql, "table"),
     ast.Components: (components_sql, "table"),
     ast.Stale: (stale_sql, "table"),
+    ast.Alerts: (alerts_sql, "table"),
     ast.History: (history_sql, "history"),
     ast.Compare: (compare_sql, "compare"),
     ast.Sql: (sql_statement_sql, "table"),
@@ -55,6 +58,8 @@ def compile_statement(statement: ast.Statement, catalog: Catalog, text: str = ""
 
 def compile_query(writer: SqlWriter, catalog: Catalog, query: ast.Query) -> SqlPlan | StepPlan:
     source = query.source
+    if isinstance(source, ast.Compare) and asks_for_statistics(source):
+        return compare_statistics_plan(writer, catalog, source, query.pipes)
     if type(source) in _STEP_SOURCES:
         return _STEP_SOURCES[type(source)](writer, catalog, source, query.pipes)
     compile_source, shape = _SQL_SOURCES[type(source)]

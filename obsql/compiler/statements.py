@@ -100,6 +100,19 @@ def stale_sql(w: SqlWriter, catalog: Catalog, node: ast.Stale) -> str:
     )
 
 
+def alerts_sql(w: SqlWriter, catalog: Catalog, node: ast.Alerts) -> str:
+    """SLA violations still open: the latest event per (component, metric) says `violated`."""
+    conditions = ['"component" = ' + w.param(require_component(catalog, node.component, node))] \
+        if node.component else []
+    conditions += [c.replace('"date"', "CAST(ts AS DATE)") for c in time_filter(w, node.time, column="ts")]
+    return (
+        "SELECT component, metric, ts AS since, value, op, bound, run_id, message FROM ("
+        "SELECT *, row_number() OVER (PARTITION BY component, metric ORDER BY ts DESC) AS newest FROM alerts) AS a "
+        f"WHERE newest = 1 AND state = 'violated'{' AND ' + ' AND '.join(conditions) if conditions else ''} "
+        "ORDER BY since DESC, component, metric"
+    )
+
+
 def sql_statement_sql(w: SqlWriter, catalog: Catalog, node: ast.Sql) -> str:
     """The user's SQL, after making sure it is exactly one read-only SELECT."""
     try:
@@ -238,6 +251,9 @@ def _bucketed_directly(w: SqlWriter, metrics: tuple[ast.Expr, ...], known: set[s
             "ON r.bucket = v.bucket ORDER BY 1")
 
 
+_BUCKET_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400, "week": 604_800}
+
+
 def _bucket_expression(w: SqlWriter, every: ast.Interval, by_partition: bool = False) -> str:
     """The start of each run's time bucket. Days come straight from the `date` partition when it is at hand;
     other units truncate a plain (UTC) timestamp, which avoids per-row time zone arithmetic."""
@@ -246,23 +262,34 @@ def _bucket_expression(w: SqlWriter, every: ast.Interval, by_partition: bool = F
     plain = "CAST(start_time AS TIMESTAMP)"
     if every.amount == 1 and every.unit in ("minute", "hour", "day", "week", "month", "year"):
         return f"CAST(date_trunc('{every.unit}', {plain}) AS TIMESTAMPTZ)"
-    return f"CAST(time_bucket({interval_sql(w, every)}, {plain}) AS TIMESTAMPTZ)"
+    if every.unit in ("month", "year"):
+        return f"CAST(time_bucket({interval_sql(w, every)}, {plain}) AS TIMESTAMPTZ)"
+    seconds = w.param(every.amount * _BUCKET_SECONDS[every.unit])  # whole buckets since the epoch, in plain SQL
+    return f"to_timestamp(floor(epoch(start_time) / {seconds}) * {seconds})"
 
 
 # -- compare ------------------------------------------------------------------------------------------------------
 COMPARE_STATS = ("count", "nulls", "null_frac", "mean", "std", "p05", "p50", "p95", "min", "max")
 
 
-def _side_sql(w: SqlWriter, catalog: Catalog, side: ast.Side) -> str:
-    """Per logged column, the summaries of one side's dataframes pooled over its runs."""
+def side_rows_sql(w: SqlWriter, catalog: Catalog, side: ast.Side, table: str, columns: str) -> str:
+    """Rows of `table` (summaries or samples) logged by one side's runs, filtered by the side's clauses.
+
+    The side's `where` sees the table's columns and the run's (run_id, start_time, status, stale)."""
     component = w.param(require_component(catalog, side.component, side))
     conditions = [f's."component" = {component}'] + [
         c.replace('"start_time"', "s.start_time").replace('"date"', 's."date"') for c in time_filter(w, side.time)]
-    rows = ("SELECT s.pointer, s.column_name, s.count, s.nulls, s.mean, s.std, s.min, s.max, s.quantiles, "
-            "r.run_id, r.start_time, r.status, r.stale FROM summaries AS s JOIN runs AS r "
+    rows = (f"SELECT {columns}, r.run_id, r.start_time, r.status, r.stale FROM {table} AS s JOIN runs AS r "
             f"ON s.run_id = r.run_id AND r.\"component\" = {component}{_where(conditions)}")
     if side.where is not None:
         rows = f"SELECT * FROM ({rows}) AS side WHERE {w.expr(side.where)}"
+    return rows
+
+
+def _side_sql(w: SqlWriter, catalog: Catalog, side: ast.Side) -> str:
+    """Per logged column, the summaries of one side's dataframes pooled over its runs."""
+    rows = side_rows_sql(w, catalog, side, "summaries",
+                         "s.pointer, s.column_name, s.count, s.nulls, s.mean, s.std, s.min, s.max, s.quantiles")
     return (
         "SELECT column_name, sum(count) AS count, sum(nulls) AS nulls, "
         "sum(nulls) / nullif(sum(count + nulls), 0) AS null_frac, "
@@ -279,7 +306,8 @@ def compare_sql(w: SqlWriter, catalog: Catalog, node: ast.Compare) -> str:
     columns = [c.name for c in node.on if isinstance(c, ast.Column)]
     unsupported = [c for c in node.on if not isinstance(c, ast.Column)]
     if unsupported:
-        raise ObsqlError("input", f"compare ... on takes column names here, not '{describe(unsupported[0])}'",
+        raise ObsqlError("input", f"compare ... on takes column names, drift(...) or adversarial(...), "
+                                  f"not '{describe(unsupported[0])}'",
                          line=unsupported[0].line, column=unsupported[0].column)
     stats = ", ".join(f"l.{s} AS left_{s}, r.{s} AS right_{s}" for s in COMPARE_STATS)
     filter_ = ""

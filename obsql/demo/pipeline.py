@@ -10,6 +10,7 @@ Five components, decorated the way a data scientist would:
 - inference (hourly): computes online features (durations in whole minutes, unlike offline) and scores the hour's
   trips; each prediction id is an output pointer carrying its score. Tip labels arrive later as feedback, with
   delays, and some never.
+A sixth component, monitor (daily), watches the others (see `monitoring`).
 Faults baked in, with their dates in `FAULTS`: the broken-meter day, the late-March concept shift, the featuregen gap,
 the online/offline skew.
 """
@@ -26,6 +27,7 @@ import polars as pl
 
 import obsql
 from obsql.demo import features, model, taxi
+from obsql.demo.monitoring import ACCURACY_SLA, Reference, Watch, monitor
 from obsql.progress import Progress
 
 START = date(2020, 1, 1)
@@ -71,11 +73,17 @@ class Train(obsql.Component):
 
 
 class Inference(obsql.Component):
-    def after_run(self, scores: np.ndarray, **_) -> dict:
+    """Business metrics first: the accuracy of recent labelled predictions carries the SLA; the estimate without
+    labels and the mean prediction explain it."""
+
+    def after_run(self, scores: np.ndarray, buckets: pl.Series, reference: Reference, watch: Watch, **_) -> dict:
         if len(scores) == 0:
             return {"predictions": 0}
-        return {"predictions": len(scores), "mean_prediction": float(np.mean(scores)),
-                "share_high_tip": float(np.mean(scores > 0.5))}
+        metrics = {"predictions": len(scores), "mean_prediction": float(np.mean(scores)),
+                   "share_high_tip": float(np.mean(scores > 0.5)),
+                   "estimated_accuracy": reference.estimated_accuracy(buckets),
+                   "recent_accuracy": watch.recent_accuracy()}
+        return {name: value for name, value in metrics.items() if value is not None}
 
 
 etl_component = Ingest("etl", "loads the day's TLC yellow-taxi trips", owner="data-eng", tags=("taxi", "raw"),
@@ -85,7 +93,7 @@ featuregen_component = obsql.Component("featuregen", "fits feature parameters, b
                                        owner="ml", tags=("taxi", "features"))
 train_component = Train("train", "fits the high-tip classifier weekly", owner="ml", tags=("taxi", "model"))
 inference_component = Inference("inference", "scores trips hourly (online features)", owner="ml",
-                                tags=("taxi", "serving"))
+                                tags=("taxi", "serving"), slas={"recent_accuracy": ACCURACY_SLA})
 
 
 def raw_path(day: date) -> str:
@@ -130,7 +138,7 @@ def featuregen(week: date, inputs: list[str], trips: pl.DataFrame) -> tuple[dict
 
 
 @train_component.run(input_vars=("features_path",), output_vars=("model_path",))
-def train(features_path: str, offline: pl.DataFrame) -> model.Model:
+def train(features_path: str, offline: pl.DataFrame) -> tuple[model.Model, Reference]:
     usable = offline.drop_nulls("high_tip")
     x = usable.select(features.FEATURE_COLUMNS)
     y = usable["high_tip"].cast(pl.Boolean)
@@ -138,16 +146,18 @@ def train(features_path: str, offline: pl.DataFrame) -> model.Model:
     train_accuracy = model.accuracy(fitted.predict_proba(x), y)
     rows = usable.height
     model_path = MODEL_PATH
-    return fitted
+    return fitted, Reference.of(x, y, fitted)
 
 
 @inference_component.run(input_vars=("inputs",), output_vars=("online",), output_values={"ids": "scores"})
-def inference(hour: datetime, inputs: list[str], trips: pl.DataFrame, params: dict,
-              fitted: model.Model) -> tuple[list[str], np.ndarray]:
-    online = features.make_features_online(trips, params)
-    scores = fitted.predict_proba(online) if trips.height else np.zeros(0)
+def inference(hour: datetime, inputs: list[str], online: pl.DataFrame, buckets: pl.Series, fitted: model.Model,
+              reference: Reference, watch: Watch) -> tuple[list[str], np.ndarray]:
+    """Score one hour's trips from their online features (computed by the endpoint's feature code)."""
+    scores = fitted.predict_proba(online) if online.height else np.zeros(0)
     stamp = hour.strftime("%Y%m%d%H")
-    ids = [f"pred-{stamp}-{i:03d}" for i in range(trips.height)]
+    ids = [f"pred-{stamp}-{i:03d}" for i in range(online.height)]
+    watch.release_until(hour)
+    watch.predicted(ids, scores, hour, online)
     return ids, scores
 
 
@@ -180,6 +190,8 @@ class Simulation:
         self.offline: pl.DataFrame | None = None
         self.offline_path = ""
         self.fitted: model.Model | None = None
+        self.reference: Reference | None = None
+        self.watch = Watch()
         self.week_trips: list[tuple[date, pl.DataFrame]] = []
         self.summary = DemoSummary(store.path, 0)
 
@@ -195,6 +207,10 @@ class Simulation:
         if day.weekday() == 0 or self.fitted is None:
             self.weekly(day, midnight)
         self.hourly(day, midnight, cleaned)
+        evening = midnight + timedelta(hours=23, minutes=50)
+        with obsql.clock(evening):
+            monitor(evening, [clean_path(day), MODEL_PATH], self.watch.take_day(), self.reference, self.watch)
+        self.count("monitor")
         self.summary.days += 1
 
     def weekly(self, day: date, midnight: datetime) -> None:
@@ -205,21 +221,26 @@ class Simulation:
             with obsql.clock(midnight + timedelta(minutes=10)):
                 self.params, self.offline = featuregen(day, inputs, trips)
             self.offline_path = offline_path(day)
+            self.watch.start_over()  # live data is now judged against new training data: old trends do not carry
             self.count("featuregen")
         with obsql.clock(midnight + timedelta(minutes=20)):
-            self.fitted = train(self.offline_path, self.offline)
+            self.fitted, self.reference = train(self.offline_path, self.offline)
         self.count("train")
 
     def hourly(self, day: date, midnight: datetime, cleaned: pl.DataFrame) -> None:
-        by_hour = cleaned.with_columns(hour=pl.col("tpep_pickup_datetime").dt.hour()).partition_by(
-            "hour", as_dict=True, include_key=False)
+        """Inference on each hour's trips; features and buckets are computed for the day, then cut by hour."""
+        online_day = features.make_features_online(cleaned, self.params)
+        buckets_day = self.reference.buckets(online_day)
+        hours = cleaned["tpep_pickup_datetime"].dt.hour().to_numpy()
+        labels_day = true_labels(cleaned)
         for hour in range(24):
-            trips = by_hour.get((hour,), cleaned.clear())
+            in_hour = pl.Series(hours == hour)
             moment = midnight + timedelta(hours=hour, minutes=30)
             with obsql.clock(moment):
-                ids, scores = inference(moment, [clean_path(day), PARAMS_PATH, MODEL_PATH], trips, self.params,
-                                        self.fitted)
-            self.feedback(ids, true_labels(trips), moment)
+                ids, scores = inference(moment, [clean_path(day), PARAMS_PATH, MODEL_PATH],
+                                        online_day.filter(in_hour), buckets_day.filter(in_hour), self.fitted,
+                                        self.reference, self.watch)
+            self.feedback(ids, labels_day[hours == hour], moment)
             self.count("inference")
 
     def count(self, *components: str) -> None:
@@ -235,6 +256,8 @@ class Simulation:
         kept = np.flatnonzero(arrives)
         times = [predicted_at + timedelta(hours=float(delays[i])) for i in kept]
         self.store.log_feedback([ids[i] for i in kept], [int(labels[i]) for i in kept], ts=times)
+        for i, at in zip(kept, times):
+            self.watch.label_later(ids[i], int(labels[i]), at)
         self.summary.predictions += len(ids)
         self.summary.feedback += len(kept)
 

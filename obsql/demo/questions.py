@@ -1,7 +1,7 @@
 """The papers' four questions (4.1 to 4.4 of the system paper), asked of a demo store in OQL.
 
-The questions live in `questions.oql`, one block per question: a `# 4.N <question>` line, comment lines that say
-what to look for, then the statements. `obsql demo` prints each answer under its question.
+The questions live in `questions.oql`, one block per question: a `# 4.N <question>` line (`# M.N` for the
+monitoring questions of the vision paper), comment lines that say what to look for, then the statements. `obsql demo` prints each answer under its question.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from obsql.engine.session import Engine
 from obsql.grammar import parse
 
 QUESTIONS = Path(__file__).with_name("questions.oql")
-_HEADING = re.compile(r"^# (4\.\d) (.*)$", re.M)
+_HEADING = re.compile(r"^# ([0-9A-Z]\.\d) (.*)$", re.M)
 
 
 @dataclass

@@ -7,6 +7,7 @@ extensions, no settings changes; `sql` statements are further limited to one SEL
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -18,7 +19,7 @@ from obsql.compiler.compile import compile_statement
 from obsql.compiler.lineage import RUN_FIELDS
 from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
 from obsql.compiler.sql import walk
-from obsql.engine import cards, walks
+from obsql.engine import cards, statistics, walks
 from obsql.engine.result import Result
 from obsql.errors import ObsqlError, UnknownName, did_you_mean
 from obsql.grammar import ast, parse
@@ -90,8 +91,11 @@ class Engine:
         """The SQL each statement compiles to."""
         script = parse(text)
         self.refresh()
-        plans = [compile_statement(s, StoreCatalog(self), t, now or datetime.now(timezone.utc))
-                 for s, t in zip(script.statements, script.texts)]
+        try:
+            plans = [compile_statement(s, StoreCatalog(self), t, now or datetime.now(timezone.utc))
+                     for s, t in zip(script.statements, script.texts)]
+        except ObsqlError as err:
+            raise err.with_source(text)
         return "\n\n".join(plan.explain() for plan in plans)
 
     def refresh(self) -> None:
@@ -202,13 +206,19 @@ _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "review": lambda e, steps, a: walks.review(steps),
     "inspect_run": lambda e, steps, a: cards.run_card(steps, a["run_id"]),
     "inspect_pointer": lambda e, steps, a: cards.pointer_card(steps, a["pointer"]),
+    "drift": lambda e, steps, a: statistics.drift_table(steps, a["columns"]),
+    "adversarial": lambda e, steps, a: statistics.adversarial_table(steps, a["columns"]),
     "flag": _flag,
     "unflag_all": _unflag_all,
 }
 
 
 def _sandbox(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    """Lock the connection to reading the store (DuckDB's own sandbox settings)."""
+    """Lock the connection to reading the store (DuckDB's own sandbox settings).
+
+    DuckDB also allows its spill directory; it is made a fresh private one, so nothing else can be read there."""
+    spill = tempfile.mkdtemp(prefix="obsql-spill-")
+    con.execute(f"SET temp_directory = '{spill}'")
     con.execute(f"SET allowed_directories = ['{str(root).replace(chr(39), chr(39) * 2)}/']")
     con.execute("SET enable_external_access = false")
     con.execute("SET autoinstall_known_extensions = false")

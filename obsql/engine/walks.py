@@ -51,6 +51,10 @@ class Steps:
         sql, bound = self._bind(name, params)
         return self._reader.execute(sql, bound).fetchall()
 
+    def arrow(self, name: str, **params: Any):
+        """A step's rows as an Arrow table (for steps whose rows feed a dataframe)."""
+        return self._reader.fetch_arrow(*self._bind(name, params))
+
     def dicts(self, name: str, **params: Any) -> list[dict]:
         columns, rows = self._reader.fetch(*self._bind(name, params))
         return [dict(zip(columns, row)) for row in rows]

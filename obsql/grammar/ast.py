@@ -10,6 +10,18 @@ from datetime import datetime
 from typing import Union
 
 
+class Name(str):
+    """A name (a component's) that remembers where it was written; equal to the plain string."""
+
+    line: int
+    column: int
+
+    def __new__(cls, text: str, line: int = 0, column: int = 0) -> "Name":
+        name = super().__new__(cls, text)
+        name.line, name.column = line, column
+        return name
+
+
 @dataclass(frozen=True)
 class Node:
     line: int = field(default=0, compare=False, kw_only=True, repr=False)
@@ -176,6 +188,14 @@ class Stale(Node):
 
 
 @dataclass(frozen=True)
+class Alerts(Node):
+    """`alerts [of <component>] [since t]`: SLA violations still open (the latest evaluation still violates)."""
+
+    component: str | None = None
+    time: TimeRange | None = None
+
+
+@dataclass(frozen=True)
 class Flag(Node):
     pointer: str
 
@@ -262,8 +282,8 @@ class RankRuns(Node):
 
 
 Pipe = Union[Where, Select, OrderBy, Limit, GroupBy, RankRuns]
-Source = Union[Runs, Recent, Components, InspectRun, InspectPointer, History, Trace, SliceTrace, Stale, Review,
-               Compare, Sql]
+Source = Union[Runs, Recent, Components, InspectRun, InspectPointer, History, Trace, SliceTrace, Stale, Alerts,
+               Review, Compare, Sql]
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from obsql.grammar import ast
 GRAMMAR = Path(__file__).with_name("oql.lark")
 
 STATEMENT_KEYWORDS = (
-    "runs", "recent", "components", "inspect", "history", "trace", "stale", "flag", "unflag", "review", "compare",
-    "sql", "expect",
+    "runs", "recent", "components", "inspect", "history", "trace", "stale", "alerts", "flag", "unflag", "review",
+    "compare", "sql", "expect",
 )
 # Every keyword, statements first and then in the order clauses come; error messages list expected words so.
 KEYWORDS = STATEMENT_KEYWORDS + (
@@ -194,6 +194,9 @@ class _AstBuilder(Transformer_NonRecursive):
     def stale(self, meta, component, time):
         return ast.Stale(component, time, **_at(meta))
 
+    def alerts(self, meta, component, time):
+        return ast.Alerts(component, time, **_at(meta))
+
     def review(self, meta):
         return ast.Review(**_at(meta))
 
@@ -207,7 +210,7 @@ class _AstBuilder(Transformer_NonRecursive):
         return ast.Sql("\n".join(chunk.strip() for chunk in chunks), **_at(meta))
 
     def component(self, meta, name):
-        return _unquote(name) if name.type == "QUOTED_COMPONENT" else str(name)
+        return ast.Name(_unquote(name) if name.type == "QUOTED_COMPONENT" else str(name), name.line, name.column)
 
     # pipes
     def where(self, meta, condition):

@@ -10,7 +10,8 @@ Detect
 - `drift(reference, current)`: a table with one row per column, in linear time per column.
 - `summarize(frame)`: per-column summaries the client stores for every logged frame, and
   `drift_from_summaries` to compare two stored summaries without the rows.
-- `estimate_accuracy`: accuracy without labels, by importance weighting over buckets (`propose_buckets`).
+- `estimate_accuracy`: accuracy without labels, by importance weighting over buckets (`propose_buckets`);
+  `BucketAccuracy` keeps the training side to estimate many live batches.
 - `FeedbackJoin`: accuracy with delayed labels, joining predictions and feedback in bounded memory.
 
 Diagnose
@@ -40,7 +41,7 @@ _HOMES = {
     "adversarial_validation": "adversarial", "AdversarialResult": "adversarial",
     "AdversarialMonitor": "adversarial",
     "estimate_accuracy": "accuracy", "AccuracyEstimate": "accuracy", "propose_buckets": "accuracy",
-    "Bucketing": "accuracy",
+    "Bucketing": "accuracy", "BucketAccuracy": "accuracy",
     "FeedbackJoin": "feedback", "AccuracyInterval": "feedback",
     "classify_shift": "diagnosis", "ShiftDiagnosis": "diagnosis", "retraining_hints": "diagnosis",
     "RetrainingHints": "diagnosis",

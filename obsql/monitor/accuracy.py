@@ -10,8 +10,8 @@ A good bucketing has few buckets, each well represented in the training set, who
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import polars as pl
@@ -89,8 +89,13 @@ class AccuracyEstimate:
 
     estimate: float | None
     coverage: float
-    buckets: pl.DataFrame  # bucket, reference_count, reference_accuracy, current_count
     warning: str | None
+    table: Callable[[], pl.DataFrame] = field(repr=False)  # built on request: estimating is on a hot path
+
+    @property
+    def buckets(self) -> pl.DataFrame:
+        """bucket, reference_count, reference_accuracy, current_count; most live rows first."""
+        return self.table()
 
 
 def estimate_accuracy(reference_df: Any, reference_correct: Any, current_df: Any,
@@ -101,33 +106,48 @@ def estimate_accuracy(reference_df: Any, reference_correct: Any, current_df: Any
     missing are left out. `bucket_by` is a column name, a list of names (raw values) or a `Bucketing`.
     The estimate covers live rows in buckets the reference has; it is None when there are none.
     """
-    reference, current = as_frame(reference_df), as_frame(current_df)
-    bucketing = Bucketing.of(bucket_by)
-    correct = reference[reference_correct] if isinstance(reference_correct, str) else as_series(reference_correct)
-    if len(correct) != reference.height:
-        raise ValueError(f"reference_correct has {len(correct)} values for {reference.height} reference rows")
-    buckets = _bucket_table(bucketing.labels(reference), correct, bucketing.labels(current))
-    covered = buckets.filter(pl.col("reference_count") > 0)
-    live = int(buckets["current_count"].sum())
-    covered_live = int(covered["current_count"].sum())
-    estimate = (float((covered["reference_accuracy"] * covered["current_count"]).sum() / covered_live)
-                if covered_live else None)
-    coverage = covered_live / live if live else 0.0
-    warning = None
-    if coverage < LOW_COVERAGE:
-        warning = (f"only {coverage:.0%} of current rows fall in buckets seen in the reference; "
-                   "the estimate speaks for those rows only")
-    return AccuracyEstimate(estimate, coverage, buckets, warning)
+    return BucketAccuracy(reference_df, reference_correct, bucket_by).estimate(current_df)
 
 
-def _bucket_table(reference_labels: pl.Series, correct: pl.Series, current_labels: pl.Series) -> pl.DataFrame:
-    reference = pl.DataFrame({"bucket": reference_labels, "correct": correct.cast(pl.Float64)}).drop_nulls("correct")
-    per_bucket = reference.group_by("bucket").agg(
-        pl.len().alias("reference_count"), pl.col("correct").mean().alias("reference_accuracy"))
-    live = current_labels.rename("bucket").value_counts(name="current_count")
-    table = per_bucket.join(live, on="bucket", how="full", coalesce=True)
-    table = table.with_columns(pl.col("reference_count", "current_count").fill_null(0).cast(pl.Int64))
-    return table.sort(["current_count", "bucket"], descending=[True, False])
+class BucketAccuracy:
+    """The training accuracy of each bucket, computed once, to estimate the accuracy of many live batches cheaply
+    (a monitored endpoint estimates every batch against the same training set)."""
+
+    def __init__(self, reference_df: Any, reference_correct: Any, bucket_by: str | Sequence[str] | Bucketing) -> None:
+        reference = as_frame(reference_df)
+        self.bucketing = Bucketing.of(bucket_by)
+        correct = reference[reference_correct] if isinstance(reference_correct, str) else as_series(reference_correct)
+        if len(correct) != reference.height:
+            raise ValueError(f"reference_correct has {len(correct)} values for {reference.height} reference rows")
+        rows = pl.DataFrame({"bucket": self.bucketing.labels(reference), "correct": correct.cast(pl.Float64)})
+        self.per_bucket = rows.drop_nulls("correct").group_by("bucket").agg(
+            pl.len().alias("reference_count"), pl.col("correct").mean().alias("reference_accuracy"))
+        self._accuracy = dict(zip(self.per_bucket["bucket"].to_list(), self.per_bucket["reference_accuracy"].to_list()))
+
+    def estimate(self, current_df: Any) -> AccuracyEstimate:
+        return self.estimate_buckets(self.bucketing.labels(as_frame(current_df)))
+
+    def estimate_buckets(self, labels: pl.Series) -> AccuracyEstimate:
+        """The estimate for live rows whose buckets (`bucketing.labels`) are already known."""
+        counts = dict(zip(*np.unique(labels.to_numpy().astype(str), return_counts=True))) if len(labels) else {}
+        live_rows = sum(counts.values())
+        covered = {bucket: n for bucket, n in counts.items() if bucket in self._accuracy}
+        covered_live = sum(covered.values())
+        estimate = (sum(self._accuracy[b] * n for b, n in covered.items()) / covered_live) if covered_live else None
+        coverage = covered_live / live_rows if live_rows else 0.0
+        warning = None
+        if coverage < LOW_COVERAGE:
+            warning = (f"only {coverage:.0%} of current rows fall in buckets seen in the reference; "
+                       "the estimate speaks for those rows only")
+        return AccuracyEstimate(None if estimate is None else float(estimate), coverage, warning,
+                                lambda: self._table(counts))
+
+    def _table(self, counts: dict[str, int]) -> pl.DataFrame:
+        live = pl.DataFrame({"bucket": list(counts), "current_count": [int(n) for n in counts.values()]},
+                            schema={"bucket": pl.String, "current_count": pl.Int64})
+        table = self.per_bucket.join(live, on="bucket", how="full", coalesce=True)
+        table = table.with_columns(pl.col("reference_count", "current_count").fill_null(0).cast(pl.Int64))
+        return table.sort(["current_count", "bucket"], descending=[True, False])
 
 
 def propose_buckets(reference_df: Any, columns: Sequence[str] | None = None, max_buckets: int = 16, *,

@@ -62,14 +62,27 @@ def _ordered_parts(values: pl.Series, kind: str, top_k: int) -> tuple[int, dict,
         "max": float(numbers[-1]) if n else None,
         "mean": float(numbers.mean()) if n else None,
         "std": float(numbers.std(ddof=1)) if n > 1 else None,
-        "quantiles": [float(q) for q in np.quantile(numbers, QUANTILE_LEVELS)] if n and kind != "boolean" else None,
+        "quantiles": _sorted_quantiles(numbers) if n and kind != "boolean" else None,
     }
     physical = values.to_numpy()
     run_starts = np.flatnonzero(np.r_[True, physical[1:] != physical[:-1]]) if n else np.array([], dtype=np.int64)
     run_lengths = np.diff(np.r_[run_starts, n])
     most = np.argsort(-run_lengths, kind="stable")[:top_k]
-    top = [[str(v), int(c)] for v, c in zip(values.gather(run_starts[most]).to_list(), run_lengths[most])]
+    picked = run_starts[most]
+    top_values = values.gather(picked).to_list() if kind == "temporal" else physical[picked].tolist()
+    top = [[str(v), int(c)] for v, c in zip(top_values, run_lengths[most])]
     return n, moments, len(run_starts), top
+
+
+_LEVELS = np.array(QUANTILE_LEVELS)
+
+
+def _sorted_quantiles(numbers: np.ndarray) -> list[float]:
+    """numpy's linear quantiles at QUANTILE_LEVELS, read off values already sorted (np.quantile would sort again)."""
+    position = _LEVELS * (len(numbers) - 1)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, len(numbers) - 1)
+    return (numbers[below] + (numbers[above] - numbers[below]) * (position - below)).tolist()
 
 
 def _counted_parts(counts: pl.Series, kind: str, top_k: int) -> tuple[int, dict, int, list]:

@@ -108,6 +108,11 @@ TABLES: dict[str, TableSpec] = {
             ("ts", TIME),
         ),
         _spec("code", BY_DATE, ("code_hash",), ("code_hash", TEXT), ("source", TEXT), ("ts", TIME)),
+        _spec(
+            "alerts", BY_DATE, ("component", "metric", "ts"),
+            ("component", TEXT), ("run_id", TEXT), ("ts", TIME), ("metric", TEXT), ("value", FLOAT), ("op", TEXT),
+            ("bound", FLOAT), ("state", TEXT), ("message", TEXT),
+        ),
     )
 }
 

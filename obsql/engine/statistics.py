@@ -1,0 +1,63 @@
+"""Drift and adversarial validation between two sides of a `compare`, from the rows the store sampled.
+
+Samples are stored long (one row per sampled cell); each side is pivoted back into a frame with one column per
+logged column (numbers from `num_value`, text from `text_value`) and handed to `obsql.monitor`.
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from obsql.engine.walks import Steps, Tabular
+from obsql.errors import ObsqlError
+
+KEYS = ["run_id", "pointer", "row_index"]
+
+
+def side_frame(steps: Steps, side: str) -> pl.DataFrame:
+    """One side's sampled rows as a frame: a row per sampled row, a column per logged column."""
+    long = pl.from_arrow(steps.arrow(side))
+    if long.is_empty():
+        raise ObsqlError("input", f"the {side} side of the comparison has no sampled rows",
+                         suggestion="drift and adversarial compare dataframes the runs logged; check the component "
+                                    "and its where/time clauses")
+    numeric = long.group_by("column_name").agg(pl.col("num_value").is_not_null().any().alias("numeric"))
+    long = long.join(numeric, on="column_name")
+    parts = []
+    for is_numeric, values in ((True, "num_value"), (False, "text_value")):
+        cells = long.filter(pl.col("numeric") == is_numeric)
+        if not cells.is_empty():
+            parts.append(cells.pivot(on="column_name", index=KEYS, values=values, aggregate_function="first"))
+    frame = parts[0] if len(parts) == 1 else parts[0].join(parts[1], on=KEYS, how="full", coalesce=True)
+    return frame.drop(KEYS)
+
+
+def _sides(steps: Steps, columns: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """Both sides' frames and the columns to compare: those named, else every column both sides logged."""
+    left, right = side_frame(steps, "left"), side_frame(steps, "right")
+    shared = [c for c in left.columns if c in right.columns]
+    missing = [c for c in columns if c not in shared]
+    if missing:
+        raise ObsqlError("name", f"column(s) {', '.join(missing)} not sampled on both sides",
+                         suggestion=f"columns both sides logged: {', '.join(shared)}")
+    return left, right, columns or shared
+
+
+def drift_table(steps: Steps, columns: list[str]) -> Tabular:
+    from obsql.monitor import drift
+
+    table = drift(*_sides(steps, columns))
+    table = table.sort(["drifted", "statistic"], descending=True, nulls_last=True)
+    return Tabular(tuple(table.columns), table.rows())
+
+
+ADVERSARIAL_COLUMNS = ("rank", "feature", "importance", "auc", "loss")
+
+
+def adversarial_table(steps: Steps, columns: list[str]) -> Tabular:
+    """The features that best tell the two sides apart, most separating first, with the classifier's AUC and loss."""
+    from obsql.monitor import adversarial_validation
+
+    result = adversarial_validation(*_sides(steps, columns))
+    rows = [(rank, feature, importance, result.auc, result.loss)
+            for rank, (feature, importance) in enumerate(result.top_features, start=1)]
+    return Tabular(ADVERSARIAL_COLUMNS, rows)

@@ -1,0 +1,15 @@
+-- oql: trace 'pred-42' depth 2 | order by depth desc, run_id
+
+-- trace {'pointer': 'pred-42', 'depth': 2}
+-- step producer:
+SELECT run_id FROM lineage_producers WHERE pointer = $pointer ORDER BY end_time DESC, run_id DESC LIMIT 1
+-- step upstream:
+SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges WHERE list_contains($frontier, run_id)
+-- step runs:
+SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
+-- step exists_as_input:
+SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer
+-- step nearest:
+SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer FROM lineage_consumers) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
+-- then, over __result:
+SELECT * FROM __result ORDER BY "depth" DESC, "run_id" ASC

@@ -1,0 +1,67 @@
+"""`compare ... on drift(*)` and `on adversarial(*)`: distributions compared from the rows the store sampled."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import polars as pl
+import pytest
+
+import obsql
+from obsql.errors import ObsqlError
+
+T0 = datetime(2020, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def shifted(tmp_path):
+    """Batches of features logged by `live` for 20 days; `amount` moves by 3 standard deviations from day 10."""
+    store = obsql.connect(tmp_path / "store", sample_rows=200)
+    rng = np.random.default_rng(0)
+    for day in range(20):
+        batch = pl.DataFrame({"amount": rng.normal(3.0 if day >= 10 else 0.0, 1.0, 200),
+                              "hour": rng.integers(0, 24, 200).astype(float),
+                              "city": rng.choice(["nyc", "sf"], 200)})
+        with obsql.run("live", start=T0 + timedelta(days=day)) as r:
+            r.add_input(batch, "features")
+    yield store
+    store.close()
+
+
+BEFORE_AFTER = "compare live until @2020-01-10 with live since @2020-01-11"
+
+
+def test_drift_finds_the_column_that_moved_and_only_that(shifted):
+    rows = shifted.query(f"{BEFORE_AFTER} on drift(*) | select column, kind, method, drifted").rows
+    assert rows[0][:1] == ("amount",) and rows[0][3] is True
+    assert {r[0]: r[3] for r in rows} == {"amount": True, "hour": False, "city": False}
+    assert {r[0]: r[1] for r in rows}["city"] == "categorical"
+
+
+def test_drift_of_named_columns(shifted):
+    assert shifted.query(f"{BEFORE_AFTER} on drift(hour) | select column").rows == [("hour",)]
+    with pytest.raises(ObsqlError, match="not sampled on both sides"):
+        shifted.query(f"{BEFORE_AFTER} on drift(nope)")
+
+
+def test_adversarial_validation_ranks_the_separating_feature_first(shifted):
+    result = shifted.query(f"{BEFORE_AFTER} on adversarial(*)").to_dicts()
+    assert result[0]["feature"] == "amount" and result[0]["rank"] == 1
+    assert result[0]["auc"] > 0.9
+
+
+def test_no_shift_gives_chance_auc(shifted):
+    result = shifted.query("compare live until @2020-01-05 with live between @2020-01-05 and @2020-01-10 "
+                           "on adversarial(*)").to_dicts()
+    assert 0.35 < result[0]["auc"] < 0.65
+
+
+def test_expect_gates_on_drift(shifted):
+    assert shifted.query(f"expect {BEFORE_AFTER} on drift(*) | where drifted is empty").passed is False
+
+
+def test_statistics_need_sampled_rows(shifted):
+    with obsql.run("empty", start=T0):
+        pass
+    with pytest.raises(ObsqlError, match="no sampled rows"):
+        shifted.query("compare live with empty on drift(*)")

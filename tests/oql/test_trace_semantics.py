@@ -1,0 +1,176 @@
+"""Trace semantics as mltrace users expect them, each on its own tiny store logged at explicit times.
+
+A run depends on the newest version of each input that was written (its producer had ended) before the run began.
+`trace` walks from a pointer's newest producer upstream; `trace forward` walks from a pointer's readers downstream.
+A run reached a second time is listed once more, marked repeated, and not expanded again.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+import obsql
+from tests.oql.conftest import answer, at
+
+
+def step(component: str, start, inputs=(), outputs=(), minutes: float = 5) -> None:
+    """Log one run of `component` that began at `start` and lasted `minutes`."""
+    with obsql.run(component, inputs=list(inputs), outputs=list(outputs), start=start,
+                   end=start + timedelta(minutes=minutes)):
+        pass
+
+
+def traced(store, text: str) -> list[tuple]:
+    """The rows of a trace as (depth, component, start_time, repeated), in the order they print."""
+    return [(r["depth"], r["component"], r["start_time"], r["repeated"]) for r in answer(store, text).to_dicts()]
+
+
+def components_of(store, text: str) -> list[str]:
+    return [row[1] for row in traced(store, text) if not row[3]]
+
+
+def log_chain() -> None:
+    """raw -> etl -> a -> clean -> b -> features -> c -> train -> model"""
+    step("etl", at(0), ["raw"], ["a"])
+    step("clean", at(1), ["a"], ["b"])
+    step("features", at(2), ["b"], ["c"])
+    step("train", at(3), ["c"], ["model"])
+
+
+def log_diamond() -> None:
+    """src -> top -> x; x -> left -> y; x -> right -> z; y, z -> bottom -> out"""
+    step("top", at(0), ["src"], ["x"])
+    step("left", at(0, 1), ["x"], ["y"])
+    step("right", at(0, 2), ["x"], ["z"])
+    step("bottom", at(0, 3), ["y", "z"], ["out"])
+
+
+def run_id(store, component: str, start) -> str:
+    runs = answer(store, f"runs of {component} | select run_id, start_time").rows
+    return next(run for run, started in runs if started == start)
+
+
+def test_chain_lists_every_run_with_depth_increasing(store):
+    log_chain()
+    assert traced(store, "trace 'model'") == [
+        (0, "train", at(3), False), (1, "features", at(2), False), (2, "clean", at(1), False), (3, "etl", at(0), False)]
+
+
+def test_tree_follows_both_inputs_to_their_producers(store):
+    step("weather", at(0), [], ["x"])
+    step("trips", at(0, 1), [], ["y"])
+    step("join", at(1), ["x", "y"], ["out"])
+    assert traced(store, "trace 'out'") == [
+        (0, "join", at(1), False), (1, "trips", at(0, 1), False), (1, "weather", at(0), False)]
+
+
+def test_diamond_lists_the_shared_ancestor_once_expanded_and_once_repeated(store):
+    log_diamond()
+    assert traced(store, "trace 'out'") == [
+        (0, "bottom", at(0, 3), False),
+        (1, "right", at(0, 2), False), (2, "top", at(0), False),
+        (1, "left", at(0, 1), False), (2, "top", at(0), True)]
+
+
+def test_versioned_output_readers_depend_on_the_version_they_read(store):
+    step("train", at(0), [], ["model"])
+    step("infer", at(1), ["model"], ["before"])
+    step("train", at(2), [], ["model"])
+    step("infer", at(3), ["model"], ["after"])
+    assert traced(store, "trace 'before'") == [(0, "infer", at(1), False), (1, "train", at(0), False)]
+    assert traced(store, "trace 'after'") == [(0, "infer", at(3), False), (1, "train", at(2), False)]
+    assert traced(store, "trace 'model'") == [(0, "train", at(2), False)]
+
+
+def test_cycle_across_versions_terminates_and_lists_each_version_once(store):
+    step("init", at(0), [], ["weights"])
+    for day in (1, 2, 3):
+        step("online", at(day), ["weights"], ["weights"])
+    assert traced(store, "trace 'weights'") == [
+        (0, "online", at(3), False), (1, "online", at(2), False), (2, "online", at(1), False), (3, "init", at(0), False)]
+    assert sorted(components_of(store, "trace forward 'weights'")) == ["online", "online", "online"]
+
+
+def test_cycle_between_two_pointers_terminates_and_lists_each_run_once(store):
+    step("seed", at(0), [], ["x"])
+    for day in (1, 2):
+        step("ping", at(day), ["x"], ["y"])
+        step("pong", at(day, 1), ["y"], ["x"])
+    assert traced(store, "trace 'x'") == [
+        (0, "pong", at(2, 1), False), (1, "ping", at(2), False), (2, "pong", at(1, 1), False),
+        (3, "ping", at(1), False), (4, "seed", at(0), False)]
+
+
+def test_a_run_rewriting_its_only_input_does_not_depend_on_itself(store):
+    step("online", at(1), ["weights"], ["weights"])
+    assert traced(store, "trace 'weights'") == [(0, "online", at(1), False)]
+
+
+def test_a_producer_still_running_when_the_reader_starts_is_not_a_dependency(store):
+    step("slow", at(0), [], ["f"], minutes=60)
+    step("slow", at(1), [], ["f"], minutes=120)
+    step("fast", at(1, 1), ["f"], ["g"])
+    assert traced(store, "trace 'g'") == [(0, "fast", at(1, 1), False), (1, "slow", at(0), False)]
+
+
+@pytest.mark.parametrize("depth, components", [
+    (0, ["train"]),
+    (1, ["train", "features"]),
+    (2, ["train", "features", "clean"]),
+    (9, ["train", "features", "clean", "etl"]),
+])
+def test_depth_limits_the_trace(store, depth, components):
+    log_chain()
+    assert components_of(store, f"trace 'model' depth {depth}") == components
+
+
+@pytest.mark.parametrize("depth, components", [
+    (0, ["etl"]),
+    (1, ["etl", "clean"]),
+    (3, ["etl", "clean", "features", "train"]),
+])
+def test_depth_limits_the_forward_trace(store, depth, components):
+    log_chain()
+    assert components_of(store, f"trace forward 'raw' depth {depth}") == components
+
+
+def test_trace_forward_lists_everything_derived(store):
+    log_chain()
+    assert components_of(store, "trace forward 'raw'") == ["etl", "clean", "features", "train"]
+    assert components_of(store, "trace forward 'b'") == ["features", "train"]
+
+
+def test_trace_forward_through_a_diamond_lists_each_run_once_expanded(store):
+    log_diamond()
+    assert sorted(components_of(store, "trace forward 'src'")) == ["bottom", "left", "right", "top"]
+
+
+def test_a_pointer_read_but_never_written_traces_to_nothing(store):
+    log_chain()
+    assert traced(store, "trace 'raw'") == []
+
+
+def stale_reasons(store, component: str) -> list[str]:
+    return [reason for (reasons,) in answer(store, f"stale of {component} | select reasons").rows for reason in reasons]
+
+
+def test_stale_by_age(store):
+    step("train", at(0), [], ["model"])
+    step("infer", at(45), ["model"], ["pred"])
+    assert answer(store, "stale | select component").rows == [("infer",)]
+    assert stale_reasons(store, "infer") == [f"train (run {run_id(store, 'train', at(0))}) was run 45 days ago"]
+
+
+@pytest.mark.parametrize("fresher, reasons", [
+    (0, []),
+    (1, ["features (run {read}) has 1 fresher run"]),
+    (2, ["features (run {read}) has 2 fresher runs"]),
+])
+def test_stale_by_fresher_runs(store, fresher, reasons):
+    step("features", at(0), [], ["features-0"])
+    for day in range(1, fresher + 1):
+        step("features", at(day), [], [f"features-{day}"])
+    step("train", at(3), ["features-0"], ["model"])
+    read = run_id(store, "features", at(0))
+    assert stale_reasons(store, "train") == [reason.format(read=read) for reason in reasons]

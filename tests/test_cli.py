@@ -1,0 +1,140 @@
+"""The `obsql` command, run as a subprocess against the small store of tests/oql/conftest.py: exit codes, -f files,
+standard input, explain, every --format, and trace trees."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.oql.conftest import build
+
+TRACE = "trace 'pred-1'"
+
+
+@pytest.fixture(scope="module")
+def cli_store(tmp_path_factory):
+    store = build(tmp_path_factory.mktemp("cli") / "store")
+    yield store.path
+    store.close()
+
+
+@pytest.fixture
+def paths(cli_store, tmp_path) -> dict[str, str]:
+    """Paths the argument tables name: the store, things that are not stores, .oql files good and bad."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bad.oql").write_text("runs;\nruns wher status = 'ok'\n")
+    return {"store": str(cli_store), "missing": str(tmp_path / "missing"), "empty": str(tmp_path / "empty"),
+            "bad_file": str(tmp_path / "bad.oql"), "no_file": str(tmp_path / "none.oql")}
+
+
+def obsql_command(*args: str, stdin: str = "", cwd=None) -> subprocess.CompletedProcess:
+    """`python -m obsql ARGS`, with `stdin` piped in (so it is never a terminal)."""
+    return subprocess.run([sys.executable, "-m", "obsql", *args], input=stdin, capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def query(store, text: str, fmt: str = "table") -> subprocess.CompletedProcess:
+    return obsql_command("--store", str(store), "--format", fmt, "-c", text)
+
+
+# (arguments, exit code, what standard error must contain)
+EXITS = [
+    (["--store", "{store}", "-c", "runs of etl"], 0, ""),
+    (["--store", "{store}", "-c", "expect runs of etl is not empty"], 0, ""),
+    (["--store", "{store}", "-c", "expect stale is empty"], 1, "1 expectation(s) failed"),
+    (["--store", "{store}", "-c", "runs wher status = 'ok'"], 2, "error (syntax): line 1, column 6"),
+    (["--store", "{store}", "-c", "runs of trian"], 2, "no component 'trian' in this store"),
+    (["--store", "{store}", "explain", "history trian"], 2, "no component 'trian' in this store"),
+    (["--store", "{missing}", "-c", "runs"], 2, "no obsql store at"),
+    (["--store", "{empty}", "-c", "runs"], 2, "is not an obsql store"),
+    (["--store", "{store}", "-f", "{no_file}"], 2, "cannot read"),
+    (["--store", "{store}", "-f", "{empty}"], 2, "cannot read"),
+    (["--store", "{store}", "-f", "{bad_file}"], 2, "bad.oql: error (syntax): line 2, column 6"),
+]
+
+
+@pytest.mark.parametrize("args, code, message", EXITS, ids=[" ".join(a[2:]) for a, _, _ in EXITS])
+def test_exit_codes(paths, args, code, message):
+    done = obsql_command(*[a.format(**paths) for a in args])
+    assert done.returncode == code
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_file_reports_every_failed_expect(cli_store, tmp_path):
+    checks = tmp_path / "checks.oql"
+    checks.write_text("expect stale is empty;\n"
+                      "expect runs of etl is not empty;\n"
+                      "# a comment between statements\n"
+                      "expect runs of train | count(*) = 5;\n"
+                      "recent 1 | select component\n")
+    done = obsql_command("--store", str(cli_store), "-f", str(checks))
+    assert done.returncode == 1
+    assert "FAILED expect stale is empty" in done.stdout
+    assert "FAILED expect runs of train | count(*) = 5  (count(*) = 2)" in done.stdout
+    assert "ok     expect runs of etl is not empty" in done.stdout
+    assert "infer" in done.stdout  # statements after a failure still run
+    assert done.stderr.strip() == "2 expectation(s) failed"
+
+
+def test_queries_on_stdin(cli_store):
+    done = obsql_command("--store", str(cli_store), "--format", "csv",
+                         stdin="runs of etl | select component;\nruns of clean | select component\n")
+    assert done.returncode == 0
+    assert done.stdout.split() == ["component", "etl", "component", "clean"]
+
+
+def test_explain_prints_the_sql(cli_store):
+    done = obsql_command("--store", str(cli_store), "explain", "runs of clean | limit 1")
+    assert done.returncode == 0
+    assert done.stdout.startswith("SELECT ")
+    assert "FROM runs WHERE \"component\" = $p1" in done.stdout
+    assert "--   $p1 = 'clean'" in done.stdout
+
+
+def test_explain_name_errors_show_the_line_with_a_caret(cli_store):
+    done = obsql_command("--store", str(cli_store), "explain", "runs of trian")
+    assert "  runs of trian\n" in done.stderr
+
+
+def test_json_is_an_array_of_row_objects(cli_store):
+    done = query(cli_store, "runs of train | select component, start_time", "json")
+    assert json.loads(done.stdout) == [{"component": "train", "start_time": "2020-01-01T03:00:00+00:00"},
+                                       {"component": "train", "start_time": "2020-01-02T00:00:00+00:00"}]
+
+
+def test_csv_has_a_header(cli_store):
+    done = query(cli_store, "runs | group by component aggregate count(*) as n | order by n desc, component | limit 2",
+                 "csv")
+    assert list(csv.reader(done.stdout.splitlines())) == [["component", "n"], ["features", "2"], ["infer", "2"]]
+
+
+def test_markdown_has_a_header_rule(cli_store):
+    done = query(cli_store, "runs of etl | select component, status", "markdown")
+    assert done.stdout.splitlines() == ["| component | status |", "| --- | --- |", "| etl | ok |"]
+
+
+def word_starts(line: str) -> set[int]:
+    """The offsets where a word begins (in a table's rule of dashes: where each column begins)."""
+    return {i for i, char in enumerate(line) if char != " " and (i == 0 or line[i - 1] == " ")}
+
+
+def test_table_aligns_columns(cli_store):
+    done = query(cli_store, "components | select component, runs, stale")
+    header, rule, *rows, footer = done.stdout.splitlines()
+    columns = word_starts(rule)
+    assert len(columns) == 3 and len(rows) == 7 and footer == "(7 rows)"
+    for line in [header, *rows]:
+        assert columns <= word_starts(line)
+
+
+def test_trace_prints_an_indented_tree(cli_store):
+    rows = json.loads(query(cli_store, TRACE, "json").stdout)
+    tree = query(cli_store, TRACE).stdout.splitlines()
+    run_lines = [line for line in tree if " run " in line and not line.lstrip().startswith(("via ", "! "))]
+    assert [(len(line) - len(line.lstrip())) // 4 for line in run_lines] == [row["depth"] for row in rows]
+    assert [line.split()[0] for line in run_lines] == [row["component"] for row in rows]
+    assert tree[0].startswith("infer run ") and tree[-2].endswith("(repeated, see above)")
