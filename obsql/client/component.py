@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable
 from obsql.client.logger import DEFAULT_STALENESS_DAYS, ComponentInfo
 from obsql.client.clock import now
 from obsql.client.record import CheckResult
-from obsql.client.slas import AlertEvent, SlaWatch, parse_slas
+from obsql.monitor.slas import AlertEvent, SlaWatch, parse_slas
 
 
 class CheckFailed(Exception):
@@ -68,7 +68,8 @@ class Component:
 
     @property
     def info(self) -> ComponentInfo:
-        return ComponentInfo(self.name, self.description, self.owner, self.tags, self.staleness_days)
+        return ComponentInfo(self.name, self.description, self.owner, self.tags, self.staleness_days,
+                             tuple(str(sla) for sla in self.sla_watch.slas))
 
     def has_trigger(self, phase: str) -> bool:
         """Whether a subclass overrides the trigger of a phase ('before' or 'after')."""

@@ -25,6 +25,7 @@ class ComponentInfo:
     owner: str = ""
     tags: tuple[str, ...] = ()
     staleness_days: float = DEFAULT_STALENESS_DAYS
+    slas: tuple[str, ...] = ()  # as written, e.g. "accuracy >= 0.9"
 
 
 def micros(moment: datetime) -> int:
@@ -94,7 +95,8 @@ class RunLogger:
         self._components[info.name] = info
         return [("components", (when.date().isoformat(),), {
             "name": [info.name], "description": [info.description], "owner": [info.owner],
-            "tags": [list(info.tags)], "staleness_days": [info.staleness_days], "ts": [micros(now())]})]
+            "tags": [list(info.tags)], "staleness_days": [info.staleness_days], "slas": [list(info.slas)],
+            "ts": [micros(now())]})]
 
     def _code_rows(self, record: RunRecord) -> list[Rows]:
         if not record.code_hash or record.code_hash in self._code_hashes:

@@ -16,6 +16,8 @@ class Catalog(Protocol):
 
     def metrics(self, component: str) -> list[str]: ...
 
+    def slas(self, component: str) -> dict[str, float]: ...  # metric -> bound, for charts
+
 
 def require_component(catalog: Catalog, name: str, node: ast.Node) -> str:
     """`name` if the store has that component, else an error pointing at the name (or `node`) with the nearest."""

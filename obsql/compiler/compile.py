@@ -66,7 +66,8 @@ def compile_query(writer: SqlWriter, catalog: Catalog, query: ast.Query) -> SqlP
     sql = compile_source(writer, catalog, source)
     if query.pipes:
         sql = apply_pipes(f"({sql}) AS q0", query.pipes, writer)
-    return SqlPlan(sql, writer.params, shape)
+    bounds = catalog.slas(str(source.component)) if isinstance(source, ast.History) else {}
+    return SqlPlan(sql, writer.params, shape, bounds)
 
 
 def _expect(writer: SqlWriter, catalog: Catalog, node: ast.Expect, text: str) -> ExpectPlan:

@@ -26,6 +26,7 @@ class SqlPlan:
     sql: str
     params: dict[str, Any]
     shape: str = "table"  # how results present: table, history, compare, stale, ...
+    bounds: dict[str, float] = field(default_factory=dict)  # SLA bounds of the metrics shown (history charts)
 
     def explain(self) -> str:
         return _with_params(self.sql, self.params)

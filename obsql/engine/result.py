@@ -19,6 +19,7 @@ class Result:
     statement: str = ""  # the OQL text it answers
     passed: bool | None = None  # for `expect`: whether the assertion held
     notes: list[str] = field(default_factory=list)  # things worth telling the reader
+    bounds: dict[str, float] = field(default_factory=dict)  # SLA bounds of the metrics shown, for charts
 
     def to_dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row)) for row in self.rows]
@@ -43,6 +44,17 @@ class Result:
 
     def __iter__(self) -> Iterator[tuple]:
         return iter(self.rows)
+
+    def _repr_html_(self) -> str:
+        from obsql.render.html import result_html
+
+        return result_html(self)
+
+    def plot(self):
+        """The result as an SVG chart (history: one line per metric over time, SLA bounds dashed)."""
+        from obsql.render.svg import chart
+
+        return chart(self)
 
     def __repr__(self) -> str:
         from obsql.render.text import render

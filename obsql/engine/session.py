@@ -17,6 +17,7 @@ import duckdb
 
 from obsql.compiler.compile import compile_statement
 from obsql.compiler.lineage import RUN_FIELDS
+from obsql.monitor.slas import parse_slas
 from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
 from obsql.compiler.sql import walk
 from obsql.engine import cards, statistics, walks
@@ -46,6 +47,14 @@ class StoreCatalog:
             names = {unquote(d.name.partition("=")[2]) for d in runs.glob("component=*")} if runs.is_dir() else set()
             self._components = sorted(names)
         return self._components
+
+    def slas(self, component: str) -> dict[str, float]:
+        """The SLA bounds the component declared most recently, by metric."""
+        rows = self._engine.query("SELECT slas FROM components WHERE name = $c ORDER BY ts DESC LIMIT 1",
+                                  {"c": component})
+        parsed = parse_slas({text.split(" ", 1)[0]: text.split(" ", 1)[1] for text in (rows[0][0] or [])}) \
+            if rows else ()
+        return {sla.metric: sla.bound for sla in parsed}
 
     def metrics(self, component: str) -> list[str]:
         if component not in self._metrics:
@@ -113,7 +122,7 @@ class Engine:
     def execute(self, plan: Plan, text: str = "") -> Result:
         if isinstance(plan, SqlPlan):
             columns, rows = self.reader.fetch(plan.sql, _used(plan.sql, plan.params))
-            return Result(columns, rows, plan.explain(), plan.shape, text)
+            return Result(columns, rows, plan.explain(), plan.shape, text, bounds=plan.bounds)
         if isinstance(plan, StepPlan):
             core = self._core() if plan.action in _WALKS else None
             built = _ACTIONS[plan.action](self, walks.Steps(plan, self.reader, core), plan.args)

@@ -21,10 +21,11 @@ Diagnose
 
 React
 - `retraining_hints`: buckets to upsample and the current rows least like the training set.
+- `slas`: service-level agreements on business metrics (`Component(slas=...)`): one alert per outage.
 
 Files: `inputs` (what users pass, as polars), `kolmogorov` (linear-time KS), `stats` (the statistics and the
 decision rule), `tables` (`drift`), `summaries` and `summary_drift`, `adversarial`, `accuracy` (importance weighting
-and bucketings), `feedback` (`FeedbackJoin`), `diagnosis`. Speed figures: `benchmarks/bench_drift.py`.
+and bucketings), `feedback` (`FeedbackJoin`), `diagnosis`, `slas`. Speed figures: `benchmarks/bench_drift.py`.
 
 Names are loaded on first use, so `from obsql.monitor import summarize` does not pay for importing scipy.
 """
@@ -45,6 +46,7 @@ _HOMES = {
     "FeedbackJoin": "feedback", "AccuracyInterval": "feedback",
     "classify_shift": "diagnosis", "ShiftDiagnosis": "diagnosis", "retraining_hints": "diagnosis",
     "RetrainingHints": "diagnosis",
+    "Sla": "slas", "SlaWatch": "slas", "parse_slas": "slas",
 }
 
 __all__ = sorted(_HOMES)

@@ -79,7 +79,7 @@ def view_sql(root: Path, name: str, listed: list[str], covered: dict[str, set[st
         parts.append(f"SELECT {columns} FROM read_parquet({_quote(str(index_file(root, name)))})")
     recent = [path for path in listed if path not in covered.get(table, set())]
     if recent or not parts:
-        source = read_parquet_sql(recent, TABLES[table].partition_by) if recent else f'"{table}"'
+        source = read_parquet_sql(recent, TABLES[table].partition_by, union_by_name=True) if recent else f'"{table}"'
         parts.append(f"SELECT {columns} FROM {source} WHERE {condition}")
     return " UNION ALL ".join(parts)
 

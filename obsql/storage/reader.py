@@ -25,11 +25,15 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-def read_parquet_sql(paths: Sequence[str], partition_by: Sequence[str]) -> str:
-    """A `read_parquet(...)` call over `paths` with the store's Hive partition types."""
+def read_parquet_sql(paths: Sequence[str], partition_by: Sequence[str], union_by_name: bool = False) -> str:
+    """A `read_parquet(...)` call over `paths` with the store's Hive partition types.
+
+    `union_by_name` matches columns by name across files written by different obsql versions (a column added
+    later is null in older files); it reads every file's schema, so it is used only where schemas differ."""
     listing = ", ".join(_quote(p) for p in paths)
     types = ", ".join(f"'{col}': {PARTITION_TYPES[col]}" for col in partition_by)
-    return f"read_parquet([{listing}], hive_partitioning = true, hive_types = {{{types}}})"
+    union = ", union_by_name = true" if union_by_name else ""
+    return f"read_parquet([{listing}], hive_partitioning = true, hive_types = {{{types}}}{union})"
 
 
 def empty_relation_sql(name: str) -> str:
@@ -58,6 +62,7 @@ class StoreReader:
         self.con.execute("SET parquet_metadata_cache = true")  # footers are read once per file, not per query
         self._listed: dict[str, list[str]] = {}
         self._generation: dict[str, int] = {}  # bumped each time a table's view is re-pointed
+        self._mixed: set[str] = set()  # tables whose files were written with different columns
         self._stale: set[str] = set(TABLES)
         self._seen_change = last_change(root)
         self._derived: dict[str, tuple[Callable[[dict[str, list[str]]], str], tuple[str, ...]]] = {}
@@ -106,20 +111,46 @@ class StoreReader:
     def _point_at_live_files(self, name: str) -> None:
         paths = files.parquet_files(self.root, name)
         if self._listed.get(name) != paths:
-            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {self._source(name, paths)}')
+            self._create_view(name, paths)
+            columns = self._view_columns(name)
+            if name not in self._mixed and not set(TABLES[name].columns) <= set(columns):
+                self._mixed.add(name)  # older files lack a column a newer obsql writes: match columns by name
+                self._create_view(name, paths)
+                columns = self._view_columns(name)
+            missing = [c for c in TABLES[name].columns if c not in columns]
+            if missing:  # no file has it yet: the column reads as null
+                self._create_view(name, paths, missing)
             self._listed[name] = paths
             self._generation[name] = self._generation.get(name, 0) + 1
         self._stale.discard(name)
 
+    def _create_view(self, name: str, paths: list[str], missing: Sequence[str] = ()) -> None:
+        kinds = dict(TABLES[name].fields)
+        nulls = "".join(f', CAST(NULL AS {kinds[c]}) AS "{c}"' for c in missing)
+        source = self._source(name, paths)
+        if nulls:
+            source = f"SELECT *{nulls} FROM ({source}) AS t"
+        self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {source}')
+
+    def _view_columns(self, name: str) -> list[str]:
+        return [d[0] for d in self.con.execute(f'SELECT * FROM "{name}" LIMIT 0').description]
+
+    def _mixed_schemas(self, table: str) -> None:
+        """A query met files of one table with different columns: read that table by column name from now on."""
+        self._mixed.add(table)
+        self._listed.pop(table, None)
+        self._stale.add(table)
+
     def _source(self, name: str, paths: list[str]) -> str:
         spec = TABLES[name]
         if paths:
-            return f"SELECT * FROM {read_parquet_sql(paths, spec.partition_by)}"
+            return f"SELECT * FROM {read_parquet_sql(paths, spec.partition_by, name in self._mixed)}"
         return empty_relation_sql(name)
 
     def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> duckdb.DuckDBPyConnection:
         """Run `sql`; a file that turns out corrupt is set aside and the query retried without it."""
-        return retry_without_corrupt_files(self.root, lambda: self._execute(sql, params), self._relist)
+        return retry_without_corrupt_files(self.root, lambda: self._execute(sql, params), self._relist,
+                                           self._mixed_schemas)
 
     def _execute(self, sql: str, params: Sequence[Any] | dict | None) -> duckdb.DuckDBPyConnection:
         self.prepare(sql)
@@ -132,7 +163,7 @@ class StoreReader:
             rows = cursor.fetchall()
             return [d[0] for d in cursor.description], rows
 
-        return retry_without_corrupt_files(self.root, attempt, self._relist)
+        return retry_without_corrupt_files(self.root, attempt, self._relist, self._mixed_schemas)
 
     def fetch_arrow(self, sql: str, params: Sequence[Any] | dict | None = None) -> "pa.Table":
         """Run `sql` and return its rows as Arrow (corrupt files set aside as in `execute`)."""
@@ -140,14 +171,18 @@ class StoreReader:
             self.prepare(sql)
             return self.con.sql(sql, params=params).to_arrow_table()
 
-        return retry_without_corrupt_files(self.root, attempt, self._relist)
+        return retry_without_corrupt_files(self.root, attempt, self._relist, self._mixed_schemas)
 
     def close(self) -> None:
         self.con.close()
 
 
-def retry_without_corrupt_files(root: Path, attempt: Callable[[], T], after_set_aside: Callable[[], None]) -> T:
-    """Call `attempt`; when it fails on a corrupt file of the store, set the file aside and try again."""
+def retry_without_corrupt_files(root: Path, attempt: Callable[[], T], after_set_aside: Callable[[], None],
+                                mixed_schemas: Callable[[str], None] | None = None) -> T:
+    """Call `attempt`; when it fails on a corrupt file of the store, set the file aside and try again.
+
+    Files of one table written by different obsql versions are not corrupt: `mixed_schemas(table)` is called
+    instead, so the table is read by column name."""
     for _ in range(_MAX_SET_ASIDE_PER_QUERY):
         try:
             return attempt()
@@ -155,6 +190,9 @@ def retry_without_corrupt_files(root: Path, attempt: Callable[[], T], after_set_
             path = _store_file_in(str(exc), root)
             if path is None:
                 raise
+            if "schema mismatch" in str(exc) and mixed_schemas is not None:
+                mixed_schemas(Path(path).relative_to(root).parts[0])
+                continue
             if os.path.exists(path):  # a file that vanished was replaced by a compaction: just list again
                 files.set_aside(path, _first_line(str(exc)))
             after_set_aside()

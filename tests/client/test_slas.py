@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import obsql
-from obsql.client.slas import Sla, SlaWatch, parse_slas
+from obsql.monitor.slas import Sla, SlaWatch, parse_slas
 
 T0 = datetime(2020, 1, 1, tzinfo=timezone.utc)
 

@@ -35,6 +35,9 @@ class StubCatalog:
     def metrics(self, component: str) -> list[str]:
         return self.METRICS.get(component, [])
 
+    def slas(self, component: str) -> dict[str, float]:
+        return {}
+
 
 # (name of the golden file, OQL)
 CASES = [

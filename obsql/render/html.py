@@ -1,0 +1,140 @@
+"""Results as HTML for notebooks: a styled table, a collapsible tree for a trace, a card, an SVG chart for history.
+
+`result_html` is what `Result._repr_html_` returns. Large results show their first rows and say how many there are.
+Styles are scoped to the `obsql-result` class and use translucent greys, so light and dark notebook themes both
+read well. Cell text is the terminal's (`render.text.cell`), escaped.
+"""
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Callable
+
+from obsql.engine.result import Result
+from obsql.errors import ObsqlError
+from obsql.render.svg import history_svg
+from obsql.render.text import cell
+
+MAX_ROWS = 50
+MAX_TRACE_RUNS = 500
+MAX_CARD_FIELDS = 200
+MAX_CELL = 200
+STYLE = """<style>
+.obsql-result{font-size:12px}
+.obsql-result table{border-collapse:collapse;margin:4px 0}
+.obsql-result th{text-align:left;padding:3px 8px;border-bottom:1px solid rgba(127,127,127,.6)}
+.obsql-result td{padding:2px 8px;border-bottom:1px solid rgba(127,127,127,.15);vertical-align:top}
+.obsql-result td.num{text-align:right;font-variant-numeric:tabular-nums}
+.obsql-result tbody tr:nth-child(even){background:rgba(127,127,127,.07)}
+.obsql-result .count,.obsql-result .note,.obsql-result .via{color:rgba(127,127,127,1)}
+.obsql-result details details{margin-left:1.4em}
+.obsql-result details.leaf>summary{list-style:none;margin-left:1.1em}
+.obsql-result details.leaf>summary::-webkit-details-marker{display:none}
+.obsql-result .stale,.obsql-result .failed{color:#d62728;font-weight:bold}
+.obsql-result .passed{color:#2ca02c;font-weight:bold}
+.obsql-result pre{margin:2px 0;font-size:11px}
+</style>"""
+
+
+def result_html(result: Result) -> str:
+    """The result as an HTML fragment, in the form that suits its shape."""
+    body = _BODIES.get(result.shape, _table)
+    if not _has_columns(result):
+        body = _table
+    notes = "".join(f'<p class="note">{escape(note)}</p>' for note in result.notes)
+    return f'<div class="obsql-result obsql-{escape(result.shape)}">{STYLE}{body(result)}{notes}</div>'
+
+
+def _has_columns(result: Result) -> bool:
+    needed = {"trace": {"depth", "component", "run_id"}, "card": {"section", "field", "value", "detail"},
+              "expect": {"expectation", "passed", "observed"}}.get(result.shape, set())
+    return needed <= set(result.columns)
+
+
+def _table(result: Result) -> str:
+    """The first MAX_ROWS rows as a table, and how many rows there are."""
+    shown = result.rows[:MAX_ROWS]
+    head = "".join(f"<th>{escape(c)}</th>" for c in result.columns)
+    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in shown)
+    count = f"{len(result.rows):,} row{'s' if len(result.rows) != 1 else ''}"
+    if len(result.rows) > len(shown):
+        count += f", first {len(shown)} shown"
+    return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p class="count">{count}</p>'
+
+
+def _cell(value: Any) -> str:
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    kind = ' class="num"' if numeric else ""
+    return f"<td{kind}>{escape(cell(value, MAX_CELL))}</td>"
+
+
+def _trace(result: Result) -> str:
+    """Runs as nested <details>: each run holds the runs it depends on (or feeds, forward); all open at first."""
+    rows = result.to_dicts()[:MAX_TRACE_RUNS]
+    parts, open_depths = [], []
+    for i, row in enumerate(rows):
+        depth = row["depth"]
+        while open_depths and open_depths[-1] >= depth:
+            parts.append("</details>")
+            open_depths.pop()
+        has_children = i + 1 < len(rows) and rows[i + 1]["depth"] > depth
+        kind = "" if has_children else ' class="leaf"'
+        parts.append(f"<details open{kind}><summary>{_run_line(row)}</summary>")
+        open_depths.append(depth)
+    parts += ["</details>"] * len(open_depths)
+    if len(result.rows) > len(rows):
+        parts.append(f'<p class="count">{len(result.rows):,} runs, first {len(rows)} shown</p>')
+    return "".join(parts) or '<p class="count">(no runs)</p>'
+
+
+def _run_line(row: dict) -> str:
+    status = escape(row.get("status") or "")
+    started = escape(cell(row.get("start_time")))
+    line = (f"<b>{escape(row['component'])}</b> run <code>{escape(str(row['run_id']))}</code> {started} "
+            f'<span class="{status}">{status}</span>')
+    if row.get("stale"):
+        line += ' <span class="stale">stale</span>'
+    if row.get("repeated"):
+        line += ' <span class="via">(repeated, see above)</span>'
+    if row.get("via"):
+        line += f' <span class="via">via {escape(row["via"])}</span>'
+    if row.get("stale") and not row.get("repeated") and row.get("stale_reasons"):
+        line += "<ul>" + "".join(f"<li>{escape(reason)}</li>" for reason in row["stale_reasons"]) + "</ul>"
+    return line
+
+
+def _card(result: Result) -> str:
+    """Each section as a heading over a table of its fields."""
+    parts, section = [], None
+    for row in result.to_dicts()[:MAX_CARD_FIELDS]:
+        if row["section"] != section:
+            if section is not None:
+                parts.append("</tbody></table>")
+            section = row["section"]
+            parts.append(f"<h4>{escape(section)}</h4><table><tbody>")
+        detail = row["detail"] or ""
+        shown = f"<pre>{escape(detail)}</pre>" if "\n" in detail else escape(cell(detail, MAX_CELL))
+        parts.append(f"<tr><th>{escape(row['field'])}</th><td>{escape(cell(row['value'], MAX_CELL))}</td><td>{shown}</td></tr>")
+    if section is not None:
+        parts.append("</tbody></table>")
+    if len(result.rows) > MAX_CARD_FIELDS:
+        parts.append(f'<p class="count">{len(result.rows):,} fields, first {MAX_CARD_FIELDS} shown</p>')
+    return "".join(parts)
+
+
+def _verdict(result: Result) -> str:
+    row = result.to_dicts()[0]
+    mark = '<span class="passed">passed</span>' if row["passed"] else '<span class="failed">FAILED</span>'
+    return f"<p>{mark} <code>{escape(row['expectation'])}</code> ({escape(str(row['observed']))})</p>"
+
+
+def _history(result: Result) -> str:
+    """The chart, then the rows folded away under it; a table alone when there is nothing to draw."""
+    try:
+        svg = history_svg(result)
+    except ObsqlError:
+        return _table(result)
+    return f"{svg}<details><summary>{len(result.rows):,} rows</summary>{_table(result)}</details>"
+
+
+_BODIES: dict[str, Callable[[Result], str]] = {"trace": _trace, "card": _card, "expect": _verdict,
+                                               "history": _history}

@@ -1,0 +1,51 @@
+"""The session from start to end: open the store, read the settings, then prompt and handle lines until asked to
+leave (`.exit`, `exit`, `quit`, Ctrl-D). Ctrl-C at the prompt clears the line; during a statement it cancels it."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from prompt_toolkit import PromptSession
+
+from obsql import __version__
+from obsql.engine.session import Engine
+from obsql.errors import ObsqlError, render_text
+from obsql.repl.prompt import build_session
+from obsql.repl.settings import config_dir, load_settings, open_history
+from obsql.repl.shell import Shell
+from obsql.storage.store import ParquetStore
+
+EXIT_OK, EXIT_BAD_STORE = 0, 2
+
+
+def main(store_path: str | Path) -> int:
+    """Open the shell on the store at `store_path`; 0 when the user leaves, 2 when the store cannot be opened."""
+    try:
+        engine = Engine(ParquetStore(store_path, create=False))
+    except ObsqlError as err:
+        print(render_text(err), file=sys.stderr)
+        return EXIT_BAD_STORE
+    folder = config_dir()
+    shell = Shell(engine, load_settings(folder, warn))
+    return run(shell, build_session(shell, open_history(folder, warn)))
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def run(shell: Shell, session: PromptSession) -> int:
+    """Prompt and handle lines until the user leaves; completion names load in the background meanwhile."""
+    shell.say(f"obsql {__version__} on {shell.engine.store.root}\n"
+              "Statements end with ;   .help lists the commands   .exit or Ctrl-D leaves")
+    shell.names.refresh()
+    while not shell.done:
+        try:
+            text = session.prompt()
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            break
+        shell.handle(text)
+    shell.close()
+    return EXIT_OK

@@ -1,0 +1,109 @@
+"""The dot commands, each run through the shell as typed, and the registry that `.help` and completion share."""
+from __future__ import annotations
+
+import pytest
+
+from obsql.repl.commands import COMMANDS
+from obsql.storage.schemas import TABLES
+
+
+def test_help_lists_every_command_of_the_registry(shell):
+    shell.handle(".help")
+    out = shell.out.getvalue()
+    for command in COMMANDS.values():
+        assert f"{command.usage}" in out and command.help in out
+
+
+def test_help_about_one_command(shell):
+    shell.handle(".help mode")
+    assert shell.out.getvalue() == ".mode table|csv|json|markdown\n  how results print\n"
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    (".mode json", '[\n  {\n    "component": "train"\n  },'),
+    (".mode markdown", "| component |\n| --- |\n| train |"),
+    (".mode table", "component\n---------\ntrain"),
+])
+def test_mode_changes_how_results_print(shell, line, expected):
+    shell.handle(line)
+    shell.handle("runs of train | select component;")
+    assert expected in shell.out.getvalue()
+
+
+def test_timer_and_explain(shell):
+    shell.handle(".timer on")
+    shell.handle(".explain on")
+    shell.handle("recent 1;")
+    out = shell.out.getvalue()
+    assert "SELECT run_id, component" in out and "\ntime: " in out
+    shell.handle(".timer off")
+    shell.handle(".explain off")
+    shell.out.truncate(0)
+    shell.handle("recent 1;")
+    assert "time: " not in shell.out.getvalue() and "SELECT" not in shell.out.getvalue()
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    (".mode xml", "error (input): expected table or csv or json or markdown but found 'xml'"),
+    (".mode cvs", "hint: did you mean 'csv'?"),
+    (".timer", "hint: usage: .timer on|off"),
+    (".mdoe csv", "error (input): unknown command .mdoe\nhint: did you mean '.mode'?"),
+    (".schema runz", "error (input): no table 'runz'\nhint: did you mean 'runs'?"),
+    (".read", "error (input): this command needs a path"),
+    (".read /nonexistent/q.oql", "error (input): cannot read /nonexistent/q.oql"),
+    (".store /nonexistent/store", "error (store)"),
+])
+def test_wrong_arguments_are_errors_not_tracebacks(shell, line, message):
+    shell.handle(line)
+    assert message in shell.out.getvalue()
+    assert not shell.done
+
+
+def test_read_runs_a_file_of_statements(shell, tmp_path):
+    script = tmp_path / "q.oql"
+    script.write_text("# two statements\nruns of train | select component | limit 1;\nrecent 1 | select component;\n")
+    shell.handle(f".read {script}")
+    assert "component\n---------\ntrain\n(1 row)\ncomponent\n---------\ninfer\n(1 row)\n" == shell.out.getvalue()
+
+
+def test_output_sends_results_to_a_file_until_turned_off(shell, tmp_path):
+    target = tmp_path / "out.txt"
+    shell.handle(f".output {target}")
+    shell.handle(".mode csv")
+    shell.handle("runs of train | select component;")
+    shell.handle(".output")
+    shell.handle("recent 1 | select component;")
+    assert target.read_text() == "component\ntrain\ntrain\n"
+    assert shell.out.getvalue().endswith("mode csv\ncomponent\ninfer\n")
+
+
+def test_store_opens_another_store(shell, store_path, tmp_path):
+    shell.handle(f".store {store_path}")
+    assert shell.out.getvalue() == f"store {store_path}\n"
+    assert shell.engine.store.root == store_path
+
+
+def test_tables_and_schema(shell):
+    shell.handle(".tables")
+    assert shell.out.getvalue().split() == list(TABLES)
+    shell.out.truncate(0)
+    shell.out.seek(0)
+    shell.handle(".schema flags")
+    assert shell.out.getvalue() == ("flags\n  pointer  VARCHAR\n  flagged  BOOLEAN\n  ts       TIMESTAMPTZ\n"
+                                    "  date     DATE  (partition)\n")
+
+
+def test_a_flag_refreshes_the_names_completion_offers(shell):
+    shell.names.refresh().join()
+    assert shell.names.flagged() == []
+    try:
+        shell.handle("flag 'pred-2';")
+        shell.names.loaded.wait(20)
+        assert shell.names.flagged() == ["pred-2"]
+    finally:
+        shell.handle("unflag all;")
+
+
+def test_history_prints_a_sparkline_per_metric(shell):
+    shell.handle("history train metric accuracy;")
+    assert shell.out.getvalue().splitlines()[-1] == "accuracy  ▁█  min 0.8  max 0.85  last 0.85"
