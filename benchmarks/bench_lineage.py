@@ -92,15 +92,15 @@ def main() -> None:
     report("history of a year by day", seconds(lambda: engine.run("history inference metric mean_prediction every 1 day")),
            seconds(lambda: naive_lineage.naive_history(con, root, "inference", "mean_prediction")))
 
-    walls = [seconds(lambda: subprocess.run([sys.executable, "-m", "obsql", "--store", str(root), "-c",
-                                             "components | limit 1"], check=True, capture_output=True))
-             for _ in range(5)]
-    label = "obsql -c 'components | limit 1' (wall, p50 of 5)"
-    print(f"  {label:<44} {statistics.median(walls) * 1000:9.1f} ms")
+    for label, query in (("small query", "runs of train | limit 5"), ("trace", f"trace '{traced[0]}'")):
+        walls = [seconds(lambda q=query: subprocess.run([sys.executable, "-m", "obsql", "--store", str(root), "-c", q],
+                                                        check=True, capture_output=True))
+                 for _ in range(5)]
+        print(f"  {'obsql -c, ' + label + ' (wall, p50 of 5)':<44} {statistics.median(walls) * 1000:9.1f} ms")
 
 
-def _slice_oql(since, until, size: int, con, root: Path) -> str:
-    """A slice of `size` outputs: those of inference between two instants, cut at the size-th output's time."""
+def _slice_oql(since, until, size: int, con: duckdb.DuckDBPyConnection, root: Path) -> str:
+    """A slice of `size` outputs: those of inference from `since`, cut at the size-th output's start."""
     rows = con.execute("SELECT start_time FROM read_parquet($glob, hive_partitioning = true) "
                        "WHERE direction = 'output' AND component = 'inference' AND start_time >= $since "
                        "AND start_time < $until ORDER BY start_time LIMIT $size",

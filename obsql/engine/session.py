@@ -20,7 +20,7 @@ from obsql.compiler.lineage import RUN_FIELDS
 from obsql.monitor.slas import parse_slas
 from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
 from obsql.compiler.sql import walk
-from obsql.engine import cards, statistics, walks
+from obsql.engine import cards, walks
 from obsql.engine.result import Result
 from obsql.errors import ObsqlError, UnknownName, did_you_mean
 from obsql.grammar import ast, parse
@@ -205,6 +205,13 @@ def write_flags(store: ParquetStore, pointers: list[str], flagged: bool) -> None
     store.flush()
 
 
+def _statistics():
+    """The drift and adversarial actions, imported when first used: they load polars and scipy."""
+    from obsql.engine import statistics
+
+    return statistics
+
+
 _WALKS = {"trace", "trace_forward", "slice", "rank", "review"}
 
 _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
@@ -215,8 +222,8 @@ _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "review": lambda e, steps, a: walks.review(steps),
     "inspect_run": lambda e, steps, a: cards.run_card(steps, a["run_id"]),
     "inspect_pointer": lambda e, steps, a: cards.pointer_card(steps, a["pointer"]),
-    "drift": lambda e, steps, a: statistics.drift_table(steps, a["columns"]),
-    "adversarial": lambda e, steps, a: statistics.adversarial_table(steps, a["columns"]),
+    "drift": lambda e, steps, a: _statistics().drift_table(steps, a["columns"]),
+    "adversarial": lambda e, steps, a: _statistics().adversarial_table(steps, a["columns"]),
     "flag": _flag,
     "unflag_all": _unflag_all,
 }

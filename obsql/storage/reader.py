@@ -111,15 +111,15 @@ class StoreReader:
     def _point_at_live_files(self, name: str) -> None:
         paths = files.parquet_files(self.root, name)
         if self._listed.get(name) != paths:
+            if paths and name not in self._mixed and self._lacks_columns(name, paths[0]):
+                self._mixed.add(name)  # files of an older obsql: match columns by name (a later file that
+                #                        differs shows up as a "schema mismatch" and lands here too)
             self._create_view(name, paths)
-            columns = self._view_columns(name)
-            if name not in self._mixed and not set(TABLES[name].columns) <= set(columns):
-                self._mixed.add(name)  # older files lack a column a newer obsql writes: match columns by name
-                self._create_view(name, paths)
+            if name in self._mixed:
                 columns = self._view_columns(name)
-            missing = [c for c in TABLES[name].columns if c not in columns]
-            if missing:  # no file has it yet: the column reads as null
-                self._create_view(name, paths, missing)
+                missing = [c for c in TABLES[name].columns if c not in columns]
+                if missing:  # no file has it yet: the column reads as null
+                    self._create_view(name, paths, missing)
             self._listed[name] = paths
             self._generation[name] = self._generation.get(name, 0) + 1
         self._stale.discard(name)
@@ -131,6 +131,11 @@ class StoreReader:
         if nulls:
             source = f"SELECT *{nulls} FROM ({source}) AS t"
         self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {source}')
+
+    def _lacks_columns(self, name: str, path: str) -> bool:
+        """Whether a file lacks some of the table's columns (it was written by an older obsql)."""
+        names = {n for (n,) in self.con.execute("SELECT name FROM parquet_schema($f)", {"f": path}).fetchall()}
+        return not set(TABLES[name].columns) <= names
 
     def _view_columns(self, name: str) -> list[str]:
         return [d[0] for d in self.con.execute(f'SELECT * FROM "{name}" LIMIT 0').description]
