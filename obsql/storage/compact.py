@@ -109,8 +109,8 @@ def _compact_partition(root: Path, table: str, directory: Path, sources: list[Pa
             report.skipped.append(str(source))
     if not readable:
         return
-    merged = pa.concat_tables(parts, promote_options="default")
     spec = TABLES[table]
+    merged = _in_current_schema(pa.concat_tables(parts, promote_options="default"), spec.schema)
     merged = merged.sort_by([(column, "ascending") for column in spec.sort_by if column in merged.column_names])
     target = directory / f"{COMPACTED_PREFIX}{new_id()}.parquet"
     manifest = root / COMPACT_DIR / f"{target.stem}.json"
@@ -125,6 +125,13 @@ def _compact_partition(root: Path, table: str, directory: Path, sources: list[Pa
     report.files_before += len(readable)
     report.files_after += 1
     report.rows += merged.num_rows
+
+
+def _in_current_schema(data: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The rows with the table's current columns, in order: columns older files lack become nulls."""
+    columns = [data.column(f.name).cast(f.type) if f.name in data.column_names else pa.nulls(data.num_rows, f.type)
+               for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _relative(root: Path, path: Path) -> str:

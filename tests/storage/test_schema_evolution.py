@@ -30,3 +30,19 @@ def test_old_and_new_files_read_together(tmp_path, file_name):
     reader = StoreReader(tmp_path)
     rows = reader.execute("SELECT name, slas FROM components ORDER BY name").fetchall()
     assert sorted(rows) == sorted([(old_name, None), ("new", ["accuracy >= 0.9"])])
+
+
+def test_compaction_rewrites_old_files_in_the_current_schema(tmp_path):
+    from datetime import date
+
+    import pyarrow.parquet as pq
+
+    from obsql.storage.compact import compact
+
+    create_or_open(tmp_path)
+    old_components_file(tmp_path, "old", "0-old.parquet")
+    old_components_file(tmp_path, "older", "1-old.parquet")
+    compact(tmp_path, closed_before=date(2020, 6, 1), progress=False)
+    (merged,) = (tmp_path / "components" / "date=2020-01-01").glob("*.parquet")
+    table = pq.read_table(merged, partitioning=None)
+    assert "slas" in table.column_names and table.column("slas").null_count == 2
