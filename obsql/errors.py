@@ -9,15 +9,12 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Iterable
 
-# The kinds, and the exit code the command line gives each (2 = bad input).
-KINDS = ("syntax", "name", "store", "input", "sql", "internal")
-
 
 @dataclass
 class ObsqlError(Exception):
     """A problem a person can fix, with where it is and what to try instead."""
 
-    kind: str
+    kind: str  # syntax, name, store, input, sql or internal
     message: str
     line: int | None = None
     column: int | None = None

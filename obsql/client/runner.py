@@ -62,7 +62,6 @@ def decorate(component: Component, func: Callable, *, input_vars: tuple[str, ...
         _finish(component, record, logger, values)
         return result
 
-    wrapper.__obsql_component__ = component
     return wrapper
 
 

@@ -184,11 +184,6 @@ def walk(node: ast.Node) -> Iterator[ast.Node]:
                 yield from walk(child)
 
 
-def columns_in(node: ast.Expr) -> list[ast.Column]:
-    """Every column an expression refers to, in order (for error positions)."""
-    return [n for n in walk(node) if isinstance(n, ast.Column)]
-
-
 AGGREGATES = {"count", "sum", "avg", "mean", "min", "max", "median", "quantile", "null_frac", "stddev",
               "stddev_samp", "var_samp", "any_value", "count_if", "bool_and", "bool_or", "first", "last", "mode",
               "list", "string_agg", "approx_count_distinct"}
