@@ -17,8 +17,9 @@ from obsql.grammar import ast
 RUN_FIELDS = "run_id, component, start_time, end_time, status, stale, stale_reasons"
 
 STEPS = {
-    "producer": "SELECT run_id FROM lineage_producers WHERE pointer = $pointer "
-                "ORDER BY end_time DESC, run_id DESC LIMIT 1",
+    # the producer of the pointer's newest version, with its attributes (the producers index carries them)
+    "producer": "SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_producers "
+                "WHERE pointer = $pointer ORDER BY end_time DESC, run_id DESC LIMIT 1",
     "upstream": "SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges "
                 "WHERE list_contains($frontier, run_id)",
     "readers": "SELECT run_id, pointer FROM lineage_consumers WHERE pointer = $pointer",

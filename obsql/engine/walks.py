@@ -88,7 +88,8 @@ class Graph:
     runs: dict[str, dict]
 
 
-def _expand(steps: Steps, step: str, roots: list[str], max_depth: int | None) -> Graph:
+def _expand(steps: Steps, step: str, roots: list[str], max_depth: int | None,
+            known: dict[str, dict] | None = None) -> Graph:
     """Breadth-first from `roots` through `step` lookups (rows of run, neighbour, pointer); each run expands once.
 
     Upstream, runs in the in-memory core are expanded without SQL.
@@ -114,13 +115,14 @@ def _expand(steps: Steps, step: str, roots: list[str], max_depth: int | None) ->
                 seen.add(neighbour)
                 next_frontier.append(neighbour)
         frontier, depth = next_frontier, depth + 1
-    return Graph(dict(links), _run_attributes(steps, list(seen)))
+    return Graph(dict(links), _run_attributes(steps, list(seen), known or {}))
 
 
-def _run_attributes(steps: Steps, run_ids: list[str]) -> dict[str, dict]:
-    known = steps.core.runs if steps.core is not None else {}
-    attributes = {r: known[r] for r in run_ids if r in known}
-    missing = [r for r in run_ids if r not in known]
+def _run_attributes(steps: Steps, run_ids: list[str], known: dict[str, dict]) -> dict[str, dict]:
+    """Each run's attributes: those already at hand, the core's, and the rest looked up."""
+    core = steps.core.runs if steps.core is not None else {}
+    attributes = {r: known.get(r) or core[r] for r in run_ids if r in known or r in core}
+    missing = [r for r in run_ids if r not in attributes]
     if missing:
         attributes.update((row["run_id"], row) for row in steps.dicts("runs", ids=missing))
     return attributes
@@ -153,14 +155,16 @@ def _start_key(graph: Graph, run_id: str) -> tuple:
 
 
 def trace(steps: Steps, pointer: str, depth: int | None) -> Tabular:
-    """The runs that led to the newest version of `pointer`, from its producer upstream."""
-    found = steps.rows("producer", pointer=pointer)
+    """The runs that led to the newest version of `pointer`, from its producer upstream.
+
+    The producer and its own dependencies are the walk's only lookups in the big tables; the core does the rest."""
+    found = steps.dicts("producer", pointer=pointer)
     if not found:
         if steps.rows("exists_as_input", pointer=pointer)[0][0]:
             return Tabular(TRACE_COLUMNS, [])  # read by runs, written by none: nothing upstream
         raise _unknown_pointer(steps, pointer)
-    root = found[0][0]
-    graph = _expand(steps, "upstream", [root], depth)
+    root = found[0]["run_id"]
+    graph = _expand(steps, "upstream", [root], depth, known={root: found[0]})
     return Tabular(TRACE_COLUMNS, _tree_rows(graph, [(root, pointer)], depth))
 
 

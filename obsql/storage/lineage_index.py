@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -34,18 +35,37 @@ INDEX_DIR = "lineage"
 MANIFEST = "manifest.json"
 ROW_GROUP = 32_768  # measured at 10M rows: smaller groups cost more in metadata than they save in decoding
 
-# name -> (raw table, columns, filter, sort key)
-VIEWS: dict[str, tuple[str, str, str, str]] = {
-    "producers": ("io", "pointer, run_id, component, start_time, end_time", "direction = 'output'", "pointer"),
-    "consumers": ("io", "pointer, run_id, component, start_time", "direction = 'input'", "pointer"),
-    "edges": ("deps", "run_id, dep_run_id, pointer", "true", "run_id"),
-    "dependents": ("deps", "dep_run_id, run_id, pointer", "true", "dep_run_id"),
-    "runs": ("runs", "run_id, component, start_time, end_time, status, stale, stale_reasons", "true", "run_id"),
-    # the core: runs some run depends on, and their own dependencies (everything a trace visits past its root)
-    "inner_edges": ("deps", "run_id, dep_run_id, pointer", "true", "run_id"),
-    "inner_runs": ("runs", "run_id, component, start_time, end_time, status, stale, stale_reasons", "true", "run_id"),
+RUN_ATTRIBUTES = "run_id, component, start_time, end_time, status, stale, stale_reasons"
+
+
+@dataclass(frozen=True)
+class IndexView:
+    """One file of the index: the raw tables it reads (the first drives), the SELECT over them, its sort key.
+
+    The SELECT names each table as `{io}`, `{deps}` or `{runs}`: at build time all its files, in a view the files
+    written since the build."""
+
+    tables: tuple[str, ...]
+    select: str
+    sort_by: str
+
+
+VIEWS: dict[str, IndexView] = {
+    # a pointer's producers carry the producing run's attributes: a trace's root costs one lookup, not two
+    "producers": IndexView(("io", "runs"), "SELECT o.pointer, o.run_id, o.component, o.start_time, o.end_time, "
+                           "r.status, r.stale, r.stale_reasons FROM {io} AS o LEFT JOIN {runs} AS r "
+                           "ON r.run_id = o.run_id WHERE o.direction = 'output'", "pointer"),
+    "consumers": IndexView(("io",), "SELECT pointer, run_id, component, start_time FROM {io} "
+                           "WHERE direction = 'input'", "pointer"),
+    "edges": IndexView(("deps",), "SELECT run_id, dep_run_id, pointer FROM {deps}", "run_id"),
+    "dependents": IndexView(("deps",), "SELECT dep_run_id, run_id, pointer FROM {deps}", "dep_run_id"),
+    "runs": IndexView(("runs",), f"SELECT {RUN_ATTRIBUTES} FROM {{runs}}", "run_id"),
+    # the core: runs some run depends on, with their own dependencies (all a trace visits past its root); written
+    # since the build, every edge and run counts as core (few, and always correct)
+    "inner_edges": IndexView(("deps",), "SELECT run_id, dep_run_id, pointer FROM {deps}", "run_id"),
+    "inner_runs": IndexView(("runs",), f"SELECT {RUN_ATTRIBUTES} FROM {{runs}}", "run_id"),
 }
-# Built from the edges already written, rather than from the raw files.
+# The core is built from the index files already written, rather than from the raw files.
 _CORE_SOURCES = {
     "inner_edges": "SELECT run_id, dep_run_id, pointer FROM read_parquet({edges}) "
                    "WHERE run_id IN (SELECT dep_run_id FROM read_parquet({edges}))",
@@ -71,17 +91,22 @@ def covered_files(root: Path) -> dict[str, set[str]]:
     return {table: {str(root / p) for p in paths} for table, paths in covers.items()}
 
 
-def view_sql(root: Path, name: str, listed: list[str], covered: dict[str, set[str]]) -> str:
+def view_sql(root: Path, name: str, listed: dict[str, list[str]], covered: dict[str, set[str]]) -> str:
     """The SQL of lineage view `name`: the index file plus the raw files written since it was built."""
-    table, columns, condition, _ = VIEWS[name]
+    view = VIEWS[name]
     parts = []
     if covered:
-        parts.append(f"SELECT {columns} FROM read_parquet({_quote(str(index_file(root, name)))})")
-    recent = [path for path in listed if path not in covered.get(table, set())]
-    if recent or not parts:
-        source = read_parquet_sql(recent, TABLES[table].partition_by, union_by_name=True) if recent else f'"{table}"'
-        parts.append(f"SELECT {columns} FROM {source} WHERE {condition}")
+        parts.append(f"SELECT * FROM read_parquet({_quote(str(index_file(root, name)))})")
+    recent = {t: [p for p in listed.get(t, []) if p not in covered.get(t, set())] for t in view.tables}
+    if recent[view.tables[0]] or not parts:
+        parts.append(view.select.format(**{t: _source(t, recent[t], union_by_name=True) for t in view.tables}))
     return " UNION ALL ".join(parts)
+
+
+def _source(table: str, paths: list[str], union_by_name: bool = False) -> str:
+    if not paths:
+        return f"({empty_relation_sql(table)})"
+    return read_parquet_sql(paths, TABLES[table].partition_by, union_by_name)
 
 
 def _quote(text: str) -> str:
@@ -97,18 +122,15 @@ def build(root: Path) -> dict[str, int]:
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
     counts = {}
-    for name, (table, columns, condition, key) in VIEWS.items():
+    for name, view in VIEWS.items():
         final = index_file(root, name)
         tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp")
         if name in _CORE_SOURCES:
             query = _CORE_SOURCES[name].format(edges=_quote(str(index_file(root, "edges"))),
-                                               runs=_quote(str(index_file(root, "runs")))) + f" ORDER BY {key}"
-        elif sources[table]:
-            source = read_parquet_sql(sources[table], TABLES[table].partition_by)
-            query = f"SELECT {columns} FROM {source} WHERE {condition} ORDER BY {key}"
+                                               runs=_quote(str(index_file(root, "runs"))))
         else:
-            query = f"SELECT {columns} FROM ({empty_relation_sql(table)}) AS t"
-        con.execute(f"COPY ({query}) TO {_quote(str(tmp))} "
+            query = view.select.format(**{t: _source(t, sources[t]) for t in view.tables})
+        con.execute(f"COPY ({query} ORDER BY {view.sort_by}) TO {_quote(str(tmp))} "
                     f"(FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP}, COMPRESSION zstd)")
         os.replace(tmp, final)
         counts[name] = con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(final))})").fetchone()[0]
@@ -120,12 +142,12 @@ def build(root: Path) -> dict[str, int]:
 
 def attach_views(reader: StoreReader, root: Path) -> None:
     """Give a reader the views `lineage_<name>`: the index plus whatever was logged since it was built."""
-    for name, (table, *_rest) in VIEWS.items():
-        reader.define_view(f"lineage_{name}", _view_builder(root, name, table), (table,))
+    for name, view in VIEWS.items():
+        reader.define_view(f"lineage_{name}", _view_builder(root, name), view.tables)
 
 
-def _view_builder(root: Path, name: str, table: str):
+def _view_builder(root: Path, name: str):
     def build(listed: dict[str, list[str]]) -> str:
-        return view_sql(root, name, listed.get(table, []), covered_files(root))
+        return view_sql(root, name, listed, covered_files(root))
 
     return build

@@ -31,7 +31,8 @@ def read_parquet_sql(paths: Sequence[str], partition_by: Sequence[str], union_by
     `union_by_name` matches columns by name across files written by different obsql versions (a column added
     later is null in older files); it reads every file's schema, so it is used only where schemas differ."""
     listing = ", ".join(_quote(p) for p in paths)
-    types = ", ".join(f"'{col}': {PARTITION_TYPES[col]}" for col in partition_by)
+    # type names quoted: a bare DATE reads as a column when the call sits on the right of a join
+    types = ", ".join(f"'{col}': '{PARTITION_TYPES[col]}'" for col in partition_by)
     union = ", union_by_name = true" if union_by_name else ""
     return f"read_parquet([{listing}], hive_partitioning = true, hive_types = {{{types}}}{union})"
 
