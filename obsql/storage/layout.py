@@ -8,6 +8,7 @@
 <root>/_compact/<id>.json                           a compaction in flight: which files it replaces
 <root>/lineage/                                     the lineage index (see lineage_index)
 <root>/_changed                                     its modification time says when files last changed
+<root>/_listing/<table>.json                        a table's files as of the last change (saves walking)
 ```
 Partition values are percent-encoded, which DuckDB's Hive reader decodes, so any component name is safe on disk.
 """
@@ -27,6 +28,7 @@ MARKER = "obsql.json"
 CHANGES = "_changed"  # touched whenever files are published or removed, so readers can skip listing otherwise
 SPOOL_DIR = "_spool"
 COMPACT_DIR = "_compact"
+LISTING_DIR = "_listing"
 
 
 def default_root() -> Path:

@@ -19,6 +19,7 @@ from obsql.storage.schemas import PARTITION_TYPES, TABLES
 
 _FILE_IN_MESSAGE = re.compile(r"""["']?(/[^"'\s]+\.parquet)["']?""")
 _MAX_SET_ASIDE_PER_QUERY = 50
+_WORD = re.compile(r"\w+")  # a query names a view by one of these
 T = TypeVar("T")
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class StoreReader:
         self._seen_change = last_change(root)
         self._derived: dict[str, tuple[Callable[[dict[str, list[str]]], str], tuple[str, ...]]] = {}
         self._created: dict[str, tuple] = {}  # derived view -> the listings it was built from
-        self._names = re.compile(r"\b(" + "|".join(map(re.escape, TABLES)) + r")\b")
+        self._defer_binding = True  # until this DuckDB proves not to know CREATE VIEW ... WITH (DEFER_BINDING)
 
     def define_view(self, name: str, build: Callable[[dict[str, list[str]]], str], tables: tuple[str, ...]) -> None:
         """A view over the store, created when a query first names it and rebuilt when its tables' files change.
@@ -76,7 +77,6 @@ class StoreReader:
         `build` gets the live files of each table and returns the view's SQL.
         """
         self._derived[name] = (build, tables)
-        self._names = re.compile(r"\b(" + "|".join(map(re.escape, [*TABLES, *self._derived])) + r")\b")
 
     def refresh(self, force: bool = False) -> None:
         """Let the next queries see files written since (each table is listed again when next used).
@@ -90,7 +90,7 @@ class StoreReader:
 
     def prepare(self, sql: str) -> None:
         """Make every view `sql` names current: list its table's files again if needed, create it if missing."""
-        named = set(self._names.findall(sql))
+        named = {word for word in _WORD.findall(sql) if word in TABLES or word in self._derived}
         for name in [n for n in named if n in self._derived]:
             named.update(self._derived[name][1])
         for name in named & self._stale:
@@ -99,7 +99,7 @@ class StoreReader:
             build, tables = self._derived[name]
             versions = tuple(self._generation.get(t, 0) for t in tables)
             if self._created.get(name) != versions:
-                self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {build(self._listed)}')
+                self._replace_view(name, build(self._listed))
                 self._created[name] = versions
 
     def _relist(self) -> None:
@@ -131,7 +131,20 @@ class StoreReader:
         source = self._source(name, paths)
         if nulls:
             source = f"SELECT *{nulls} FROM ({source}) AS t"
-        self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {source}')
+        self._replace_view(name, source)
+
+    def _replace_view(self, name: str, sql: str) -> None:
+        """(Re)create a view, bound when first queried rather than now where DuckDB can defer it (2.0 on).
+
+        Binding a view over a table's files parses every path's partitions; deferring it means a one-shot
+        query pays for that once, not twice."""
+        if self._defer_binding:
+            try:
+                self.con.execute(f'CREATE OR REPLACE VIEW "{name}" WITH (DEFER_BINDING) AS {sql}')
+                return
+            except (duckdb.NotImplementedException, duckdb.ParserException):  # before 2.0: 'VIEW options'
+                self._defer_binding = False
+        self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
 
     def _lacks_columns(self, name: str, path: str) -> bool:
         """Whether a file lacks some of the table's columns (it was written by an older obsql)."""
@@ -199,8 +212,10 @@ def retry_without_corrupt_files(root: Path, attempt: Callable[[], T], after_set_
             if "schema mismatch" in str(exc) and mixed_schemas is not None:
                 mixed_schemas(Path(path).relative_to(root).parts[0])
                 continue
-            if os.path.exists(path):  # a file that vanished was replaced by a compaction: just list again
+            if os.path.exists(path):
                 files.set_aside(path, _first_line(str(exc)))
+            else:  # replaced by a compaction, or removed by hand: walk the partitions again
+                files.forget_listings(root)
             after_set_aside()
     raise StoreError(f"too many unreadable files under {root}", suggestion="run `obsql check` to list them")
 

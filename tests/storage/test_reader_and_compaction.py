@@ -5,6 +5,7 @@ import json
 import multiprocessing
 from datetime import date
 
+import duckdb
 import pytest
 
 from obsql.storage import files
@@ -41,6 +42,24 @@ def test_empty_tables_read_as_empty_typed_views(root):
     assert reader.execute("SELECT count(*) FROM runs").fetchone() == (0,)
     names = [d[0] for d in reader.execute("SELECT * FROM io").description]
     assert names[-2:] == ["component", "date"] and "pointer" in names
+
+
+class OlderDuckDB:
+    """A connection that rejects view options, as DuckDB before 2.0 does."""
+
+    def __init__(self):
+        self.con = duckdb.connect()
+
+    def execute(self, sql, *args):
+        if "DEFER_BINDING" in sql:
+            raise duckdb.NotImplementedException("Not implemented Error: VIEW options")
+        return self.con.execute(sql, *args)
+
+
+def test_views_bind_eagerly_where_duckdb_cannot_defer_binding(root):
+    write_runs(root, [["a"], ["b"]])
+    reader = StoreReader(root, connection=OlderDuckDB())
+    assert reader.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall() == [("a",), ("b",)]
 
 
 def test_a_corrupt_file_is_named_and_skipped_and_the_rest_stays_readable(root):

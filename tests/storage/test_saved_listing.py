@@ -1,0 +1,122 @@
+"""The saved listing: later processes skip walking the partitions, yet never miss or invent a file."""
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+
+import pytest
+
+from obsql.storage import files, layout
+from obsql.storage.layout import COMPACT_DIR, LISTING_DIR, create_or_open, mark_changed
+from obsql.storage.reader import StoreReader
+from obsql.storage.writer import Writer
+
+
+@pytest.fixture
+def root(tmp_path):
+    create_or_open(tmp_path)
+    return tmp_path
+
+
+def write_runs(root, run_ids, day="2020-01-01"):
+    writer = Writer(root, flush_seconds=3600)
+    writer.append([("runs", ("etl", day), {"run_id": list(run_ids), "status": ["ok"] * len(run_ids)})])
+    writer.close()
+
+
+def settle(root):
+    """Pretend the last change happened a minute ago."""
+    past = time.time_ns() - 60 * 1_000_000_000
+    os.utime(root / layout.CHANGES, ns=(past, past))
+
+
+def run_ids(root) -> list[str]:
+    reader = StoreReader(root)
+    try:
+        return [r for (r,) in reader.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
+    finally:
+        reader.close()
+
+
+def unannounced_copy(root) -> str:
+    """A new file published without marking the change (as a writer between its rename and its mark)."""
+    source = next((root / "runs").rglob("*.parquet"))
+    copy = source.with_name("zz-unannounced.parquet")
+    copy.write_bytes(source.read_bytes())
+    return str(copy)
+
+
+def test_a_settled_store_saves_its_listing_and_later_readers_use_it(root):
+    write_runs(root, ["a"])
+    settle(root)
+    walked = files.parquet_files(root, "runs")
+    saved = json.loads((root / LISTING_DIR / "runs.json").read_text())
+    assert [str(root / name) for name in saved["files"]] == walked
+    assert saved["changed"] == layout.last_change(root)
+    copy = unannounced_copy(root)
+    assert copy not in files.parquet_files(root, "runs")  # the saved listing answered, no walk
+    mark_changed(root)
+    assert copy in files.parquet_files(root, "runs")
+
+
+def test_nothing_is_saved_while_changes_are_recent(root):
+    write_runs(root, ["a"])
+    files.parquet_files(root, "runs")
+    assert not (root / LISTING_DIR / "runs.json").exists()
+    copy = unannounced_copy(root)
+    assert copy in files.parquet_files(root, "runs")
+
+
+def test_new_runs_are_seen_as_soon_as_they_are_marked(root):
+    write_runs(root, ["a"])
+    settle(root)
+    assert run_ids(root) == ["a"]
+    write_runs(root, ["b"], day="2020-01-02")
+    assert run_ids(root) == ["a", "b"]
+
+
+def test_a_file_removed_by_hand_drops_the_saved_listing_without_a_warning(root):
+    write_runs(root, ["a"])
+    write_runs(root, ["b"], day="2020-01-02")
+    settle(root)
+    assert run_ids(root) == ["a", "b"]
+    removed = next((root / "runs").glob("*/date=2020-01-02/*.parquet"))
+    removed.unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert run_ids(root) == ["a"]
+    saved = json.loads((root / LISTING_DIR / "runs.json").read_text())["files"]
+    assert str(removed.relative_to(root)) not in saved  # walked again and saved afresh
+
+
+def test_a_compaction_in_flight_means_walking(root):
+    write_runs(root, ["a"])
+    settle(root)
+    files.parquet_files(root, "runs")
+    copy = unannounced_copy(root)
+    (root / COMPACT_DIR).mkdir(exist_ok=True)
+    (root / COMPACT_DIR / "c-X.json").write_text(json.dumps({"table": "runs", "target": "runs/none.parquet",
+                                                             "sources": []}))
+    assert copy in files.parquet_files(root, "runs")
+
+
+def test_a_store_that_cannot_be_written_is_read_by_walking(root, monkeypatch):
+    write_runs(root, ["a"])
+    settle(root)
+
+    def refuse(path, text):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(files, "write_atomically", refuse)
+    assert run_ids(root) == ["a"]
+    assert not (root / LISTING_DIR / "runs.json").exists()
+
+
+def test_a_damaged_saved_listing_is_ignored(root):
+    write_runs(root, ["a"])
+    settle(root)
+    files.parquet_files(root, "runs")
+    (root / LISTING_DIR / "runs.json").write_text("{not json")
+    assert run_ids(root) == ["a"]
