@@ -18,6 +18,8 @@ class Catalog(Protocol):
 
     def slas(self, component: str) -> dict[str, float]: ...  # metric -> bound, for charts
 
+    def columns(self, component: str) -> list[str]: ...  # the dataframe columns its runs summarised
+
 
 def require_component(catalog: Catalog, name: str, node: ast.Node) -> str:
     """`name` if the store has that component, else an error pointing at the name (or `node`) with the nearest."""
@@ -39,3 +41,15 @@ def require_metric(catalog: Catalog, component: str, name: str, node: ast.Node) 
     error = UnknownName(f"no metric '{name}' for component '{component}'", suggestion=did_you_mean(name, known))
     error.line, error.column = node.line or None, node.column or None
     raise error
+
+
+def require_columns(catalog: Catalog, components: list[str], names: list[ast.Column]) -> None:
+    """An error pointing at the first of `names` that no run of `components` summarised, with the nearest."""
+    known = sorted({column for component in dict.fromkeys(components) for column in catalog.columns(component)})
+    for name in names:
+        if name.name not in known:
+            whose = " or ".join(dict.fromkeys(components))
+            error = UnknownName(f"no column '{name.name}' in the logged dataframes of {whose}",
+                                suggestion=did_you_mean(name.name, known))
+            error.line, error.column = name.line or None, name.column or None
+            raise error

@@ -81,9 +81,7 @@ def review_plan(w: SqlWriter, catalog: Catalog, node: ast.Review, pipes: tuple[a
 
 
 def flag_plan(w: SqlWriter, catalog: Catalog, node: ast.Flag | ast.Unflag) -> StepPlan:
-    if isinstance(node, ast.Flag):
-        return StepPlan("flag", {"pointer": node.pointer, "flagged": True},
-                        _steps("exists", "exists_as_input", "nearest"))
-    if node.pointer is None:
+    if isinstance(node, ast.Unflag) and node.pointer is None:
         return StepPlan("unflag_all", {}, _steps("flagged"))
-    return StepPlan("flag", {"pointer": node.pointer, "flagged": False}, {})
+    return StepPlan("flag", {"pointer": node.pointer, "flagged": isinstance(node, ast.Flag)},
+                    _steps("exists", "exists_as_input", "nearest"))

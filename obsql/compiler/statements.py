@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import duckdb
 
-from obsql.compiler.catalog import Catalog, require_component, require_metric
+from obsql.compiler.catalog import Catalog, require_columns, require_component, require_metric
 from obsql.compiler.pipes import describe
 from obsql.compiler.sql import SqlWriter, ident, interval_sql
 from obsql.compiler.timeexpr import resolve_time
@@ -309,12 +309,14 @@ def compare_sql(w: SqlWriter, catalog: Catalog, node: ast.Compare) -> str:
         raise ObsqlError("input", f"compare ... on takes column names, drift(...) or adversarial(...), "
                                   f"not '{describe(unsupported[0])}'",
                          line=unsupported[0].line, column=unsupported[0].column)
+    left, right = _side_sql(w, catalog, node.left), _side_sql(w, catalog, node.right)
+    require_columns(catalog, [node.left.component, node.right.component], list(node.on))
     stats = ", ".join(f"l.{s} AS left_{s}, r.{s} AS right_{s}" for s in COMPARE_STATS)
     filter_ = ""
     if columns:
         filter_ = f" WHERE coalesce(l.column_name, r.column_name) IN ({', '.join(w.param(c) for c in columns)})"
     return (
-        f"WITH l AS ({_side_sql(w, catalog, node.left)}), r AS ({_side_sql(w, catalog, node.right)}) "
+        f"WITH l AS ({left}), r AS ({right}) "
         f"SELECT coalesce(l.column_name, r.column_name) AS column_name, {stats}, "
         "r.mean - l.mean AS mean_diff, (r.mean - l.mean) / nullif(l.std, 0) AS mean_shift_sd, "
         "r.null_frac - l.null_frac AS null_frac_diff "

@@ -56,6 +56,10 @@ class StoreCatalog:
             if rows else ()
         return {sla.metric: sla.bound for sla in parsed}
 
+    def columns(self, component: str) -> list[str]:
+        return [name for (name,) in self._engine.query(
+            "SELECT DISTINCT column_name FROM summaries WHERE component = $c ORDER BY column_name", {"c": component})]
+
     def metrics(self, component: str) -> list[str]:
         if component not in self._metrics:
             rows = self._engine.query("SELECT DISTINCT name FROM metrics WHERE component = $c ORDER BY name",
@@ -180,8 +184,7 @@ def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
 
 def _flag(engine: Engine, steps: walks.Steps, args: dict) -> walks.Tabular:
     pointer, flagged = args["pointer"], args["flagged"]
-    if flagged and not (steps.rows("exists", pointer=pointer)[0][0]
-                        or steps.rows("exists_as_input", pointer=pointer)[0][0]):
+    if not (steps.rows("exists", pointer=pointer)[0][0] or steps.rows("exists_as_input", pointer=pointer)[0][0]):
         closest = [p for (p,) in steps.rows("nearest", pointer=pointer)]
         raise UnknownName(f"no pointer '{pointer}' in this store", suggestion=did_you_mean(pointer, closest))
     write_flags(engine.store, [pointer], flagged)

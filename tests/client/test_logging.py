@@ -283,3 +283,5 @@ def test_feedback_and_flags_are_event_logs(store):
     assert store.flagged() == []
     with pytest.raises(obsql.ObsqlError, match="(?s)no pointer 'p3'.*did you mean 'p"):
         obsql.flag("p3")
+    with pytest.raises(obsql.ObsqlError, match="no pointer 'p3'"):
+        obsql.unflag("p3")

@@ -38,6 +38,9 @@ class StubCatalog:
     def slas(self, component: str) -> dict[str, float]:
         return {}
 
+    def columns(self, component: str) -> list[str]:
+        return ["avg_speed_mph", "fare_amount", "trip_distance", "trip_duration_min"]
+
 
 # (name of the golden file, OQL)
 CASES = [

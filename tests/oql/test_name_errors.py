@@ -43,6 +43,7 @@ NAME_ERRORS = [
     ("trace 'modle.pkl'", ["no pointer 'modle.pkl'", did_you_mean("model.pkl")]),
     ("trace forward 'pred-4'", ["no pointer 'pred-4' in this store", did_you_mean("pred-1")]),
     ("flag 'pred-4'", ["no pointer 'pred-4' in this store", did_you_mean("pred-1")]),
+    ("unflag 'pred-4'", ["no pointer 'pred-4' in this store", did_you_mean("pred-1")]),
     ("inspect 'pred-4'", ["no pointer 'pred-4' in this store", did_you_mean("pred-1")]),
     ("inspect run 'ZZZ'", ["no run id starts with 'ZZZ'", "`recent` lists the latest runs"]),
     ("inspect run '01'", ["'01' matches several runs (01", "hint: type more of the id"]),

@@ -44,6 +44,19 @@ def test_drift_of_named_columns(shifted):
         shifted.query(f"{BEFORE_AFTER} on drift(nope)")
 
 
+def test_compare_on_columns_shows_the_shift_in_the_summaries(shifted):
+    rows = shifted.query(f"{BEFORE_AFTER} on amount, hour | select column_name, mean_shift_sd").rows
+    assert [name for name, _ in rows] == ["amount", "hour"] and rows[0][1] > 2 and abs(rows[1][1]) < 0.5
+
+
+def test_compare_on_a_column_never_logged_names_it_with_the_nearest(shifted):
+    with pytest.raises(ObsqlError) as caught:
+        shifted.query(f"{BEFORE_AFTER} on amount, amuont")
+    assert caught.value.kind == "name" and "no column 'amuont'" in caught.value.message
+    assert caught.value.suggestion == "did you mean 'amount'?"
+    assert caught.value.column == len(BEFORE_AFTER) + len(" on amount, ") + 1
+
+
 def test_adversarial_validation_ranks_the_separating_feature_first(shifted):
     result = shifted.query(f"{BEFORE_AFTER} on adversarial(*)").to_dicts()
     assert result[0]["feature"] == "amount" and result[0]["rank"] == 1

@@ -1,3 +1,9 @@
 -- oql: unflag 'pred-42'
 
 -- flag {'pointer': 'pred-42', 'flagged': False}
+-- step exists:
+SELECT count(*) FROM lineage_producers WHERE pointer = $pointer
+-- step exists_as_input:
+SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer
+-- step nearest:
+SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer FROM lineage_consumers) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
