@@ -16,6 +16,8 @@ class Catalog(Protocol):
 
     def metrics(self, component: str) -> list[str]: ...
 
+    def logged(self, component: str, metric: str) -> bool: ...  # one metric: cheaper than the list on big stores
+
     def slas(self, component: str) -> dict[str, float]: ...  # metric -> bound, for charts
 
     def columns(self, component: str) -> list[str]: ...  # the dataframe columns its runs summarised
@@ -35,9 +37,9 @@ def require_component(catalog: Catalog, name: str, node: ast.Node) -> str:
 
 
 def require_metric(catalog: Catalog, component: str, name: str, node: ast.Node) -> str:
-    known = [*catalog.metrics(component), *DERIVED_METRICS]
-    if name in known:
+    if name in DERIVED_METRICS or catalog.logged(component, name):
         return name
+    known = [*catalog.metrics(component), *DERIVED_METRICS]
     error = UnknownName(f"no metric '{name}' for component '{component}'", suggestion=did_you_mean(name, known))
     error.line, error.column = node.line or None, node.column or None
     raise error

@@ -137,7 +137,7 @@ def history_sql(w: SqlWriter, catalog: Catalog, node: ast.History) -> str:
     c = w.param(component)
     conditions = [f'"component" = {c}'] + time_filter(w, node.time)
     in_range = _where(conditions)
-    known = set(catalog.metrics(component))
+    known = {m.name for m in metrics if isinstance(m, ast.Column) and catalog.logged(component, m.name)}
     logged = [m.name for m in metrics if isinstance(m, ast.Column) and m.name in known]
     summarised = [m for m in metrics if isinstance(m, ast.Call)]
     for metric in metrics:

@@ -39,6 +39,7 @@ class StoreCatalog:
     def __init__(self, engine: "Engine") -> None:
         self._engine = engine
         self._metrics: dict[str, list[str]] = {}
+        self._logged: dict[tuple[str, str], bool] = {}
         self._components: list[str] | None = None
 
     def components(self) -> list[str]:
@@ -66,6 +67,14 @@ class StoreCatalog:
                                       {"c": component})
             self._metrics[component] = [name for (name,) in rows]
         return self._metrics[component]
+
+    def logged(self, component: str, metric: str) -> bool:
+        if component in self._metrics:
+            return metric in self._metrics[component]
+        if (component, metric) not in self._logged:
+            self._logged[component, metric] = bool(self._engine.query(
+                "SELECT 1 FROM metrics WHERE component = $c AND name = $m LIMIT 1", {"c": component, "m": metric}))
+        return self._logged[component, metric]
 
 
 class Engine:

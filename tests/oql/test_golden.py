@@ -35,6 +35,9 @@ class StubCatalog:
     def metrics(self, component: str) -> list[str]:
         return self.METRICS.get(component, [])
 
+    def logged(self, component: str, metric: str) -> bool:
+        return metric in self.metrics(component)
+
     def slas(self, component: str) -> dict[str, float]:
         return {}
 
