@@ -19,8 +19,8 @@ from obsql.compiler.compile import compile_statement
 from obsql.compiler.lineage import RUN_FIELDS
 from obsql.monitor.slas import parse_slas
 from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
-from obsql.compiler.sql import walk
 from obsql.engine import cards, walks
+from obsql.engine.blame import explain_duckdb_error
 from obsql.engine.result import Result
 from obsql.errors import ObsqlError, UnknownName, did_you_mean
 from obsql.grammar import ast, parse
@@ -106,8 +106,19 @@ class Engine:
         except ObsqlError as err:
             raise err.with_source(source if source is not None else text)
         except duckdb.Error as exc:
-            error = _explain_duckdb_error(exc, statement)
+            error = explain_duckdb_error(exc, statement, lambda query: self._binds(query, now))
             raise error.with_source(source if source is not None else text) from None
+
+    def _binds(self, query: ast.Query, now: datetime | None) -> bool | None:
+        """Whether `query` compiles and DuckDB binds it (None for walks, whose pipes run after Python)."""
+        try:
+            plan = compile_statement(query, StoreCatalog(self), "", now or datetime.now(timezone.utc))
+            if not isinstance(plan, SqlPlan):
+                return None
+            self.reader.execute(f"SELECT * FROM ({plan.sql}) AS probe LIMIT 0", _used(plan.sql, plan.params))
+            return True
+        except (ObsqlError, duckdb.Error):
+            return False
 
     def explain(self, text: str, now: datetime | None = None) -> str:
         """The SQL each statement compiles to."""
@@ -252,31 +263,3 @@ def _sandbox(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET autoload_known_extensions = false")
     con.execute("SET lock_configuration = true")
-
-
-_MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found')
-_CANDIDATES = re.compile(r'Candidate bindings: (.*)')
-
-
-def _explain_duckdb_error(exc: duckdb.Error, statement: ast.Statement) -> ObsqlError:
-    """A DuckDB error as a person-facing error, pointing at the OQL that caused it where possible."""
-    message = str(exc).strip()
-    first = message.splitlines()[0]
-    missing = _MISSING_COLUMN.search(message)
-    if missing:
-        name = missing.group(1)
-        candidates = re.findall(r'"(?:\w+\.)?(\w+)"', _CANDIDATES.search(message).group(1)) \
-            if _CANDIDATES.search(message) else []
-        error = ObsqlError("name", f"no column '{name}' here", suggestion=did_you_mean(name, candidates))
-        node = next((c for c in _columns(statement) if c.name == name), None)
-        if node is not None:
-            error.line, error.column = node.line or None, node.column or None
-        return error
-    kind = "input" if isinstance(exc, (duckdb.BinderException, duckdb.ConversionException)) else "sql"
-    if isinstance(exc, duckdb.InterruptException):
-        return ObsqlError("input", "query cancelled")
-    return ObsqlError(kind, first.removeprefix("Binder Error: ").removeprefix("Conversion Error: "))
-
-
-def _columns(statement: ast.Statement) -> list[ast.Column]:
-    return [n for n in walk(statement) if isinstance(n, ast.Column)]

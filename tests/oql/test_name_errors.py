@@ -71,15 +71,15 @@ CARETS = [
     ("runs | group by component aggregate avg(duratoin_s)", 1, 41),
     ("runs;\nruns | where x = 1", 2, 14),
     ("runs | select run_id as r | where run_id = 'x'", 1, 35),
+    ("runs | select run_id | select run_id, status", 1, 39),
+    ("expect runs | select run_id as r | count(*) > 0 and max(run_id) > ''", 1, 57),
+    ("runs where component = 'x' | select run_id as r | where component = 'y'", 1, 57),
     ("trace 'pred-1' | rank runs", 1, 16),
     ("runs | group by component aggregate status", 1, 37),
 ]
 
 MESSAGE_BUGS: dict[str, str] = {}
-CARET_BUGS = {
-    "runs | select run_id as r | where run_id = 'x'":
-        "a missing column's caret points at its first mention in the statement, not at the one that fails",
-}
+CARET_BUGS: dict[str, str] = {}
 
 
 def error_of(store, text: str) -> ObsqlError:
