@@ -96,6 +96,23 @@ def parse(text: str) -> ast.Script:
     return ast.Script(nodes, texts, line=1, column=1)
 
 
+def next_keywords(text: str) -> tuple[str, ...] | None:
+    """The keywords (and time units) that may come right after `text`, or None when it does not read as OQL so far.
+
+    The LALR parser is fed the text and asked which terminals its state accepts (for completion in the shell)."""
+    interactive = _lark().parse_interactive(text)
+    try:
+        interactive.exhaust_lexer()
+    except UnexpectedInput:
+        return None
+    accepted = interactive.accepts()
+    keywords = {_KEYWORD_TERMINALS.get(name) for name in accepted}
+    return tuple(word for word in KEYWORDS if word in keywords) + (TIME_UNITS if "UNIT" in accepted else ())
+
+
+_KEYWORD_TERMINALS = {**{f"_{w.upper()}": w for w in KEYWORDS}, **{w.upper(): w for w in KEYWORDS}, "IS_EMPTY": "is"}
+
+
 @functools.cache
 def _lark() -> Lark:
     """The parser, built on first use; Lark caches its tables on disk so later processes start fast."""

@@ -1,9 +1,9 @@
 """Completion by context: what may come at the cursor, read from the words before it.
 
-`completion_context` is a pure function of the text before the cursor (keywords after keywords, a component after
-`of`, `history`, `compare` and `with`, a metric after `metric`, a column after `where`, a pointer inside the quotes
-after `trace`, `inspect` and `flag`, a dot command and its argument); `OqlCompleter` fills each context with words,
-from the grammar, the command registry and the store's names.
+`completion_context` is a pure function of the text before the cursor (the keywords the grammar accepts next, a
+component after `of`, `history`, `compare` and `with`, a metric after `metric`, a column after `where`, a pointer
+inside the quotes after `trace`, `inspect` and `flag`, a dot command and its argument); `OqlCompleter` fills each
+context with words, from the grammar, the command registry and the store's names.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from prompt_toolkit.document import Document
 
 from obsql.compiler.statements import COMPARE_STATS
 from obsql.grammar import KEYWORDS, TIME_UNITS
-from obsql.grammar.parser import STATEMENT_KEYWORDS
+from obsql.grammar.parser import STATEMENT_KEYWORDS, next_keywords
 from obsql.repl import commands
 from obsql.repl.enter import LEAVE_WORDS
 from obsql.storage.schemas import TABLES
@@ -133,9 +133,13 @@ def _word_context(before: list[str], prefix: str) -> Context:
         return Context("keyword", prefix, NEXT_WORDS[previous])
     if previous in COLUMN_AFTER or item == "column":
         return Context("column", prefix, source=_source(before), component=_component_of_history(before))
-    if re.fullmatch(_NUMBER, previous):
-        return Context("keyword", prefix, TIME_UNITS if previous == "1" else tuple(u + "s" for u in TIME_UNITS))
-    return Context("keyword", prefix, KEYWORDS)
+    fitting = next_keywords(" ".join(t for t in before if not t.startswith("#")))
+    after_number = re.fullmatch(_NUMBER, previous)
+    if fitting is None:  # not OQL as far as the cursor: offer what usually fits
+        fitting = TIME_UNITS if after_number else KEYWORDS
+    if after_number and previous != "1":
+        fitting = tuple(word + "s" if word in TIME_UNITS else word for word in fitting)
+    return Context("keyword", prefix, fitting)
 
 
 def _clause(before: list[str]) -> str | None:

@@ -1,5 +1,5 @@
-"""Properties: no text makes the parser raise anything but ObsqlError, and expressions survive a print-parse
-round trip."""
+"""Properties: no text makes the parser raise anything but ObsqlError (nor the completion's next-keyword question
+anything at all), and expressions survive a print-parse round trip."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from obsql.errors import ObsqlError
 from obsql.grammar import KEYWORDS, TIME_UNITS, parse
+from obsql.grammar.parser import next_keywords
 from obsql.grammar.ast import (
     Between, Binary, Call, Column, InList, Interval, IsNull, Literal, Query, Runs, Script, Star, TimePoint, Unary,
 )
@@ -18,6 +19,13 @@ FRAGMENTS = (
     "!=", "<>", "<", "<=", ">", ">=", "'pred-42'", "'it''s'", "'", '"', '"col"', "3", "0.5", "1e3", "x", "clean",
     "feature-gen.v2", "@2020-03-15", "@2020-03-15T10:00", "@2020-13-45", "#", "# note\n", "\n", "$", "count",
 )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=10), st.sampled_from((" ", "")))
+def test_the_next_keywords_are_known_words_for_any_text(fragments, separator):
+    fitting = next_keywords(separator.join(fragments))
+    assert fitting is None or set(fitting) <= set(KEYWORDS) | set(TIME_UNITS)
 
 
 def parses_or_explains(text: str) -> None:

@@ -46,7 +46,15 @@ CASES = [
     ("runs since 7 ", ["seconds", "minutes", "hours", "days", "weeks", "months", "years"]),
     ("runs since 1 d", ["day"]),
     ("history infer every ", ["second", "minute", "hour", "day", "week", "month", "year"]),
-    ("runs of clean s", ["stale", "sql", "since", "select"]),
+    ("runs of clean s", ["since"]),  # only what the grammar accepts there
+    ("runs of clean ", ["where", "since", "until", "between"]),
+    ("history infer ", ["metric", "since", "until", "between", "every"]),
+    ("trace 'pred-1' ", ["depth"]),
+    ("expect runs ", ["of", "where", "since", "until", "between", "is"]),
+    ("compare clean where status = 'ok' ", ["since", "until", "between", "and", "with", "or"]),
+    ("runs | order by start_time ", ["between", "and", "asc", "desc", "or", "not", "is", "in", "like", "ilike"]),
+    ("runs | limit 5 ", []),
+    ("recent 5 ", []),
     # components
     ("runs of ", ["clean", "etl", "feature-gen.v2", "infer"]),
     ("runs of cl", ["clean"]),
