@@ -73,6 +73,7 @@ class Context:
     words: tuple[str, ...] = ()  # the candidates of a keyword, command or argument context
     component: str | None = None  # for metric (and history columns): the component named after `history`
     source: str = ""  # for column: the key of COLUMNS whose columns fit
+    piped: tuple[str, ...] | None = None  # for column: what an earlier select or group by pipe left instead
 
 
 NOTHING = Context("nothing")
@@ -132,7 +133,8 @@ def _word_context(before: list[str], prefix: str) -> Context:
     if previous in NEXT_WORDS:
         return Context("keyword", prefix, NEXT_WORDS[previous])
     if previous in COLUMN_AFTER or item == "column":
-        return Context("column", prefix, source=_source(before), component=_component_of_history(before))
+        return Context("column", prefix, source=_source(before), component=_component_of_history(before),
+                       piped=_left_by_earlier_pipes(before))
     fitting = next_keywords(" ".join(t for t in before if not t.startswith("#")))
     after_number = re.fullmatch(_NUMBER, previous)
     if fitting is None:  # not OQL as far as the cursor: offer what usually fits
@@ -168,6 +170,43 @@ def _source(before: list[str]) -> str:
     if key == "history" and "every" in words:
         key = "history every"
     return key if piped or f"{key} where" not in COLUMNS else f"{key} where"
+
+
+def _left_by_earlier_pipes(before: list[str]) -> tuple[str, ...] | None:
+    """The columns the last select or group by pipe before the cursor's own pipe left (aliases, or bare names)."""
+    pipes = _split(before, "|")[1:-1]
+    for pipe in reversed(pipes):
+        if pipe[:1] == ["select"]:
+            return _item_names(pipe[1:])
+        if pipe[:2] == ["group", "by"]:
+            grouped = pipe[2:]
+            cut = grouped.index("aggregate") if "aggregate" in grouped else len(grouped)
+            return _item_names(grouped[:cut]) + _item_names(grouped[cut + 1:])
+    return None
+
+
+def _item_names(tokens: list[str]) -> tuple[str, ...]:
+    """The names of comma-separated select items: an item's alias, or the item itself when it is a bare name."""
+    names = []
+    for item in _split(tokens, ","):
+        if len(item) >= 2 and item[-2] == "as":
+            names.append(item[-1].strip('"'))
+        elif len(item) == 1 and re.fullmatch(_WORD, item[0]):
+            names.append(item[0])
+    return tuple(names)
+
+
+def _split(tokens: list[str], separator: str) -> list[list[str]]:
+    """Tokens cut at each `separator` outside parentheses."""
+    parts: list[list[str]] = [[]]
+    depth = 0
+    for token in tokens:
+        depth += (token == "(") - (token == ")")
+        if token == separator and depth == 0:
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    return parts
 
 
 class Names(Protocol):
@@ -217,6 +256,8 @@ class OqlCompleter(Completer):
             return self.names.components()
         if context.kind == "metric":
             return self.names.metrics(context.component) if context.component else []
+        if context.kind == "column" and context.piped is not None:
+            return context.piped
         if context.kind == "column":
             in_history = context.source.startswith("history") and context.component
             metrics = self.names.metrics(context.component) if in_history else []

@@ -82,6 +82,12 @@ CASES = [
     ("compare clean with infer | where mean_", ["mean_diff", "mean_shift_sd"]),
     ("compare clean where column_", ["column_name"]),
     ("expect runs where sta", ["start_time", "status", "stale", "stale_reasons"]),
+    # after a select or group by pipe, what it left: aliases and bare names
+    ("runs | select run_id as r, status, duration_s * 2 | where ", ["r", "status"]),
+    ("runs | select run_id as r | order by r | limit 3 | where ", ["r"]),
+    ("runs | group by component aggregate count(*) as n, avg(duration_s) | order by ", ["component", "n"]),
+    ("runs | select run_id, status | select ", ["run_id", "status"]),
+    ("runs | select coalesce(error, notes) as why | where w", ["why"]),
     # pointers inside quotes, closed on completion
     ("trace 'pre", ["pred-1'", "pred-2'"]),
     ("trace forward 'd", ["data.parquet'"]),
