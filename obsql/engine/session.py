@@ -29,6 +29,7 @@ from obsql.storage.reader import StoreReader
 from obsql.storage.store import ParquetStore
 
 CORE_LIMIT = 2_000_000  # edges; a larger core stays on disk and walks query it level by level
+CORE_FROM_WALK = 2  # the first walk of an engine goes level by level: one `obsql -c trace` need not load the core
 CORE_LINKS = "SELECT run_id, dep_run_id, pointer FROM lineage_inner_edges"
 CORE_RUNS = f"SELECT {RUN_FIELDS} FROM lineage_inner_runs"
 
@@ -88,6 +89,7 @@ class Engine:
         _sandbox(self.con, store.root)
         self._core_key: tuple | None = None
         self._loaded_core: walks.UpstreamCore | None = None
+        self._walks = 0  # walks run so far: the core is loaded once they are frequent enough to repay it
 
     # -- running text ---------------------------------------------------------------------------------------------
     def run(self, text: str, now: datetime | None = None) -> list[Result]:
@@ -148,11 +150,15 @@ class Engine:
             columns, rows = self.reader.fetch(plan.sql, _used(plan.sql, plan.params))
             return Result(columns, rows, plan.explain(), plan.shape, text, bounds=plan.bounds)
         if isinstance(plan, StepPlan):
-            core = self._core() if plan.action in _WALKS else None
+            core = self._core() if plan.action in _WALKS and self._count_walk() >= CORE_FROM_WALK else None
             built = _ACTIONS[plan.action](self, walks.Steps(plan, self.reader, core), plan.args)
             columns, rows = self._refine(list(built.columns), built.rows, plan.pipe_sql, plan.params)
             return Result(columns, rows, plan.explain(), plan.shape if plan.pipe_sql is None else "table", text)
         return self._expect(plan, text)
+
+    def _count_walk(self) -> int:
+        self._walks += 1
+        return self._walks
 
     def _core(self) -> walks.UpstreamCore | None:
         """The upstream core of the run graph, loaded once and again only when the store changed."""

@@ -11,7 +11,18 @@ from datetime import timedelta
 import pytest
 
 import obsql
+from obsql.engine import session
 from tests.oql.conftest import answer, at
+
+
+@pytest.fixture(autouse=True, params=["core in memory", "level by level"])
+def walk_mode(request, monkeypatch):
+    """Every case both ways a walk can go: through the in-memory core, or with a lookup per level (large stores)."""
+    if request.param == "level by level":
+        monkeypatch.setattr(session, "CORE_LIMIT", -1)
+    else:
+        monkeypatch.setattr(session, "CORE_FROM_WALK", 1)
+    return request.param
 
 
 def step(component: str, start, inputs=(), outputs=(), minutes: float = 5) -> None:
