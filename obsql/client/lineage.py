@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Iterable, NamedTuple
 
 from obsql.storage import lineage_index
 from obsql.storage.files import parquet_files
@@ -87,11 +87,18 @@ class LineageIndex:
     def record_run(self, component: str, run_id: str, start: int) -> None:
         _entry(self._starts, component).add(start, run_id)
 
-    def record_output(self, pointer: str, production: Production) -> None:
-        _entry(self._producers, pointer).add(production, production.run_id)
-        self._producers.move_to_end(pointer)
-        while len(self._producers) > self._capacity:
-            self._producers.popitem(last=False)
+    def record_outputs(self, pointers: Iterable[str], production: Production) -> None:
+        """A run's outputs (a loop here, not a call per pointer: bulk logging records 200k ids a second)."""
+        producers = self._producers
+        for pointer in pointers:
+            known = producers.get(pointer)
+            if known is None:  # new pointers join at the most recently used end
+                producers[pointer] = _Known([production], {production.run_id})
+            else:
+                known.add(production, production.run_id)
+                producers.move_to_end(pointer)
+        while len(producers) > self._capacity:
+            producers.popitem(last=False)
             self._forgot = True
 
     # -- questions asked while logging a run --------------------------------------------------------------------

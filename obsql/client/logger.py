@@ -71,8 +71,8 @@ class RunLogger:
         batch += _alert_rows(record.alerts, end)
         self.store.writer.append(batch)
         self.lineage.record_run(record.component, record.run_id, start)
-        for pointer in record.outputs:
-            self.lineage.record_output(pointer.name, Production(end, start, record.run_id, record.component))
+        self.lineage.record_outputs([p.name for p in record.outputs],
+                                    Production(end, start, record.run_id, record.component))
         return deps
 
     def log_checks(self, record: RunRecord, checks: list[CheckResult], metrics: dict[str, float],
