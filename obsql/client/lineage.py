@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
 from obsql.storage import lineage_index
 from obsql.storage.files import parquet_files
@@ -72,8 +72,9 @@ class LineageIndex:
     """
 
     def __init__(self, root: Path, own_file_prefix: str = "", refresh_seconds: float = 5.0,
-                 capacity: int = 1_000_000) -> None:
+                 capacity: int = 1_000_000, publish: Callable[[], None] = lambda: None) -> None:
         self._root = root
+        self._publish = publish  # writes this process's buffered rows, so the store can answer for what was forgotten
         self._own_prefix = own_file_prefix
         self._others_wrote: tuple[int, bool] = (-1, True)  # (change marker seen, whether others' files exist)
         self._forgot = False
@@ -156,6 +157,8 @@ class LineageIndex:
     def _read(self, sql: str, key: str) -> list[tuple]:
         if not self._forgot and not self._others_have_written():
             return []  # everything in the store came from this process, and this process remembers it all
+        if self._forgot:
+            self._publish()
         if self._reader is None:
             self._reader = StoreReader(self._root)
             lineage_index.attach_views(self._reader, self._root)

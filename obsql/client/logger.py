@@ -40,7 +40,7 @@ class RunLogger:
         self.store = store
         self.sample_rows = sample_rows
         self.frames = FrameNames()
-        self.lineage = LineageIndex(store.root, store.writer.segment, refresh_seconds)
+        self.lineage = LineageIndex(store.root, store.writer.segment, refresh_seconds, publish=store.writer.flush)
         self._components: dict[str, ComponentInfo] = {}
         self._code_hashes: set[str] = set()
 

@@ -285,3 +285,19 @@ def test_feedback_and_flags_are_event_logs(store):
         obsql.flag("p3")
     with pytest.raises(obsql.ObsqlError, match="no pointer 'p3'"):
         obsql.unflag("p3")
+
+
+def test_producers_forgotten_past_capacity_are_read_back_from_the_store(store):
+    store.logger.lineage._capacity = 2  # remember two pointers; the store answers for the rest
+    with obsql.run("make", outputs=["p1"], start=at(0)):
+        pass
+    with obsql.run("make", outputs=["p2", "p3"], start=at(1)):
+        pass
+    with obsql.run("make", outputs=["p3"], start=at(2)):  # a newer version of a remembered pointer
+        pass
+    with obsql.run("use", inputs=["p1", "p3"], start=at(3)):
+        pass
+    assert len(store.logger.lineage._producers) == 2
+    store.flush()
+    assert rows(store, "SELECT d.pointer, r.start_time FROM deps d JOIN runs r ON r.run_id = d.dep_run_id "
+                       "WHERE d.component = 'use' ORDER BY d.pointer") == [("p1", at(0)), ("p3", at(2))]
