@@ -17,9 +17,10 @@ from obsql.grammar import ast
 RUN_FIELDS = "run_id, component, start_time, end_time, status, stale, stale_reasons"
 
 STEPS = {
-    # the producer of the pointer's newest version, with its attributes (the producers index carries them)
-    "producer": "SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_producers "
-                "WHERE pointer = $pointer ORDER BY end_time DESC, run_id DESC LIMIT 1",
+    # the producer of the pointer's newest version, with its attributes (the producers index carries them); a window,
+    # not ORDER BY ... LIMIT 1, which DuckDB answers with a second pass over the file (10 ms instead of 7 at 10M runs)
+    "producer": f"SELECT {RUN_FIELDS} FROM (SELECT {RUN_FIELDS}, row_number() OVER (ORDER BY end_time DESC, "
+                "run_id DESC) AS newest FROM lineage_producers WHERE pointer = $pointer) AS p WHERE newest = 1",
     "upstream": "SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges "
                 "WHERE list_contains($frontier, run_id)",
     "readers": "SELECT run_id, pointer FROM lineage_consumers WHERE pointer = $pointer",

@@ -2,7 +2,7 @@
 
 -- trace {'pointer': 'pred-42', 'depth': 2}
 -- step producer:
-SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_producers WHERE pointer = $pointer ORDER BY end_time DESC, run_id DESC LIMIT 1
+SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM (SELECT run_id, component, start_time, end_time, status, stale, stale_reasons, row_number() OVER (ORDER BY end_time DESC, run_id DESC) AS newest FROM lineage_producers WHERE pointer = $pointer) AS p WHERE newest = 1
 -- step upstream:
 SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges WHERE list_contains($frontier, run_id)
 -- step runs:
