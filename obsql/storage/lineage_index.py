@@ -13,7 +13,7 @@ almost all of a file:
     inner_edges, inner_runs: the same restricted to runs that some run depends on (the "core"), small enough
                 to hold in memory, so a trace needs SQL only for its root
 
-`manifest.json` names the raw files the index was built from. A lineage view reads the index plus, from the raw
+`manifest.json` names the raw files the index was built from, and the index's version. A lineage view reads the index plus, from the raw
 tables, only the files written since, so answers are always complete; files a later compaction rewrote may show a
 row twice until the next rebuild, which the graph walks tolerate (they keep sets of runs).
 """
@@ -33,6 +33,9 @@ from obsql.storage.schemas import TABLES
 
 INDEX_DIR = "lineage"
 MANIFEST = "manifest.json"
+# Bumped when the index files change shape (2: producers carry run attributes). An index of another version is
+# ignored, so lineage reads the raw files, until the next `obsql compact` rebuilds it.
+INDEX_VERSION = 2
 ROW_GROUP = 32_768  # measured at 10M rows: smaller groups cost more in metadata than they save in decoding
 
 RUN_ATTRIBUTES = "run_id, component, start_time, end_time, status, stale, stale_reasons"
@@ -83,8 +86,11 @@ def covered_files(root: Path) -> dict[str, set[str]]:
     if not manifest.exists():
         return {}
     try:
-        covers = json.loads(manifest.read_text())["covers"]
+        described = json.loads(manifest.read_text())
+        covers = described["covers"]
     except (OSError, ValueError, KeyError):
+        return {}
+    if described.get("version") != INDEX_VERSION:
         return {}
     if not all(index_file(root, name).exists() for name in VIEWS):
         return {}
@@ -135,7 +141,7 @@ def build(root: Path) -> dict[str, int]:
         os.replace(tmp, final)
         counts[name] = con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(final))})").fetchone()[0]
     covers = {table: [str(Path(p).relative_to(root)) for p in paths] for table, paths in sources.items()}
-    write_atomically(directory / MANIFEST, json.dumps({"covers": covers}) + "\n")
+    write_atomically(directory / MANIFEST, json.dumps({"version": INDEX_VERSION, "covers": covers}) + "\n")
     mark_changed(root)
     return counts
 
