@@ -90,6 +90,7 @@ class Engine:
         self._core_key: tuple | None = None
         self._loaded_core: walks.UpstreamCore | None = None
         self._walks = 0  # walks run so far: the core is loaded once they are frequent enough to repay it
+        self._walked: tuple[list[str], list[tuple]] | None = None
 
     # -- running text ---------------------------------------------------------------------------------------------
     def run(self, text: str, now: datetime | None = None) -> list[Result]:
@@ -112,12 +113,18 @@ class Engine:
             raise error.with_source(source if source is not None else text) from None
 
     def _binds(self, query: ast.Query, now: datetime | None) -> bool | None:
-        """Whether `query` compiles and DuckDB binds it (None for walks, whose pipes run after Python)."""
+        """Whether `query` compiles and DuckDB binds it. A walk's pipes are bound over a row of what the walk just
+        made (None when no walk ran)."""
         try:
             plan = compile_statement(query, StoreCatalog(self), "", now or datetime.now(timezone.utc))
-            if not isinstance(plan, SqlPlan):
+            if isinstance(plan, SqlPlan):
+                self.reader.execute(f"SELECT * FROM ({plan.sql}) AS probe LIMIT 0", _used(plan.sql, plan.params))
+            elif isinstance(plan, StepPlan) and plan.pipe_sql is not None:
+                if self._walked is None:
+                    return None
+                self._refine(*self._walked, f"SELECT * FROM ({plan.pipe_sql}) AS probe LIMIT 0", plan.params)
+            elif not isinstance(plan, StepPlan):
                 return None
-            self.reader.execute(f"SELECT * FROM ({plan.sql}) AS probe LIMIT 0", _used(plan.sql, plan.params))
             return True
         except (ObsqlError, duckdb.Error):
             return False
@@ -152,6 +159,7 @@ class Engine:
         if isinstance(plan, StepPlan):
             core = self._core() if plan.action in _WALKS and self._count_walk() >= CORE_FROM_WALK else None
             built = _ACTIONS[plan.action](self, walks.Steps(plan, self.reader, core), plan.args)
+            self._walked = (list(built.columns), built.rows[:1])  # to find which pipe fails, if one does
             columns, rows = self._refine(list(built.columns), built.rows, plan.pipe_sql, plan.params)
             return Result(columns, rows, plan.explain(), plan.shape if plan.pipe_sql is None else "table", text)
         return self._expect(plan, text)

@@ -74,6 +74,8 @@ CARETS = [
     ("runs | select run_id | select run_id, status", 1, 39),
     ("expect runs | select run_id as r | count(*) > 0 and max(run_id) > ''", 1, 57),
     ("runs where component = 'x' | select run_id as r | where component = 'y'", 1, 57),
+    ("trace 'pred-1' | select run_id as r | where run_id = 'x'", 1, 45),
+    ("trace outputs of infer | rank runs | select run_id as r | where coverage > 0.5", 1, 65),
     ("trace 'pred-1' | rank runs", 1, 16),
     ("runs | group by component aggregate status", 1, 37),
 ]
