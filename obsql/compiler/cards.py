@@ -6,7 +6,7 @@ read one directory each.
 from __future__ import annotations
 
 from obsql.compiler.catalog import Catalog
-from obsql.compiler.lineage import RUN_FIELDS, STEPS
+from obsql.compiler.lineage import NEAREST, RUN_FIELDS, STEPS
 from obsql.compiler.pipes import apply_pipes
 from obsql.compiler.plans import RESULT_RELATION, StepPlan
 from obsql.compiler.sql import SqlWriter
@@ -45,5 +45,5 @@ def inspect_run_plan(w: SqlWriter, catalog: Catalog, node: ast.InspectRun, pipes
 
 def inspect_pointer_plan(w: SqlWriter, catalog: Catalog, node: ast.InspectPointer, pipes: tuple) -> StepPlan:
     pipe_sql = apply_pipes(RESULT_RELATION, pipes, w) if pipes else None
-    steps = {**POINTER_STEPS, "nearest": STEPS["nearest"]}
+    steps = {**POINTER_STEPS, **{name: STEPS[name] for name in NEAREST}}
     return StepPlan("inspect_pointer", {"pointer": node.pointer}, steps, w.params, pipe_sql, "card")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from obsql.engine.walks import Steps, Tabular
-from obsql.errors import ObsqlError, UnknownName, did_you_mean
+from obsql.engine.walks import Steps, Tabular, unknown_pointer
+from obsql.errors import ObsqlError, UnknownName
 
 CARD_COLUMNS = ("section", "field", "value", "detail")
 
@@ -94,8 +94,7 @@ def pointer_card(steps: Steps, pointer: str) -> Tabular:
     """A pointer: its type, every run that wrote or read it, its flag and label, and its latest summaries."""
     uses = steps.dicts("io", pointer=pointer)
     if not uses:
-        closest = [p for (p,) in steps.rows("nearest", pointer=pointer)]
-        raise UnknownName(f"no pointer '{pointer}' in this store", suggestion=did_you_mean(pointer, closest))
+        raise unknown_pointer(steps, pointer)
     card = _Card()
     card.add("pointer", "name", pointer)
     card.add("pointer", "type", uses[-1]["pointer_type"])

@@ -22,7 +22,7 @@ from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, Ste
 from obsql.engine import cards, walks
 from obsql.engine.blame import explain_duckdb_error
 from obsql.engine.result import Result
-from obsql.errors import ObsqlError, UnknownName, did_you_mean
+from obsql.errors import ObsqlError
 from obsql.grammar import ast, parse
 from obsql.storage import lineage_index
 from obsql.storage.reader import StoreReader
@@ -219,8 +219,7 @@ def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
 def _flag(engine: Engine, steps: walks.Steps, args: dict) -> walks.Tabular:
     pointer, flagged = args["pointer"], args["flagged"]
     if not (steps.rows("exists", pointer=pointer)[0][0] or steps.rows("exists_as_input", pointer=pointer)[0][0]):
-        closest = [p for (p,) in steps.rows("nearest", pointer=pointer)]
-        raise UnknownName(f"no pointer '{pointer}' in this store", suggestion=did_you_mean(pointer, closest))
+        raise walks.unknown_pointer(steps, pointer)
     write_flags(engine.store, [pointer], flagged)
     return walks.Tabular(("pointer", "flagged"), [(pointer, flagged)])
 

@@ -162,7 +162,7 @@ def trace(steps: Steps, pointer: str, depth: int | None) -> Tabular:
     if not found:
         if steps.rows("exists_as_input", pointer=pointer)[0][0]:
             return Tabular(TRACE_COLUMNS, [])  # read by runs, written by none: nothing upstream
-        raise _unknown_pointer(steps, pointer)
+        raise unknown_pointer(steps, pointer)
     root = found[0]["run_id"]
     graph = _expand(steps, "upstream", [root], depth, known={root: found[0]})
     return Tabular(TRACE_COLUMNS, _tree_rows(graph, [(root, pointer)], depth))
@@ -172,16 +172,21 @@ def trace_forward(steps: Steps, pointer: str, depth: int | None) -> Tabular:
     """Every run derived from `pointer`: the runs that read it, the runs that depend on those, and so on."""
     readers = steps.rows("readers", pointer=pointer)
     if not readers and not steps.rows("exists", pointer=pointer)[0][0]:
-        raise _unknown_pointer(steps, pointer)
+        raise unknown_pointer(steps, pointer)
     roots = list(dict.fromkeys(run_id for run_id, _ in readers))
     graph = _expand(steps, "downstream", roots, None if depth is None else max(depth, 0))
     roots.sort(key=lambda run_id: _start_key(graph, run_id), reverse=True)  # newest first, as at every level
     return Tabular(TRACE_COLUMNS, _tree_rows(graph, [(r, pointer) for r in roots], depth))
 
 
-def _unknown_pointer(steps: Steps, pointer: str) -> UnknownName:
-    closest = [p for (p,) in steps.rows("nearest", pointer=pointer)]
-    return UnknownName(f"no pointer '{pointer}' in this store", suggestion=did_you_mean(pointer, closest))
+def unknown_pointer(steps: Steps, pointer: str) -> UnknownName:
+    """The error for a pointer the store never saw, with the nearest one it has (a typo is most often near the end,
+    so the pointers sharing all but its last few characters are asked first)."""
+    stem = pointer[:max(len(pointer) - 3, 1)]
+    closest = (steps.rows("nearest_by_stem", pointer=pointer, stem=stem, stem_end=stem + "\uffff")
+               or steps.rows("nearest", pointer=pointer))
+    suggestion = did_you_mean(pointer, [name for (name,) in closest])
+    return UnknownName(f"no pointer '{pointer}' in this store", suggestion=suggestion)
 
 
 # -- slices and ranking -------------------------------------------------------------------------------------------

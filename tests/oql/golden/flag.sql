@@ -5,5 +5,7 @@
 SELECT count(*) FROM lineage_producers WHERE pointer = $pointer
 -- step exists_as_input:
 SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer
+-- step nearest_by_stem:
+SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step nearest:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer FROM lineage_consumers) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
