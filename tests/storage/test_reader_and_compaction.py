@@ -62,8 +62,9 @@ def test_views_bind_eagerly_where_duckdb_cannot_defer_binding(root):
     assert reader.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall() == [("a",), ("b",)]
 
 
-@pytest.mark.parametrize("name", ["zz-corrupt.parquet", "00-corrupt.parquet"])  # last listed, or first (whose
-def test_a_corrupt_file_is_named_and_skipped_and_the_rest_stays_readable(root, name):  # schema the reader checks)
+# listed last, or first (the file whose schema the reader checks before creating the view)
+@pytest.mark.parametrize("name", ["zz-corrupt.parquet", "00-corrupt.parquet"])
+def test_a_corrupt_file_is_named_and_skipped_and_the_rest_stays_readable(root, name):
     write_runs(root, [["a"], ["b"]])
     bad = root / "runs" / "component=etl" / "date=2020-01-01" / name
     bad.write_bytes(b"this is not parquet at all")
