@@ -3,7 +3,7 @@
 OQL is obsql's query language over the store of pipeline runs (docs/oql.md is its reference). This folder holds:
 
 - `oql.lark`: the grammar, the spec of the language (Lark, LALR, contextual lexer, case-insensitive keywords);
-- `ast.py`: the syntax tree, frozen dataclasses with the line and column where each node starts; it is the contract
+- `ast.py`: the syntax tree, small dataclasses with the line and column where each node starts; it is the contract
   with `obsql.compiler`, which turns each node kind into SQL;
 - `parser.py`: `parse(text) -> Script`, which builds the Lark parser once (its tables cached on disk, so a fresh
   process parses its first query quickly) and turns Lark's tree into AST nodes.
