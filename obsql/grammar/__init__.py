@@ -6,7 +6,8 @@ OQL is obsql's query language over the store of pipeline runs (docs/oql.md is it
 - `ast.py`: the syntax tree, small dataclasses with the line and column where each node starts; it is the contract
   with `obsql.compiler`, which turns each node kind into SQL;
 - `parser.py`: `parse(text) -> Script`, which builds the Lark parser once (its tables cached on disk, so a fresh
-  process parses its first query quickly) and turns Lark's tree into AST nodes.
+  process parses its first query quickly) and turns Lark's tree into AST nodes; `next_keywords(text)` asks the same
+  parser which keywords may come next (the shell's completion).
 
 Every problem in the text surfaces as `obsql.errors.ObsqlError` with kind "syntax": a message in plain words naming
 what was found and what would fit, the line and column, and a suggestion for near misses ("did you mean 'history'?").
