@@ -23,7 +23,8 @@ STEPS = {
                 "run_id DESC) AS newest FROM lineage_producers WHERE pointer = $pointer) AS p WHERE newest = 1",
     "upstream": "SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges "
                 "WHERE list_contains($frontier, run_id)",
-    "readers": "SELECT run_id, pointer FROM lineage_consumers WHERE pointer = $pointer",
+    "readers": "SELECT run_id, pointer FROM lineage_consumers WHERE pointer = $pointer "
+               "ORDER BY start_time DESC NULLS LAST, run_id DESC",  # newest first, as at every level of a trace
     "downstream": "SELECT dep_run_id AS parent_run_id, run_id, pointer FROM lineage_dependents "
                   "WHERE list_contains($frontier, dep_run_id)",
     "runs": f"SELECT {RUN_FIELDS} FROM lineage_runs WHERE list_contains($ids, run_id)",

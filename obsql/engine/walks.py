@@ -175,7 +175,6 @@ def trace_forward(steps: Steps, pointer: str, depth: int | None) -> Tabular:
         raise unknown_pointer(steps, pointer)
     roots = list(dict.fromkeys(run_id for run_id, _ in readers))
     graph = _expand(steps, "downstream", roots, None if depth is None else max(depth, 0))
-    roots.sort(key=lambda run_id: _start_key(graph, run_id), reverse=True)  # newest first, as at every level
     return Tabular(TRACE_COLUMNS, _tree_rows(graph, [(r, pointer) for r in roots], depth))
 
 
