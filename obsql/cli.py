@@ -147,6 +147,8 @@ def run_compact(args: argparse.Namespace) -> int:
     report = compact(store.root)
     print(f"compacted {report.partitions} partitions: {report.files_before} files -> {report.files_after} "
           f"({report.rows} rows)")
+    print(f"lineage index rebuilt: {report.index_rows.get('runs', 0)} runs, {report.index_rows.get('edges', 0)} "
+          f"dependencies, {report.index_rows.get('inner_runs', 0)} in the in-memory core")
     for skipped in report.skipped:
         print(f"  skipped unreadable file {skipped}", file=sys.stderr)
     return EXIT_OK

@@ -138,3 +138,23 @@ def test_trace_prints_an_indented_tree(cli_store):
     assert [(len(line) - len(line.lstrip())) // 4 for line in run_lines] == [row["depth"] for row in rows]
     assert [line.split()[0] for line in run_lines] == [row["component"] for row in rows]
     assert tree[0].startswith("infer run ") and tree[-2].endswith("(repeated, see above)")
+
+
+def test_compact_merges_rebuilds_the_index_and_queries_still_answer(tmp_path):
+    store = build(tmp_path / "store")
+    store.close()
+    before = query(store.path, TRACE).stdout
+    done = obsql_command("--store", str(store.path), "compact")
+    assert done.returncode == 0, done.stderr
+    assert "compacted" in done.stdout and "lineage index rebuilt: 11 runs" in done.stdout
+    assert query(store.path, TRACE).stdout == before
+
+
+def test_check_names_unreadable_files_and_exits_2(tmp_path):
+    store = build(tmp_path / "store")
+    store.close()
+    assert obsql_command("--store", str(store.path), "check").returncode == 0
+    bad = next((store.path / "runs").rglob("*.parquet")).with_name("zz-bad.parquet")
+    bad.write_bytes(b"not parquet")
+    checked = obsql_command("--store", str(store.path), "check")
+    assert checked.returncode == 2 and str(bad) in checked.stdout and "1 unreadable file(s)" in checked.stderr

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import re
 
-POINTER_TYPES = ("data", "model", "endpoint", "other")
-
 _MODEL_SUFFIXES = frozenset(
     "pkl pickle joblib pt pth ckpt h5 hdf5 keras onnx pb tflite mlmodel model sav safetensors bst xgb lgb cbm".split())
 _DATA_SUFFIXES = frozenset(

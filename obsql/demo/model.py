@@ -6,7 +6,6 @@ A model is plain data (feature names, standardisation, weights), so it saves to 
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,30 +28,6 @@ class Model:
     def predict_proba(self, features: pl.DataFrame) -> np.ndarray:
         """P(high tip) for each row of `features` (extra columns are ignored)."""
         return _sigmoid(self._standardise(features) @ self.weights + self.intercept)
-
-    def to_bytes(self) -> bytes:
-        """The model as UTF-8 JSON, the form the pipeline saves and logs."""
-        return json.dumps(
-            {
-                "feature_names": list(self.feature_names),
-                "means": self.means.tolist(),
-                "scales": self.scales.tolist(),
-                "weights": self.weights.tolist(),
-                "intercept": self.intercept,
-            }
-        ).encode()
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Model:
-        """The model that `to_bytes` saved."""
-        fields = json.loads(data)
-        return cls(
-            feature_names=tuple(fields["feature_names"]),
-            means=np.array(fields["means"]),
-            scales=np.array(fields["scales"]),
-            weights=np.array(fields["weights"]),
-            intercept=fields["intercept"],
-        )
 
     def _standardise(self, features: pl.DataFrame) -> np.ndarray:
         return (features.select(self.feature_names).to_numpy().astype(float) - self.means) / self.scales

@@ -115,10 +115,6 @@ class Writer:
         _start_flusher(self)
         atexit.register(_close_quietly, weakref.ref(self))
 
-    @property
-    def pending_rows(self) -> int:
-        return self._buffer.rows
-
     def append(self, batch: list[Rows]) -> None:
         """Make `batch` durable (spool) and queue it for Parquet; flushes when the buffer is full."""
         with self._lock:
