@@ -1,4 +1,5 @@
-"""End to end: `obsql demo` at its default size, then the papers' questions and the example files against it.
+"""End to end: `obsql demo` at its default size, then the papers' questions, the example files and the README's
+queries against it.
 
 Each answer must point at the fault the demo baked in (the broken meter on 2020-02-18, the featuregen left unrefit
 from 2020-03-02, the online features computed differently, the concept shift of 2020-03-22). This is the slowest
@@ -6,6 +7,7 @@ test of the suite (the whole demo, about half a minute), run once per session.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -74,3 +76,15 @@ def test_m_1_the_estimate_tracks_before_the_shift_and_the_shift_is_called_concep
 def test_every_example_file_runs_against_the_demo(demo_store, path, capsys):
     code = main(["--store", str(demo_store), "-f", str(path)])
     assert code != EXIT_BAD_INPUT, capsys.readouterr().err  # expects may fail (the demo is from 2020); names exist
+
+
+README_QUERIES = re.findall(r'^obsql -c "(.*)"', (ROOT / "README.md").read_text(encoding="utf-8"), re.M)
+
+
+@pytest.mark.parametrize("text", README_QUERIES)
+def test_every_query_of_the_readme_tour_runs_against_the_demo(demo_store, text, capsys):
+    assert main(["--store", str(demo_store), "-c", text]) != EXIT_BAD_INPUT, capsys.readouterr().err
+
+
+def test_the_readme_tour_has_queries():
+    assert len(README_QUERIES) >= 10
