@@ -1,7 +1,9 @@
-"""Reading a store back in tests: plain SQL over the store's views."""
+"""Writing and reading a store in tests: rows straight through the writer, plain SQL over the store's views."""
 from __future__ import annotations
 
 import obsql
+from obsql.storage.reader import StoreReader
+from obsql.storage.writer import Writer
 
 
 def rows(store: "obsql.Store", sql: str, params: list | None = None) -> list[tuple]:
@@ -10,5 +12,23 @@ def rows(store: "obsql.Store", sql: str, params: list | None = None) -> list[tup
     reader = store.files.reader()
     try:
         return reader.execute(sql, params).fetchall()
+    finally:
+        reader.close()
+
+
+def write_runs(root, batches, component="etl", day="2020-01-01") -> None:
+    """Runs with these ids (status ok), one published file per batch."""
+    writer = Writer(root, flush_seconds=3600)
+    for batch in batches:
+        writer.append([("runs", (component, day), {"run_id": list(batch), "status": ["ok"] * len(batch)})])
+        writer.flush()
+    writer.close()
+
+
+def run_ids(root) -> list[str]:
+    """Every run id a fresh reader of the store at `root` sees, sorted."""
+    reader = StoreReader(root)
+    try:
+        return [r for (r,) in reader.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
     finally:
         reader.close()

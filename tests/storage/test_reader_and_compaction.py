@@ -10,31 +10,10 @@ import pytest
 
 from obsql.storage import files
 from obsql.storage.compact import compact, finish_interrupted
-from obsql.storage.layout import COMPACT_DIR, create_or_open
+from obsql.storage.layout import COMPACT_DIR
 from obsql.storage.reader import StoreReader
 from obsql.storage.writer import Writer
-
-
-def write_runs(root, batches, component="etl", day="2020-01-01"):
-    writer = Writer(root, flush_seconds=3600)
-    for batch in batches:
-        writer.append([("runs", (component, day), {"run_id": list(batch), "status": ["ok"] * len(batch)})])
-        writer.flush()
-    writer.close()
-
-
-def run_ids(root) -> list[str]:
-    reader = StoreReader(root)
-    try:
-        return [r for (r,) in reader.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
-    finally:
-        reader.close()
-
-
-@pytest.fixture
-def root(tmp_path):
-    create_or_open(tmp_path)
-    return tmp_path
+from tests.helpers import run_ids, write_runs
 
 
 def test_empty_tables_read_as_empty_typed_views(root):

@@ -6,38 +6,15 @@ import os
 import time
 import warnings
 
-import pytest
-
 from obsql.storage import files, layout
-from obsql.storage.layout import COMPACT_DIR, LISTING_DIR, create_or_open, mark_changed
-from obsql.storage.reader import StoreReader
-from obsql.storage.writer import Writer
-
-
-@pytest.fixture
-def root(tmp_path):
-    create_or_open(tmp_path)
-    return tmp_path
-
-
-def write_runs(root, run_ids, day="2020-01-01"):
-    writer = Writer(root, flush_seconds=3600)
-    writer.append([("runs", ("etl", day), {"run_id": list(run_ids), "status": ["ok"] * len(run_ids)})])
-    writer.close()
+from obsql.storage.layout import COMPACT_DIR, LISTING_DIR, mark_changed
+from tests.helpers import run_ids, write_runs
 
 
 def settle(root):
     """Pretend the last change happened a minute ago."""
     past = time.time_ns() - 60 * 1_000_000_000
     os.utime(root / layout.CHANGES, ns=(past, past))
-
-
-def run_ids(root) -> list[str]:
-    reader = StoreReader(root)
-    try:
-        return [r for (r,) in reader.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
-    finally:
-        reader.close()
 
 
 def unannounced_copy(root) -> str:
@@ -49,7 +26,7 @@ def unannounced_copy(root) -> str:
 
 
 def test_a_settled_store_saves_its_listing_and_later_readers_use_it(root):
-    write_runs(root, ["a"])
+    write_runs(root, [["a"]])
     settle(root)
     walked = files.parquet_files(root, "runs")
     saved = json.loads((root / LISTING_DIR / "runs.json").read_text())
@@ -62,7 +39,7 @@ def test_a_settled_store_saves_its_listing_and_later_readers_use_it(root):
 
 
 def test_nothing_is_saved_while_changes_are_recent(root):
-    write_runs(root, ["a"])
+    write_runs(root, [["a"]])
     files.parquet_files(root, "runs")
     assert not (root / LISTING_DIR / "runs.json").exists()
     copy = unannounced_copy(root)
@@ -70,16 +47,16 @@ def test_nothing_is_saved_while_changes_are_recent(root):
 
 
 def test_new_runs_are_seen_as_soon_as_they_are_marked(root):
-    write_runs(root, ["a"])
+    write_runs(root, [["a"]])
     settle(root)
     assert run_ids(root) == ["a"]
-    write_runs(root, ["b"], day="2020-01-02")
+    write_runs(root, [["b"]], day="2020-01-02")
     assert run_ids(root) == ["a", "b"]
 
 
 def test_a_file_removed_by_hand_drops_the_saved_listing_without_a_warning(root):
-    write_runs(root, ["a"])
-    write_runs(root, ["b"], day="2020-01-02")
+    write_runs(root, [["a"]])
+    write_runs(root, [["b"]], day="2020-01-02")
     settle(root)
     assert run_ids(root) == ["a", "b"]
     removed = next((root / "runs").glob("*/date=2020-01-02/*.parquet"))
@@ -92,7 +69,7 @@ def test_a_file_removed_by_hand_drops_the_saved_listing_without_a_warning(root):
 
 
 def test_a_compaction_in_flight_means_walking(root):
-    write_runs(root, ["a"])
+    write_runs(root, [["a"]])
     settle(root)
     files.parquet_files(root, "runs")
     copy = unannounced_copy(root)
@@ -103,7 +80,7 @@ def test_a_compaction_in_flight_means_walking(root):
 
 
 def test_a_store_that_cannot_be_written_is_read_by_walking(root, monkeypatch):
-    write_runs(root, ["a"])
+    write_runs(root, [["a"]])
     settle(root)
 
     def refuse(path, text):
@@ -115,7 +92,7 @@ def test_a_store_that_cannot_be_written_is_read_by_walking(root, monkeypatch):
 
 
 def test_a_damaged_saved_listing_is_ignored(root):
-    write_runs(root, ["a"])
+    write_runs(root, [["a"]])
     settle(root)
     files.parquet_files(root, "runs")
     (root / LISTING_DIR / "runs.json").write_text("{not json")
