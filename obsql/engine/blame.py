@@ -40,11 +40,14 @@ def _missing_column(name: str, message: str, statement: ast.Statement, binds: Bi
     listed = _CANDIDATES.search(message)
     candidates = re.findall(r'"(?:\w+\.)?(\w+)"', listed.group(1)) if listed else []
     error = ObsqlError("name", f"no column '{name}' here", suggestion=did_you_mean(name, candidates))
-    mentions = [n for n in walk(_failing_part(statement, binds)) if isinstance(n, ast.Column) and n.name == name]
-    mentions = mentions or [n for n in walk(statement) if isinstance(n, ast.Column) and n.name == name]
+    mentions = _mentions(_failing_part(statement, binds), name) or _mentions(statement, name)
     if mentions:
         error.line, error.column = mentions[0].line or None, mentions[0].column or None
     return error
+
+
+def _mentions(node: ast.Node, name: str) -> list[ast.Column]:
+    return [n for n in walk(node) if isinstance(n, ast.Column) and n.name == name]
 
 
 def _failing_part(statement: ast.Statement, binds: Binds) -> ast.Node:

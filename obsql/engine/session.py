@@ -103,6 +103,7 @@ class Engine:
                       source: str | None = None) -> Result:
         """Run one parsed statement; `source` is the whole text its positions point into (for error carets)."""
         self.refresh()
+        self._walked = None  # what a walk of this statement made, not of an earlier one
         try:
             plan = compile_statement(statement, StoreCatalog(self), text, now or datetime.now(timezone.utc))
             return self.execute(plan, text)
@@ -157,16 +158,15 @@ class Engine:
             columns, rows = self.reader.fetch(plan.sql, _used(plan.sql, plan.params))
             return Result(columns, rows, plan.explain(), plan.shape, text, bounds=plan.bounds)
         if isinstance(plan, StepPlan):
-            core = self._core() if plan.action in _WALKS and self._count_walk() >= CORE_FROM_WALK else None
+            walking = plan.action in _WALKS
+            if walking:
+                self._walks += 1
+            core = self._core() if walking and self._walks >= CORE_FROM_WALK else None
             built = _ACTIONS[plan.action](self, walks.Steps(plan, self.reader, core), plan.args)
             self._walked = (list(built.columns), built.rows[:1])  # to find which pipe fails, if one does
             columns, rows = self._refine(list(built.columns), built.rows, plan.pipe_sql, plan.params)
             return Result(columns, rows, plan.explain(), plan.shape if plan.pipe_sql is None else "table", text)
         return self._expect(plan, text)
-
-    def _count_walk(self) -> int:
-        self._walks += 1
-        return self._walks
 
     def _core(self) -> walks.UpstreamCore | None:
         """The upstream core of the run graph, loaded once and again only when the store changed."""
