@@ -1,93 +1,33 @@
-"""Text to syntax tree: `parse` runs the LALR parser built from oql.lark and turns its tree into `ast` nodes.
+"""Text to syntax tree: `parse` runs the LALR parser built from oql.lark (language.py) and turns its tree into `ast`
+nodes; `next_keywords` asks the same parser which keywords may come next.
 
 Every failure, from a stray character to a date that does not exist, becomes an `ObsqlError` of kind "syntax" that
-names what was found and what would have fit, in words, with the line and column of the spot.
+names what was found and what would have fit, in words (syntax_errors.py), with the line and column of the spot.
 """
 from __future__ import annotations
 
-import functools
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 
-from lark import Lark, Token, Transformer_NonRecursive, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Token, Transformer_NonRecursive, v_args
+from lark.exceptions import UnexpectedInput, VisitError
 
-from obsql.errors import ObsqlError, did_you_mean
+from obsql.errors import ObsqlError
 from obsql.grammar import ast
+from obsql.grammar.language import UNIT_TERMINAL, language, time_unit, word_list
+from obsql.grammar.syntax_errors import syntax_error
 
-GRAMMAR = Path(__file__).with_name("oql.lark")
-
-STATEMENT_KEYWORDS = (
-    "runs", "recent", "components", "inspect", "history", "trace", "stale", "alerts", "flag", "unflag", "review",
-    "compare", "sql", "expect",
-)
-# Every keyword, statements first and then in the order clauses come; error messages list expected words so.
-KEYWORDS = STATEMENT_KEYWORDS + (
-    "run", "forward", "outputs", "of", "where", "metric", "since", "until", "between", "and", "every", "depth", "with",
-    "on", "all", "select", "order", "by", "asc", "desc", "limit", "group", "aggregate", "as", "rank", "or", "not",
-    "is", "in", "like", "ilike", "null", "true", "false", "distinct", "ago", "now", "empty",
-)
-TIME_UNITS = ("second", "minute", "hour", "day", "week", "month", "year")
-
-# The words a person reads for each terminal that is not a keyword. Operands are listed before keywords in an
-# "expected ..." list (what must come next usually matters most), punctuation after them.
-OPERAND_WORDS = {
-    "POINTER": "a quoted pointer like 'pred-42'",
-    "RUN_ID": "a quoted run id like '01J8ZQ'",
-    "COMPONENT": "a component name",
-    "QUOTED_COMPONENT": "a quoted component name",
-    "SQL_TEXT": "SQL text",
-    "NAME": "a name",
-    "QUOTED_NAME": 'a "quoted" name',
-    "NUMBER": "a number",
-    "STRING": "a quoted string",
-    "DATETIME": "a time like @2020-03-15",
-    "UNIT": "a time unit (second, minute, hour, day, week, month or year)",
-}
-PUNCTUATION_WORDS = {
-    "IS_EMPTY": "is empty or is not empty",
-    "COMP_OP": "a comparison (=, !=, <, <=, >, >=)",
-    "PLUS": "+",
-    "MINUS": "-",
-    "STAR": "*",
-    "SLASH": "/",
-    "_LPAR": "(",
-    "_RPAR": ")",
-    "_COMMA": "a comma",
-    "_VBAR": "|",
-    "_SEMI": ";",
-    "$END": "the end",
-}
-IGNORED_TERMINALS = ("WS", "COMMENT")
-
-# Sets of terminals named by one phrase when all of a set's triggers are expected (a long list helps nobody).
-GROUPS = (
-    ({"_RUNS", "_HISTORY"}, {"_" + word.upper() for word in STATEMENT_KEYWORDS},
-     "a statement (" + ", ".join(STATEMENT_KEYWORDS) + ")"),
-    ({"COMPONENT"}, {"COMPONENT", "QUOTED_COMPONENT"}, "a component name"),
-    ({"NAME", "NUMBER"},
-     {"NAME", "QUOTED_NAME", "NUMBER", "STRING", "DATETIME", "_LPAR", "MINUS", "NOT", "_NULL", "_TRUE", "_FALSE",
-      "_NOW"},
-     "an expression"),
-    ({"PLUS", "STAR"},
-     {"COMP_OP", "PLUS", "MINUS", "STAR", "SLASH", "_AND", "_OR", "_IS", "_IN", "NOT", "LIKE", "ILIKE", "_BETWEEN"},
-     "an operator"),
-)
-WORD_TERMINALS = ("NAME", "COMPONENT")
-EMPTY_HINT = "`is empty` and `is not empty` end an expect statement (expect runs ... is empty); for values, is null"
-QUOTED_TERMINALS = ("POINTER", "RUN_ID", "STRING", "QUOTED_COMPONENT")
 TIME_FORMAT = re.compile(r"@(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?")
 
 
 def parse(text: str) -> ast.Script:
     """The statements of an OQL text, or an ObsqlError (kind "syntax") pointing at the first problem."""
     try:
-        tree = _lark().parse(text)
+        tree = language().parser.parse(text)
         statements = [child for child in tree.children if child is not None]
         nodes = tuple(_AstBuilder().transform(statement) for statement in statements)
     except UnexpectedInput as problem:
-        raise _syntax_error(problem, text) from None
+        raise syntax_error(problem, text) from None
     except VisitError as wrapped:
         if isinstance(wrapped.orig_exc, ObsqlError):
             raise wrapped.orig_exc.with_source(text) from None
@@ -100,24 +40,21 @@ def next_keywords(text: str) -> tuple[str, ...] | None:
     """The keywords (and time units) that may come right after `text`, or None when it does not read as OQL so far.
 
     The LALR parser is fed the text and asked which terminals its state accepts (for completion in the shell)."""
-    interactive = _lark().parse_interactive(text)
+    oql = language()
+    interactive = oql.parser.parse_interactive(text)
     try:
         interactive.exhaust_lexer()
     except UnexpectedInput:
         return None
     accepted = interactive.accepts()
-    keywords = {_KEYWORD_TERMINALS.get(name) for name in accepted}
-    return tuple(word for word in KEYWORDS if word in keywords) + (TIME_UNITS if "UNIT" in accepted else ())
+    keywords = {oql.keyword_of.get(name) for name in accepted}
+    units = oql.time_units if UNIT_TERMINAL in accepted else ()
+    return tuple(word for word in oql.keywords if word in keywords) + units
 
 
-_KEYWORD_TERMINALS = {**{f"_{w.upper()}": w for w in KEYWORDS}, **{w.upper(): w for w in KEYWORDS}, "IS_EMPTY": "is"}
-
-
-@functools.cache
-def _lark() -> Lark:
-    """The parser, built on first use; Lark caches its tables on disk so later processes start fast."""
-    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
-                maybe_placeholders=True, cache=True)
+def __getattr__(name: str) -> tuple[str, ...]:
+    """KEYWORDS, STATEMENT_KEYWORDS and TIME_UNITS: the language's words, read from the grammar when asked for."""
+    return word_list(__name__, name)
 
 
 # -- tree to AST --------------------------------------------------------------------------------------------------
@@ -138,10 +75,6 @@ def _count(token: Token, after: str) -> int:
     if not token.isdigit():
         raise ObsqlError("syntax", f"expected a whole number after {after}, but found '{token}'", **_at(token))
     return int(token)
-
-
-def _unit(token: Token) -> str:
-    return token.lower().removesuffix("s")
 
 
 def _datetime(token: Token) -> datetime:
@@ -280,12 +213,12 @@ class _AstBuilder(Transformer_NonRecursive):
         return ast.TimePoint("now", **_at(meta))
 
     def interval(self, meta, amount, unit):
-        return ast.Interval(_number(amount), _unit(unit), **_at(meta))
+        return ast.Interval(_number(amount), time_unit(unit), **_at(meta))
 
     def every(self, meta, interval_or_unit):
         if isinstance(interval_or_unit, ast.Interval):
             return interval_or_unit
-        return ast.Interval(1, _unit(interval_or_unit), **_at(meta))
+        return ast.Interval(1, time_unit(interval_or_unit), **_at(meta))
 
     # expressions
     def values(self, meta, *items):
@@ -351,117 +284,3 @@ class _AstBuilder(Transformer_NonRecursive):
         if isinstance(first, Token) and first.type == "STAR":
             return (ast.Star(**_at(first)),), False
         return rest, first is not None
-
-
-# -- errors in words ----------------------------------------------------------------------------------------------
-def _syntax_error(problem: UnexpectedInput, text: str) -> ObsqlError:
-    if isinstance(problem, UnexpectedToken):
-        error = _unexpected_token(problem, text)
-    elif isinstance(problem, UnexpectedCharacters):
-        error = _unexpected_character(problem)
-    else:
-        error = ObsqlError("syntax", "the query could not be read", problem.line, problem.column)
-    return error.with_source(text)
-
-
-def _unexpected_token(problem: UnexpectedToken, text: str) -> ObsqlError:
-    token, accepted = problem.token, _accepted(problem)
-    expected = _expected(accepted)
-    if token.type == "$END":
-        previous = text[token.start_pos:token.end_pos] if token.end_pos else ""
-        message = f"the query ends too early: expected {expected}{_after(previous)}"
-        return ObsqlError("syntax", message, token.end_line or 1, token.end_column or 1)
-    previous = _previous_text(problem)
-    if token.type in WORD_TERMINALS:
-        return _unknown_word(token, previous, accepted, expected)
-    # Only the error report's fallback lexer reads SQL text outside `sql`; there it swallows the rest of the line.
-    found = token[0] if token.type == "SQL_TEXT" else token
-    message = f"expected {expected}{_after(previous)}, but found {_show(found)}"
-    suggestion = EMPTY_HINT if token.type == "IS_EMPTY" else did_you_mean(token, _keywords(accepted))
-    return ObsqlError("syntax", message, token.line, token.column, suggestion)
-
-
-def _accepted(problem: UnexpectedInput) -> set[str]:
-    """The terminals that would have fit. Lark's own set is the LALR state's, which merges contexts and so lists
-    words that fit elsewhere (`with` after `runs of clean`); asking the parser which tokens it accepts is exact."""
-    if getattr(problem, "interactive_parser", None) is not None:
-        return problem.interactive_parser.accepts()
-    return set(problem.expected if isinstance(problem, UnexpectedToken) else problem.allowed)
-
-
-def _unknown_word(word: Token, previous: str, expected_names, expected: str) -> ObsqlError:
-    suggestion = did_you_mean(word, _keywords(expected_names))
-    if suggestion is None and "UNIT" in expected_names:
-        return ObsqlError("syntax", f"unknown time unit '{word}': use {', '.join(TIME_UNITS)} (or their plurals)",
-                          word.line, word.column, did_you_mean(_unit(word), TIME_UNITS))
-    if suggestion is None and any(name in QUOTED_TERMINALS for name in expected_names):
-        suggestion = f"put it in single quotes: '{word}'"
-    message = f"unknown word '{word}'{_after(previous)}: expected {expected}"
-    return ObsqlError("syntax", message, word.line, word.column, suggestion)
-
-
-def _unexpected_character(problem: UnexpectedCharacters) -> ObsqlError:
-    char = problem.char
-    if char in "'\"":
-        return ObsqlError("syntax", f"this quote ({char}) is never closed", problem.line, problem.column,
-                          f"end the text with {char}; write {char * 2} for a {char} inside it")
-    previous = _previous_text(problem)
-    message = f"unexpected character '{char}'{_after(previous)}: expected {_expected(_accepted(problem))}"
-    return ObsqlError("syntax", message, problem.line, problem.column)
-
-
-def _previous_text(problem: UnexpectedInput) -> str:
-    history = getattr(problem, "token_history", None) or [None]
-    return "" if history[-1] is None else str(history[-1])
-
-
-def _after(previous: str) -> str:
-    """' after <the token before>', or nothing at the start of a statement."""
-    if previous in ("", ";"):
-        return ""
-    return f" after {_show(previous)}"
-
-
-def _show(token: str) -> str:
-    """A token as a message quotes it: keywords bare (they are the language's words), the user's text quoted."""
-    text = str(token) if len(token) <= 40 else token[:37] + "..."
-    if text.lower() in KEYWORDS or text.startswith("'"):
-        return text
-    return f"'{text}'"
-
-
-def _keyword(terminal: str) -> str | None:
-    word = terminal.lstrip("_").lower()
-    return word if word in KEYWORDS else None
-
-
-def _keywords(terminals) -> list[str]:
-    return [word for word in map(_keyword, terminals) if word]
-
-
-def _rank(terminal: str) -> int:
-    word = _keyword(terminal)
-    if word:
-        return len(OPERAND_WORDS) + KEYWORDS.index(word)
-    if terminal in OPERAND_WORDS:
-        return list(OPERAND_WORDS).index(terminal)
-    return len(OPERAND_WORDS) + len(KEYWORDS) + list(PUNCTUATION_WORDS).index(terminal)
-
-
-def _words(terminal: str) -> str:
-    return _keyword(terminal) or OPERAND_WORDS.get(terminal) or PUNCTUATION_WORDS[terminal]
-
-
-def _expected(terminals) -> str:
-    """What would have fit, in words: 'one of: where, since, until, |, ; or the end'."""
-    remaining = {name for name in terminals if name not in IGNORED_TERMINALS}
-    phrases = []
-    for triggers, members, phrase in GROUPS:
-        if triggers <= remaining:
-            phrases.append((min(_rank(name) for name in members & remaining), phrase))
-            remaining -= members
-    phrases += [(_rank(name), _words(name)) for name in remaining]
-    words = [phrase for _, phrase in sorted(phrases)]
-    if len(words) == 1:
-        return words[0]
-    return "one of: " + ", ".join(words[:-1]) + " or " + words[-1]

@@ -1,11 +1,8 @@
 """The Enter rule: whether Enter runs what was typed or starts a new line, as one pure function."""
 from __future__ import annotations
 
-import re
+from obsql.grammar.language import language
 
-# What a scan of the text must step over as a whole: quoted text (maybe unclosed), comments, anything else one
-# character at a time.
-_TOKENS = re.compile(r"'(?:[^']|'')*'?|\"(?:[^\"]|\"\")*\"?|#[^\n]*|\S")
 LEAVE_WORDS = ("exit", "quit")
 
 
@@ -21,5 +18,7 @@ def runs_on_enter(text: str) -> bool:
 
 
 def _ends_with_semicolon(text: str) -> bool:
-    significant = [token for token in _TOKENS.findall(text) if not token.startswith("#")]
-    return bool(significant) and significant[-1] == ";"
+    """Whether the last token that is neither space nor comment is a `;` (one inside quotes is part of them)."""
+    oql = language()
+    significant = [token for token in oql.scan(text) if token.type not in oql.ignored]
+    return bool(significant) and significant[-1].type == "_SEMI"

@@ -12,7 +12,7 @@ from obsql.grammar.ast import (
     InspectRun, Interval, IsNull, Limit, Literal, OrderBy, OrderItem, Query, RankRuns, Recent, Review, Runs, Script,
     Select, SelectItem, Side, SliceTrace, Sql, Stale, Star, TimePoint, TimeRange, Trace, Unary, Unflag, Where,
 )
-from obsql.grammar.parser import _lark
+from obsql.grammar.language import language
 
 
 def col(name: str) -> Column:
@@ -252,5 +252,5 @@ def test_expect_query_starts_at_its_source():
 
 
 def test_every_keyword_is_a_terminal_of_the_grammar():
-    terminals = {terminal.name.lstrip("_").lower() for terminal in _lark().terminals}
+    terminals = {terminal.name.lstrip("_").lower() for terminal in language().parser.terminals}
     assert set(KEYWORDS) - terminals == {"empty"}  # `empty` only comes within `is empty` / `is not empty`

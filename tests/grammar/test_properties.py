@@ -21,7 +21,7 @@ FRAGMENTS = (
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=10), st.sampled_from((" ", "")))
 def test_the_next_keywords_are_known_words_for_any_text(fragments, separator):
     fitting = next_keywords(separator.join(fragments))
@@ -37,13 +37,13 @@ def parses_or_explains(text: str) -> None:
         assert isinstance(script, Script) and len(script.texts) == len(script.statements)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(max_size=80))
 def test_random_text_only_ever_raises_obsql_errors(text):
     parses_or_explains(text)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500)
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=14), st.sampled_from((" ", "", "\n")))
 def test_token_soup_only_ever_raises_obsql_errors(fragments, separator):
     parses_or_explains(separator.join(fragments))
@@ -121,7 +121,7 @@ def branches(children):
 expressions = st.recursive(leaves, branches, max_leaves=12)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(expressions)
 def test_expressions_round_trip(expr):
     assert parse(f"runs where {oql(expr)}") == Script((Query(Runs(where=expr)),))

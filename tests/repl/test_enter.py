@@ -27,6 +27,9 @@ CASES = [
     ('runs | select "a;b";', True),
     ("sql select 1", False),
     ("sql select 1;", True),
+    ("sql select ';'", False),
+    ("sql select ';';", True),
+    ("expect sql select 1 is empty;", True),
     (".mode csv", True),  # a one-line dot command runs as it is
     ("  .help  ", True),
     (".mode\ncsv", False),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from pygments import lex
-from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String
+from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text
 
 from obsql.highlight import OqlLexer
 
@@ -25,7 +25,11 @@ def kinds(text: str) -> list[tuple[str, object]]:
                                                ('"my col"', Name.Variable), (">=", Operator),
                                                ("@2020-03-15", Number.Other), (";", Punctuation)]),
     (".mode csv", [(".mode csv", Keyword.Pseudo)]),
+    ("runs\n.mode csv", [("runs", Keyword), (".mode csv", Keyword.Pseudo)]),
     ("runs_total", [("runs_total", Name)]),
+    ("expect stale is not empty", [("expect", Keyword), ("stale", Keyword), ("is not empty", Keyword)]),
+    ("flag 'it''s", [("flag", Keyword), ("'it''s\n", String.Single)]),  # never closed (Pygments adds the \n)
+    ("runs where x = $", [("runs", Keyword), ("where", Keyword), ("x", Name), ("=", Operator), ("$", Text)]),
 ])
 def test_tokens(text, expected):
     assert kinds(text) == expected
@@ -35,3 +39,8 @@ def test_sql_text_is_highlighted_as_sql():
     tokens = kinds("sql select count(*) from runs; recent")
     assert tokens[0] == ("sql", Keyword)
     assert ("select", Keyword) in tokens and ("recent", Keyword) in tokens
+
+
+def test_sql_text_goes_on_after_a_comment():
+    tokens = kinds("sql select 1 # why\nfrom t; recent")
+    assert ("# why", Comment.Single) in tokens and ("from", Keyword) in tokens and tokens[-1] == ("recent", Keyword)
