@@ -29,7 +29,6 @@ import naive_lineage  # noqa: E402  (a sibling script, not a package)
 import obsql  # noqa: E402
 from obsql.engine.session import Engine  # noqa: E402
 from obsql.storage import lineage_index  # noqa: E402
-from obsql.storage.store import ParquetStore  # noqa: E402
 
 
 def seconds(call) -> float:
@@ -62,7 +61,7 @@ def main() -> None:
     if not lineage_index.covered_files(root):
         built = seconds(lambda: lineage_index.build(root))
         print(f"built the lineage index in {built:.1f} s")
-    engine = Engine(ParquetStore(root, create=False))
+    engine = Engine.open(root)
     print(f"store {root}; DuckDB {duckdb.__version__}, {con.execute('SELECT current_setting(?)', ['threads']).fetchone()[0]} threads")
 
     engine.run("components")  # opens the views once, as a notebook or the REPL would

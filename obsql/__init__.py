@@ -20,7 +20,7 @@ _HOMES = {
     "clock": "obsql.client.clock",
     "CheckFailed": "obsql.client.component", "Component": "obsql.client.component",
     "background": "obsql.client.component",
-    "Result": "obsql.engine.result",
+    "Result": "obsql.result",
     "ObsqlError": "obsql.errors",
 }
 

@@ -12,16 +12,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+import obsql.render  # noqa: F401  (results returned here draw themselves: it installs their drawers)
 from obsql.client import active
 from obsql.client.component import BACKGROUND, Component
-from obsql.client.logger import RunLogger, micros
-from obsql.client.clock import now, utc
+from obsql.client.events import write_feedback
+from obsql.client.logger import RunLogger
 from obsql.client.record import RunRecord
 from obsql.client.runner import run_block
-from obsql.engine.result import Result
+from obsql.compiler.events import FLAGGED_NOW
 from obsql.engine.session import Engine
 from obsql.errors import ObsqlError
 from obsql.grammar import ast
+from obsql.result import Result
 from obsql.storage.layout import default_root
 from obsql.storage.store import ParquetStore
 
@@ -89,19 +91,7 @@ class Store:
     def log_feedback(self, ids: Sequence[str] | str, labels: Sequence[Any] | Any,
                      ts: datetime | Sequence[datetime] | None = None) -> None:
         """Record labels that arrived (possibly late) for prediction ids."""
-        ids = [ids] if isinstance(ids, str) else [str(i) for i in ids]
-        labels = list(labels) if isinstance(labels, (list, tuple)) or hasattr(labels, "__array__") else [labels]
-        if len(labels) != len(ids):
-            raise ValueError(f"{len(ids)} ids but {len(labels)} labels: they must pair up one to one")
-        times = _times(ts, len(ids))
-        by_date: dict[str, dict[str, list]] = {}
-        for pointer_id, label, moment in zip(ids, labels, times):
-            columns = by_date.setdefault(moment.date().isoformat(), {"id": [], "label": [], "label_text": [], "ts": []})
-            columns["id"].append(pointer_id)
-            columns["label"].append(_as_float(label))
-            columns["label_text"].append(None if label is None else str(label))
-            columns["ts"].append(micros(moment))
-        self.files.writer.append([("feedback", (day,), columns) for day, columns in by_date.items()])
+        write_feedback(self.files, ids, labels, ts)
 
     # -- housekeeping ---------------------------------------------------------------------------------------------
     def flush(self) -> None:
@@ -114,26 +104,6 @@ class Store:
         self.files.close()
         _open_stores.pop(self.path, None)
 
-def _times(ts: datetime | Sequence[datetime] | None, n: int) -> list[datetime]:
-    if ts is None:
-        return [now()] * n
-    if isinstance(ts, datetime):
-        return [utc(ts)] * n
-    times = [utc(t) for t in ts]
-    if len(times) != n:
-        raise ValueError(f"{n} ids but {len(times)} timestamps")
-    return times
-
-
-def _as_float(label: Any) -> float | None:
-    try:
-        return float(label)
-    except (TypeError, ValueError):
-        return None
-
-
-FLAGGED_NOW = ("SELECT pointer FROM (SELECT pointer, flagged, row_number() OVER (PARTITION BY pointer ORDER BY ts DESC) "
-               "AS newest FROM flags) AS f WHERE newest = 1 AND flagged ORDER BY pointer")
 
 _open_stores: dict[Path, Store] = {}
 

@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", parents=[common], help="list unreadable files in the store")
     check.set_defaults(handler=run_check)
+
+    recover = commands.add_parser("recover", parents=[common],
+                                  help="write the rows of writers that stopped before flushing into the store")
+    recover.set_defaults(handler=run_recover)
     return parser
 
 
@@ -55,11 +59,11 @@ def store_path(args: argparse.Namespace) -> Path:
 
 
 def _engine(args: argparse.Namespace):
-    """A query engine over an existing store (the logging client is not loaded: queries start faster)."""
+    """A query engine over an existing store, opened to read (the logging client is not loaded: queries start
+    faster)."""
     from obsql.engine.session import Engine
-    from obsql.storage.store import ParquetStore
 
-    return Engine(ParquetStore(store_path(args), create=False))
+    return Engine.open(store_path(args))
 
 
 def _sources(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -93,6 +97,8 @@ def run_queries(args: argparse.Namespace) -> int:
             for statement, statement_text in zip(script.statements, script.texts):
                 result = engine.run_statement(statement, statement_text, source=text)
                 print(format_result(result, args.format))
+                for note in result.notes:  # on stderr: csv and json on stdout stay machine-readable
+                    print(f"note: {note}", file=sys.stderr)
                 failed += result.passed is False
         except ObsqlError as err:
             print(f"{label}: {render_text(err)}" if label != "-c" else render_text(err), file=sys.stderr)
@@ -129,10 +135,9 @@ def _print_answers(store: Path) -> None:
     from obsql.demo.questions import ask
     from obsql.engine.session import Engine
     from obsql.render.text import render
-    from obsql.storage.store import ParquetStore
 
     print("\nthe papers' four questions, answered in OQL (obsql -f obsql/demo/questions.oql):")
-    for answer in ask(Engine(ParquetStore(store, create=False))):
+    for answer in ask(Engine.open(store)):
         print(f"\n{answer.number} {answer.question}\n    {answer.explanation}")
         for result in answer.results:
             print("\n  oql> " + " ".join(result.statement.split()))
@@ -140,11 +145,15 @@ def _print_answers(store: Path) -> None:
 
 
 def run_compact(args: argparse.Namespace) -> int:
+    from obsql.progress import Progress
     from obsql.storage.compact import compact
     from obsql.storage.store import ParquetStore
 
     store = ParquetStore(store_path(args), create=False)
-    report = compact(store.root)
+    with Progress(0, "compacting") as bar:
+        report = compact(store.root, on_progress=bar.show)
+    if report.recovered:
+        print(f"recovered the rows of {report.recovered} stopped writer(s) first")
     print(f"compacted {report.partitions} partitions: {report.files_before} files -> {report.files_after} "
           f"({report.rows} rows)")
     print(f"lineage index rebuilt: {report.index_rows.get('runs', 0)} runs, {report.index_rows.get('edges', 0)} "
@@ -155,7 +164,7 @@ def run_compact(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from obsql.storage.files import unreadable_files
+    from obsql.storage.live_files import unreadable_files
     from obsql.storage.store import ParquetStore
 
     store = ParquetStore(store_path(args), create=False)
@@ -164,6 +173,15 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"{path}: {reason}")
     print(f"{len(bad)} unreadable file(s) in {store.root}", file=sys.stderr)
     return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def run_recover(args: argparse.Namespace) -> int:
+    from obsql.storage.store import ParquetStore
+    from obsql.storage.writer import recover_dead_spools
+
+    store = ParquetStore(store_path(args), create=False)
+    print(f"recovered the rows of {recover_dead_spools(store.root)} stopped writer(s) into {store.root}")
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

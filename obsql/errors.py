@@ -7,14 +7,20 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable, Literal, get_args
+
+# What went wrong, for whoever renders or counts errors: the text of a query (syntax), a name that does not exist
+# (name), the store or a file in it (store), a value or a combination that cannot work (input), SQL that DuckDB
+# refused (sql), or a bug of obsql's own (internal).
+ErrorKind = Literal["syntax", "name", "store", "input", "sql", "internal"]
+KINDS: tuple[str, ...] = get_args(ErrorKind)
 
 
 @dataclass
 class ObsqlError(Exception):
     """A problem a person can fix, with where it is and what to try instead."""
 
-    kind: str  # syntax, name, store, input, sql or internal
+    kind: ErrorKind
     message: str
     line: int | None = None
     column: int | None = None
@@ -22,6 +28,8 @@ class ObsqlError(Exception):
     source: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"an obsql error is one of {', '.join(KINDS)}, not {self.kind!r}")
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -37,15 +45,22 @@ class ObsqlError(Exception):
 class StoreError(ObsqlError, OSError):
     """The store cannot be opened or a file in it cannot be read."""
 
-    def __init__(self, message: str, suggestion: str | None = None) -> None:
-        ObsqlError.__init__(self, "store", message, suggestion=suggestion)
+    def __init__(self, message: str, suggestion: str | None = None, *, line: int | None = None,
+                 column: int | None = None) -> None:
+        ObsqlError.__init__(self, "store", message, line, column, suggestion)
 
 
 class UnknownName(ObsqlError, ValueError):
     """A name (variable, component, metric, column) that does not exist."""
 
-    def __init__(self, message: str, suggestion: str | None = None) -> None:
-        ObsqlError.__init__(self, "name", message, suggestion=suggestion)
+    def __init__(self, message: str, suggestion: str | None = None, *, line: int | None = None,
+                 column: int | None = None) -> None:
+        ObsqlError.__init__(self, "name", message, line, column, suggestion)
+
+
+def position(node: Any) -> dict[str, int | None]:
+    """The `line` and `column` arguments of an error about `node` (anything with a line and column; 0 is unknown)."""
+    return {"line": getattr(node, "line", None) or None, "column": getattr(node, "column", None) or None}
 
 
 def nearest(word: str, candidates: Iterable[str]) -> str | None:

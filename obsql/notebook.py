@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from obsql.engine.result import Result
+from obsql.result import Result
 from obsql.errors import ObsqlError, render_text
 
 

@@ -1,4 +1,6 @@
-"""A one-line progress bar for long work (demo generation, compaction), drawn on stderr when it is a terminal."""
+"""A one-line progress bar for long work (demo generation, compaction), drawn on stderr when it is a terminal.
+
+The work itself only reports steps (`obsql.storage.compact` takes a callback); the command line draws."""
 from __future__ import annotations
 
 import sys
@@ -21,7 +23,11 @@ class Progress:
         self._started = time.monotonic()
 
     def advance(self, steps: int = 1, note: str = "") -> None:
-        self.done = min(self.done + steps, self.total) if self.total else self.done + steps
+        self.show(min(self.done + steps, self.total) if self.total else self.done + steps, self.total, note)
+
+    def show(self, done: int, total: int, note: str = "") -> None:
+        """`done` steps of `total` (work that learns its total as it goes reports both each time)."""
+        self.done, self.total = done, max(total, 0)
         if self.enabled and (time.monotonic() - self._drawn_at > 0.1 or self.done == self.total):
             self._draw(note)
 

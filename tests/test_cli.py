@@ -33,7 +33,7 @@ def paths(cli_store, tmp_path) -> dict[str, str]:
 def obsql_command(*args: str, stdin: str = "", cwd=None) -> subprocess.CompletedProcess:
     """`python -m obsql ARGS`, with `stdin` piped in (so it is never a terminal)."""
     return subprocess.run([sys.executable, "-m", "obsql", *args], input=stdin, capture_output=True, text=True,
-                          cwd=cwd, timeout=120)
+                          cwd=cwd, timeout=600)
 
 
 def query(store, text: str, fmt: str = "table") -> subprocess.CompletedProcess:

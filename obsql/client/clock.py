@@ -20,6 +20,11 @@ def utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
+def micros(moment: datetime) -> int:
+    """UTC microseconds since the epoch, as the store keeps times."""
+    return int(moment.timestamp() * 1_000_000)
+
+
 def now() -> datetime:
     """The current instant in UTC, on the simulated clock when one is set."""
     return datetime.now(timezone.utc) + _offset.get()

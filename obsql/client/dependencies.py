@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterable, NamedTuple
 
 from obsql.storage import lineage_index
-from obsql.storage.files import parquet_files
+from obsql.storage.live_files import parquet_files
 from obsql.storage.layout import last_change
 from obsql.storage.reader import StoreReader
 
@@ -63,7 +63,7 @@ class _Known:
             bisect.insort(self.items, item)
 
 
-class LineageIndex:
+class ProducerCache:
     """Who produced which pointer and when each component ran, for the runs this process logs.
 
     What this process logs is recorded at once and never costs a query; what the store holds is read for a key the

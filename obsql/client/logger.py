@@ -5,8 +5,8 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from obsql.client.lineage import Dependency, LineageIndex, Production
-from obsql.client.clock import now
+from obsql.client.dependencies import Dependency, ProducerCache, Production
+from obsql.client.clock import micros, now
 from obsql.client.record import CheckResult, RunRecord
 from obsql.client.values import FrameNames, Pointer, sample_columns
 from obsql.storage.ids import new_id
@@ -28,11 +28,6 @@ class ComponentInfo:
     slas: tuple[str, ...] = ()  # as written, e.g. "accuracy >= 0.9"
 
 
-def micros(moment: datetime) -> int:
-    """UTC microseconds since the epoch."""
-    return int(moment.timestamp() * 1_000_000)
-
-
 class RunLogger:
     """Logs runs into one store for this process."""
 
@@ -40,7 +35,7 @@ class RunLogger:
         self.store = store
         self.sample_rows = sample_rows
         self.frames = FrameNames()
-        self.lineage = LineageIndex(store.root, store.writer.segment, refresh_seconds, publish=store.writer.flush)
+        self.producers = ProducerCache(store.root, store.writer.segment, refresh_seconds, publish=store.writer.flush)
         self._components: dict[str, ComponentInfo] = {}
         self._code_hashes: set[str] = set()
 
@@ -54,7 +49,7 @@ class RunLogger:
         info = info or self._components.get(record.component) or ComponentInfo(record.component)
         record.end = record.end or now()
         start, end = micros(record.start), micros(record.end)
-        deps = self.lineage.dependencies([p.name for p in record.inputs], start, record.run_id, info.staleness_days)
+        deps = self.producers.dependencies([p.name for p in record.inputs], start, record.run_id, info.staleness_days)
         batch: list[Rows] = []
         batch += self._component_rows(info, record.start)
         batch += self._code_rows(record)
@@ -70,8 +65,8 @@ class RunLogger:
         batch += self._frame_rows(record, key, start)
         batch += _alert_rows(record.alerts, end)
         self.store.writer.append(batch)
-        self.lineage.record_run(record.component, record.run_id, start)
-        self.lineage.record_outputs([p.name for p in record.outputs],
+        self.producers.record_run(record.component, record.run_id, start)
+        self.producers.record_outputs([p.name for p in record.outputs],
                                     Production(end, start, record.run_id, record.component))
         return deps
 

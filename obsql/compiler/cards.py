@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from obsql.compiler.catalog import Catalog
 from obsql.compiler.lineage import NEAREST, RUN_FIELDS, STEPS
-from obsql.compiler.pipes import apply_pipes
-from obsql.compiler.plans import RESULT_RELATION, StepPlan
-from obsql.compiler.sql import SqlWriter
+from obsql.compiler.pipes import pipes_over_result
+from obsql.compiler.plans import StepPlan
+from obsql.compiler.sql import SqlWriter, latest
 from obsql.grammar import ast
 
 IN_RUN_PARTITION = '"component" = $component AND "date" = CAST($start_time AS DATE) AND run_id = $run_id'
@@ -31,19 +31,19 @@ RUN_STEPS = {
 POINTER_STEPS = {
     "io": "SELECT direction, run_id, component, start_time, end_time, pointer_type, value, content_hash FROM io "
           "WHERE pointer = $pointer ORDER BY end_time, run_id",
-    "flag": "SELECT flagged, ts FROM flags WHERE pointer = $pointer ORDER BY ts DESC LIMIT 1",
-    "feedback": "SELECT label, label_text, ts FROM feedback WHERE id = $pointer ORDER BY ts DESC LIMIT 1",
+    "flag": latest("flags", "flagged, ts", None, where="pointer = $pointer"),
+    "feedback": latest("feedback", "label, label_text, ts", None, where="id = $pointer"),
     "summaries": "SELECT column_name, kind, count, nulls, mean, std, min, max FROM summaries "
                  "WHERE pointer = $pointer AND run_id = $run_id ORDER BY column_name",
 }
 
 
 def inspect_run_plan(w: SqlWriter, catalog: Catalog, node: ast.InspectRun, pipes: tuple) -> StepPlan:
-    pipe_sql = apply_pipes(RESULT_RELATION, pipes, w) if pipes else None
-    return StepPlan("inspect_run", {"run_id": node.run_id}, dict(RUN_STEPS), w.params, pipe_sql, "card")
+    return StepPlan("inspect_run", {"run_id": node.run_id}, dict(RUN_STEPS), w.params, pipes_over_result(w, pipes),
+                    "card")
 
 
 def inspect_pointer_plan(w: SqlWriter, catalog: Catalog, node: ast.InspectPointer, pipes: tuple) -> StepPlan:
-    pipe_sql = apply_pipes(RESULT_RELATION, pipes, w) if pipes else None
     steps = {**POINTER_STEPS, **{name: STEPS[name] for name in NEAREST}}
-    return StepPlan("inspect_pointer", {"pointer": node.pointer}, steps, w.params, pipe_sql, "card")
+    return StepPlan("inspect_pointer", {"pointer": node.pointer}, steps, w.params, pipes_over_result(w, pipes),
+                    "card")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from obsql.errors import UnknownName, did_you_mean
+from obsql.errors import UnknownName, did_you_mean, position
 from obsql.grammar import ast
 
 # Metrics every component has without logging them: computed from runs, io and feedback.
@@ -28,21 +28,16 @@ def require_component(catalog: Catalog, name: str, node: ast.Node) -> str:
     known = catalog.components()
     if name in known:
         return str(name)
-    error = UnknownName(f"no component '{name}' in this store", suggestion=did_you_mean(name, known))
+    suggestion = did_you_mean(name, known) if known else "the store has no runs yet: log some, or run `obsql demo`"
     where = name if getattr(name, "line", 0) else node
-    error.line, error.column = where.line or None, where.column or None
-    if not known:
-        error.suggestion = "the store has no runs yet: log some, or run `obsql demo`"
-    raise error
+    raise UnknownName(f"no component '{name}' in this store", suggestion, **position(where))
 
 
 def require_metric(catalog: Catalog, component: str, name: str, node: ast.Node) -> str:
     if name in DERIVED_METRICS or catalog.logged(component, name):
         return name
     known = [*catalog.metrics(component), *DERIVED_METRICS]
-    error = UnknownName(f"no metric '{name}' for component '{component}'", suggestion=did_you_mean(name, known))
-    error.line, error.column = node.line or None, node.column or None
-    raise error
+    raise UnknownName(f"no metric '{name}' for component '{component}'", did_you_mean(name, known), **position(node))
 
 
 def require_columns(catalog: Catalog, components: list[str], names: list[ast.Column]) -> None:
@@ -51,7 +46,5 @@ def require_columns(catalog: Catalog, components: list[str], names: list[ast.Col
     for name in names:
         if name.name not in known:
             whose = " or ".join(dict.fromkeys(components))
-            error = UnknownName(f"no column '{name.name}' in the logged dataframes of {whose}",
-                                suggestion=did_you_mean(name.name, known))
-            error.line, error.column = name.line or None, name.column or None
-            raise error
+            raise UnknownName(f"no column '{name.name}' in the logged dataframes of {whose}",
+                              did_you_mean(name.name, known), **position(name))

@@ -6,21 +6,20 @@ from typing import Callable
 
 from obsql.compiler.cards import inspect_pointer_plan, inspect_run_plan
 from obsql.compiler.catalog import Catalog
-from obsql.compiler.drift import asks_for_statistics, compare_statistics_plan
+from obsql.compiler.compare import asks_for_statistics, compare_sql, compare_statistics_plan
+from obsql.compiler.history import history_sql
 from obsql.compiler.lineage import flag_plan, review_plan, slice_plan, trace_plan
 from obsql.compiler.pipes import apply_pipes, describe
 from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
-from obsql.compiler.sql import AGGREGATES, SqlWriter, ident, walk
-from obsql.compiler.statements import (
+from obsql.compiler.run_level import (
     alerts_sql,
-    compare_sql,
     components_sql,
-    history_sql,
     recent_sql,
     runs_sql,
     sql_statement_sql,
     stale_sql,
 )
+from obsql.compiler.sql import AGGREGATES, SqlWriter, ident, walk
 from obsql.grammar import ast
 
 # Sources answered by one SQL query, and how their results present.

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from obsql.compiler.plans import RESULT_RELATION
 from obsql.compiler.sql import SqlWriter, has_aggregate, ident
 from obsql.errors import ObsqlError
 from obsql.grammar import ast
@@ -112,6 +113,11 @@ def apply_pipes(relation: str, pipes: tuple[ast.Pipe, ...], writer: SqlWriter) -
     for pipe in pipes:
         _PIPES[type(pipe)](pipeline, pipe)
     return pipeline.stage.sql()
+
+
+def pipes_over_result(w: SqlWriter, pipes: tuple[ast.Pipe, ...]) -> str | None:
+    """The pipes of a statement the engine builds in steps, as a SELECT over its rows (None when there are none)."""
+    return apply_pipes(RESULT_RELATION, pipes, w) if pipes else None
 
 
 def describe(node: ast.Expr) -> str:

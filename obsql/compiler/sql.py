@@ -25,6 +25,22 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def where_clause(conditions: list[str]) -> str:
+    """` WHERE a AND b`, or nothing when there are no conditions."""
+    return f" WHERE {' AND '.join(conditions)}" if conditions else ""
+
+
+def latest(source: str, columns: str, key: str | None, order: str = "ts DESC", where: str = "") -> str:
+    """The rows of `source` that are the newest of their `key` (all rows one key when None): the latest event wins.
+
+    Event tables (flags, labels, component declarations, alerts) and versioned pointers are read this way. A
+    window, not ORDER BY ... LIMIT 1, which DuckDB answers with a second pass over the file."""
+    partition = f"PARTITION BY {key} " if key else ""
+    condition = f" WHERE {where}" if where else ""
+    return (f"SELECT {columns} FROM (SELECT {columns}, row_number() OVER ({partition}ORDER BY {order}) AS newest "
+            f"FROM {source}{condition}) AS latest WHERE newest = 1")
+
+
 @dataclass
 class SqlWriter:
     """Collects the parameters of one compiled statement; `now` pins relative times for the whole statement."""

@@ -1,10 +1,15 @@
-"""Turning OQL time points (`@2020-03-15`, `7 days ago`, `now`) into instants, pinned to one `now` per statement."""
+"""OQL times as SQL: time points (`@2020-03-15`, `7 days ago`, `now`) become instants pinned to one `now` per
+statement, and time ranges become bound conditions."""
 from __future__ import annotations
 
 import calendar
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from obsql.grammar import ast
+
+if TYPE_CHECKING:
+    from obsql.compiler.sql import SqlWriter
 
 _FIXED_UNITS = {"second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour": timedelta(hours=1),
                 "day": timedelta(days=1), "week": timedelta(weeks=1)}
@@ -28,3 +33,21 @@ def minus(moment: datetime, interval: ast.Interval) -> datetime:
     year, month = divmod(index, 12)
     day = min(moment.day, calendar.monthrange(year, month + 1)[1])
     return moment.replace(year=year, month=month + 1, day=day)
+
+
+def time_filter(w: "SqlWriter", time: ast.TimeRange | None, column: str = '"start_time"',
+                date_column: str | None = '"date"') -> list[str]:
+    """Conditions for a time range on `column`; the same bounds on the partition `date_column` let DuckDB skip
+    whole directories (None where the rows have no partition date at hand)."""
+    if time is None:
+        return []
+    conditions = []
+    if time.start is not None:
+        start = w.param(resolve_time(time.start, w.now))
+        conditions.append(f"{column} >= CAST({start} AS TIMESTAMPTZ)")
+        conditions += [f"{date_column} >= CAST({start} AS DATE)"] if date_column else []
+    if time.end is not None:
+        end = w.param(resolve_time(time.end, w.now))
+        conditions.append(f"{column} < CAST({end} AS TIMESTAMPTZ)")
+        conditions += [f"{date_column} <= CAST({end} AS DATE)"] if date_column else []
+    return conditions

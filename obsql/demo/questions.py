@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from obsql.engine.result import Result
+from obsql.result import Result
 from obsql.engine.session import Engine
 from obsql.grammar import parse
 

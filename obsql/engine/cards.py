@@ -5,8 +5,7 @@ from typing import Any
 
 from obsql.engine.walks import Steps, Tabular, unknown_pointer
 from obsql.errors import ObsqlError, UnknownName
-
-CARD_COLUMNS = ("section", "field", "value", "detail")
+from obsql.result import CARD_COLUMNS
 
 
 def _text(value: Any) -> str | None:

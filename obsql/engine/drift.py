@@ -9,6 +9,7 @@ import polars as pl
 
 from obsql.engine.walks import Steps, Tabular
 from obsql.errors import ObsqlError
+from obsql.result import ADVERSARIAL_COLUMNS
 
 KEYS = ["run_id", "pointer", "row_index"]
 
@@ -48,9 +49,6 @@ def drift_table(steps: Steps, columns: list[str]) -> Tabular:
     table = drift(*_sides(steps, columns))
     table = table.sort(["drifted", "statistic"], descending=True, nulls_last=True)
     return Tabular(tuple(table.columns), table.rows())
-
-
-ADVERSARIAL_COLUMNS = ("rank", "feature", "importance", "auc", "loss")
 
 
 def adversarial_table(steps: Steps, columns: list[str]) -> Tabular:

@@ -13,7 +13,7 @@ from typing import Callable
 import duckdb
 
 from obsql.compiler.sql import walk
-from obsql.errors import ObsqlError, did_you_mean
+from obsql.errors import ObsqlError, did_you_mean, position
 from obsql.grammar import ast
 
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found')
@@ -39,11 +39,9 @@ def explain_duckdb_error(exc: duckdb.Error, statement: ast.Statement, binds: Bin
 def _missing_column(name: str, message: str, statement: ast.Statement, binds: Binds) -> ObsqlError:
     listed = _CANDIDATES.search(message)
     candidates = re.findall(r'"(?:\w+\.)?(\w+)"', listed.group(1)) if listed else []
-    error = ObsqlError("name", f"no column '{name}' here", suggestion=did_you_mean(name, candidates))
     mentions = _mentions(_failing_part(statement, binds), name) or _mentions(statement, name)
-    if mentions:
-        error.line, error.column = mentions[0].line or None, mentions[0].column or None
-    return error
+    return ObsqlError("name", f"no column '{name}' here", suggestion=did_you_mean(name, candidates),
+                      **position(mentions[0] if mentions else None))
 
 
 def _mentions(node: ast.Node, name: str) -> list[ast.Column]:

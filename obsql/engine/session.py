@@ -1,81 +1,37 @@
 """The DuckDB engine: a sandboxed in-process connection over one store that runs compiled OQL plans.
 
-The connection sees the store's tables as views over the live Parquet files (refreshed before each statement) plus
-the lineage views the walks read. It is locked down as DuckDB allows: file access only under the store, no
-extensions, no settings changes; `sql` statements are further limited to one SELECT by the compiler.
+The connection (the store's `StoreReader`, locked down as DuckDB allows) sees the store's tables as views over the
+live Parquet files (refreshed before each statement) plus the lineage views the walks read; `sql` statements are
+further limited to one SELECT by the compiler. Opening a store to query it never writes to it: only `flag` and
+`unflag` statements write, and they hand their rows to the client (`obsql.client.events`).
 """
 from __future__ import annotations
 
 import re
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import unquote
 
 import duckdb
 
 from obsql.compiler.compile import compile_statement
 from obsql.compiler.lineage import RUN_FIELDS
-from obsql.monitor.slas import parse_slas
 from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
 from obsql.engine import cards, walks
-from obsql.engine.blame import explain_duckdb_error
-from obsql.engine.result import Result
+from obsql.engine.catalog import StoreCatalog
+from obsql.engine.duckdb_errors import explain_duckdb_error
 from obsql.errors import ObsqlError
 from obsql.grammar import ast, parse
+from obsql.result import EXPECT_COLUMNS, Result
 from obsql.storage import lineage_index
 from obsql.storage.reader import StoreReader
 from obsql.storage.store import ParquetStore
+from obsql.storage.writer import waiting_spools
 
 CORE_LIMIT = 2_000_000  # edges; a larger core stays on disk and walks query it level by level
 CORE_FROM_WALK = 2  # the first walk of an engine goes level by level: one `obsql -c trace` need not load the core
 CORE_LINKS = "SELECT run_id, dep_run_id, pointer FROM lineage_inner_edges"
 CORE_RUNS = f"SELECT {RUN_FIELDS} FROM lineage_inner_runs"
-
-
-class StoreCatalog:
-    """Component and metric names, read from the store once per statement."""
-
-    def __init__(self, engine: "Engine") -> None:
-        self._engine = engine
-        self._metrics: dict[str, list[str]] = {}
-        self._logged: dict[tuple[str, str], bool] = {}
-        self._components: list[str] | None = None
-
-    def components(self) -> list[str]:
-        if self._components is None:
-            runs = self._engine.store.root / "runs"
-            names = {unquote(d.name.partition("=")[2]) for d in runs.glob("component=*")} if runs.is_dir() else set()
-            self._components = sorted(names)
-        return self._components
-
-    def slas(self, component: str) -> dict[str, float]:
-        """The SLA bounds the component declared most recently, by metric."""
-        rows = self._engine.query("SELECT slas FROM components WHERE name = $c ORDER BY ts DESC LIMIT 1",
-                                  {"c": component})
-        parsed = parse_slas({text.split(" ", 1)[0]: text.split(" ", 1)[1] for text in (rows[0][0] or [])}) \
-            if rows else ()
-        return {sla.metric: sla.bound for sla in parsed}
-
-    def columns(self, component: str) -> list[str]:
-        return [name for (name,) in self._engine.query(
-            "SELECT DISTINCT column_name FROM summaries WHERE component = $c ORDER BY column_name", {"c": component})]
-
-    def metrics(self, component: str) -> list[str]:
-        if component not in self._metrics:
-            rows = self._engine.query("SELECT DISTINCT name FROM metrics WHERE component = $c ORDER BY name",
-                                      {"c": component})
-            self._metrics[component] = [name for (name,) in rows]
-        return self._metrics[component]
-
-    def logged(self, component: str, metric: str) -> bool:
-        if component in self._metrics:
-            return metric in self._metrics[component]
-        if (component, metric) not in self._logged:
-            self._logged[component, metric] = bool(self._engine.query(
-                "SELECT 1 FROM metrics WHERE component = $c AND name = $m LIMIT 1", {"c": component, "m": metric}))
-        return self._logged[component, metric]
 
 
 class Engine:
@@ -86,11 +42,15 @@ class Engine:
         self.reader = StoreReader(store.root)
         self.con = self.reader.con
         lineage_index.attach_views(self.reader, store.root)
-        _sandbox(self.con, store.root)
         self._core_key: tuple | None = None
         self._loaded_core: walks.UpstreamCore | None = None
         self._walks = 0  # walks run so far: the core is loaded once they are frequent enough to repay it
         self._walked: tuple[list[str], list[tuple]] | None = None
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Engine":
+        """An engine over the existing store at `path`, opened to read: nothing in it is written or recovered."""
+        return cls(ParquetStore(path, create=False))
 
     # -- running text ---------------------------------------------------------------------------------------------
     def run(self, text: str, now: datetime | None = None) -> list[Result]:
@@ -105,19 +65,29 @@ class Engine:
         self.refresh()
         self._walked = None  # what a walk of this statement made, not of an earlier one
         try:
-            plan = compile_statement(statement, StoreCatalog(self), text, now or datetime.now(timezone.utc))
-            return self.execute(plan, text)
+            plan = compile_statement(statement, StoreCatalog(self.reader), text, now or datetime.now(timezone.utc))
+            result = self.execute(plan, text)
         except ObsqlError as err:
             raise err.with_source(source if source is not None else text)
         except duckdb.Error as exc:
             error = explain_duckdb_error(exc, statement, lambda query: self._binds(query, now))
             raise error.with_source(source if source is not None else text) from None
+        result.notes += self._store_notes()
+        return result
+
+    def _store_notes(self) -> list[str]:
+        """What a reader should know about the store itself: rows of stopped writers not recovered yet."""
+        waiting = waiting_spools(self.store.root)
+        if not waiting:
+            return []
+        return [f"{waiting} spool file(s) of stopped writers hold rows not in these results yet: "
+                "`obsql recover` (or the next writer, or `obsql compact`) adds them"]
 
     def _binds(self, query: ast.Query, now: datetime | None) -> bool | None:
         """Whether `query` compiles and DuckDB binds it. A walk's pipes are bound over a row of what the walk just
         made (None when no walk ran)."""
         try:
-            plan = compile_statement(query, StoreCatalog(self), "", now or datetime.now(timezone.utc))
+            plan = compile_statement(query, StoreCatalog(self.reader), "", now or datetime.now(timezone.utc))
             if isinstance(plan, SqlPlan):
                 self.reader.execute(f"SELECT * FROM ({plan.sql}) AS probe LIMIT 0", _used(plan.sql, plan.params))
             elif isinstance(plan, StepPlan) and plan.pipe_sql is not None:
@@ -135,7 +105,7 @@ class Engine:
         script = parse(text)
         self.refresh()
         try:
-            plans = [compile_statement(s, StoreCatalog(self), t, now or datetime.now(timezone.utc))
+            plans = [compile_statement(s, StoreCatalog(self.reader), t, now or datetime.now(timezone.utc))
                      for s, t in zip(script.statements, script.texts)]
         except ObsqlError as err:
             raise err.with_source(text)
@@ -207,7 +177,7 @@ class Engine:
         else:
             passed = (len(inner) == 0) == (plan.kind == "empty")
             detail = f"{len(inner)} row(s)"
-        return Result(["expectation", "passed", "observed"], [(text, passed, detail)], plan.explain(), "expect",
+        return Result(list(EXPECT_COLUMNS), [(text, passed, detail)], plan.explain(), "expect",
                       text, passed=passed)
 
 
@@ -220,32 +190,28 @@ def _flag(engine: Engine, steps: walks.Steps, args: dict) -> walks.Tabular:
     pointer, flagged = args["pointer"], args["flagged"]
     if not (steps.rows("exists", pointer=pointer)[0][0] or steps.rows("exists_as_input", pointer=pointer)[0][0]):
         raise walks.unknown_pointer(steps, pointer)
-    write_flags(engine.store, [pointer], flagged)
+    _write_flags(engine.store, [pointer], flagged)
     return walks.Tabular(("pointer", "flagged"), [(pointer, flagged)])
 
 
 def _unflag_all(engine: Engine, steps: walks.Steps, args: dict) -> walks.Tabular:
     pointers = [p for (p,) in steps.rows("flagged")]
-    write_flags(engine.store, pointers, False)
+    _write_flags(engine.store, pointers, False)
     return walks.Tabular(("pointer", "flagged"), [(p, False) for p in pointers])
 
 
-def write_flags(store: ParquetStore, pointers: list[str], flagged: bool) -> None:
-    """Append flag events (the latest per pointer wins) and make them visible at once."""
-    if not pointers:
-        return
-    moment = datetime.now(timezone.utc)
-    micros = int(moment.timestamp() * 1_000_000)
-    columns = {"pointer": list(pointers), "flagged": [flagged] * len(pointers), "ts": [micros] * len(pointers)}
-    store.writer.append([("flags", (moment.date().isoformat(),), columns)])
-    store.flush()
+def _write_flags(store: ParquetStore, pointers: list[str], flagged: bool) -> None:
+    """Flags are written by the client, loaded when a statement first writes (queries never need it)."""
+    from obsql.client.events import write_flags
+
+    write_flags(store, pointers, flagged)
 
 
-def _statistics():
+def _drift():
     """The drift and adversarial actions, imported when first used: they load polars and scipy."""
-    from obsql.engine import statistics
+    from obsql.engine import drift
 
-    return statistics
+    return drift
 
 
 _WALKS = {"trace", "trace_forward", "slice", "rank", "review"}
@@ -258,21 +224,9 @@ _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "review": lambda e, steps, a: walks.review(steps),
     "inspect_run": lambda e, steps, a: cards.run_card(steps, a["run_id"]),
     "inspect_pointer": lambda e, steps, a: cards.pointer_card(steps, a["pointer"]),
-    "drift": lambda e, steps, a: _statistics().drift_table(steps, a["columns"]),
-    "adversarial": lambda e, steps, a: _statistics().adversarial_table(steps, a["columns"]),
+    "drift": lambda e, steps, a: _drift().drift_table(steps, a["columns"]),
+    "adversarial": lambda e, steps, a: _drift().adversarial_table(steps, a["columns"]),
     "flag": _flag,
     "unflag_all": _unflag_all,
 }
 
-
-def _sandbox(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    """Lock the connection to reading the store (DuckDB's own sandbox settings).
-
-    DuckDB also allows its spill directory; it is made a fresh private one, so nothing else can be read there."""
-    spill = tempfile.mkdtemp(prefix="obsql-spill-")
-    con.execute(f"SET temp_directory = '{spill}'")
-    con.execute(f"SET allowed_directories = ['{str(root).replace(chr(39), chr(39) * 2)}/']")
-    con.execute("SET enable_external_access = false")
-    con.execute("SET autoinstall_known_extensions = false")
-    con.execute("SET autoload_known_extensions = false")
-    con.execute("SET lock_configuration = true")

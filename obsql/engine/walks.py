@@ -13,6 +13,7 @@ from typing import Any
 
 from obsql.compiler.plans import StepPlan
 from obsql.errors import UnknownName, did_you_mean
+from obsql.result import RANK_COLUMNS, SLICE_COLUMNS, TRACE_COLUMNS
 from obsql.storage.reader import StoreReader
 
 _PARAM = re.compile(r"\$(\w+)")
@@ -28,9 +29,6 @@ class Tabular:
     @classmethod
     def of(cls, columns: tuple[str, ...], records: list[dict]) -> "Tabular":
         return cls(columns, [tuple(record.get(c) for c in columns) for record in records])
-
-TRACE_COLUMNS = ("depth", "component", "run_id", "start_time", "end_time", "status", "stale", "stale_reasons",
-                 "via", "parent_run_id", "repeated")
 
 
 class Steps:
@@ -189,7 +187,6 @@ def unknown_pointer(steps: Steps, pointer: str) -> UnknownName:
 
 
 # -- slices and ranking -------------------------------------------------------------------------------------------
-RANK_COLUMNS = ("rank", "run_id", "component", "start_time", "outputs", "coverage", "stale", "stale_reasons")
 
 
 def _reach(graph: Graph, producers: dict[str, int]) -> dict[str, int]:
@@ -258,7 +255,6 @@ def slice_traces(steps: Steps) -> Tabular:
     return Tabular.of(SLICE_COLUMNS, rows)
 
 
-SLICE_COLUMNS = ("pointer", "value", "depth", "run_id", "component", "start_time", "stale")
 
 
 def _closure(graph: Graph, root: str) -> list[tuple[str, int]]:

@@ -7,7 +7,7 @@ import json
 from datetime import date, datetime
 from typing import Any, Callable
 
-from obsql.engine.result import Result
+from obsql.result import Result
 from obsql.render.text import cell, render
 
 FORMATS = ("table", "csv", "json", "markdown")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Callable
 
-from obsql.engine.result import Result
+from obsql.result import Result
 from obsql.errors import ObsqlError
 from obsql.render.svg import history_svg
 from obsql.render.text import cell
@@ -37,17 +37,9 @@ STYLE = """<style>
 
 def result_html(result: Result) -> str:
     """The result as an HTML fragment, in the form that suits its shape."""
-    body = _BODIES.get(result.shape, _table)
-    if not _has_columns(result):
-        body = _table
+    body = _BODIES.get(result.drawn_as, _table)
     notes = "".join(f'<p class="note">{escape(note)}</p>' for note in result.notes)
     return f'<div class="obsql-result obsql-{escape(result.shape)}">{STYLE}{body(result)}{notes}</div>'
-
-
-def _has_columns(result: Result) -> bool:
-    needed = {"trace": {"depth", "component", "run_id"}, "card": {"section", "field", "value", "detail"},
-              "expect": {"expectation", "passed", "observed"}}.get(result.shape, set())
-    return needed <= set(result.columns)
 
 
 def _table(result: Result) -> str:

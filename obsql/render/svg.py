@@ -14,7 +14,7 @@ from decimal import Decimal
 from html import escape
 from pathlib import Path
 
-from obsql.engine.result import Result
+from obsql.result import Result
 from obsql.errors import ObsqlError
 
 TIME_COLUMNS = ("bucket", "start_time")  # the time axis of a history result, per bucket or per run

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from obsql.engine.result import Result
+from obsql.result import Result
 
 MAX_CELL = 100
 MAX_ROWS = 1000
@@ -90,13 +90,5 @@ _SHAPES = {"trace": tree, "card": card, "expect": verdict}
 
 def render(result: Result) -> str:
     """A result as text, in the form that suits its shape."""
-    draw = _SHAPES.get(result.shape)
-    if draw is not None and _has_columns_for(result):
-        return draw(result)
-    return table(result.columns, result.rows)
-
-
-def _has_columns_for(result: Result) -> bool:
-    needed = {"trace": {"depth", "component", "run_id"}, "card": {"section", "field", "value", "detail"},
-              "expect": {"expectation", "passed", "observed"}}[result.shape]
-    return needed <= set(result.columns)
+    draw = _SHAPES.get(result.drawn_as)
+    return draw(result) if draw is not None else table(result.columns, result.rows)

@@ -13,7 +13,6 @@ from obsql.errors import ObsqlError, render_text
 from obsql.repl.prompt import build_session
 from obsql.repl.settings import config_dir, load_settings, open_history
 from obsql.repl.shell import Shell
-from obsql.storage.store import ParquetStore
 
 EXIT_OK, EXIT_BAD_STORE = 0, 2
 
@@ -21,7 +20,7 @@ EXIT_OK, EXIT_BAD_STORE = 0, 2
 def main(store_path: str | Path) -> int:
     """Open the shell on the store at `store_path`; 0 when the user leaves, 2 when the store cannot be opened."""
     try:
-        engine = Engine(ParquetStore(store_path, create=False))
+        engine = Engine.open(store_path)
     except ObsqlError as err:
         print(render_text(err), file=sys.stderr)
         return EXIT_BAD_STORE

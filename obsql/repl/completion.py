@@ -7,24 +7,20 @@ context with words, from the grammar, the command registry and the store's names
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Iterable, Protocol, Sequence
 
+from lark import Token
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
-from obsql.compiler.statements import COMPARE_STATS
-from obsql.grammar import KEYWORDS, TIME_UNITS
-from obsql.grammar.parser import STATEMENT_KEYWORDS, next_keywords
+from obsql.compiler.compare import COMPARE_STATS
+from obsql.grammar.language import NAME_TERMINALS, UNCLOSED, UNIT_TERMINAL, language
+from obsql.grammar.parser import next_keywords
 from obsql.repl import commands
 from obsql.repl.enter import LEAVE_WORDS
+from obsql.result import CARD_COLUMNS, RANK_COLUMNS, RUN_COLUMNS, SLICE_COLUMNS, TRACE_COLUMNS
 from obsql.storage.schemas import TABLES
-
-_WORD = r"[A-Za-z_][\w.\-]*"  # a name or keyword; component names may hold - and .
-_NUMBER = r"\d+(?:\.\d*)?|\.\d+"
-_TOKENS = re.compile(rf"'(?:[^']|'')*'?|\"(?:[^\"]|\"\")*\"?|#[^\n]*|@[\w:.+\-]*|{_NUMBER}|{_WORD}|<=|>=|<>|!=|\S")
-_CLOSED_STRING = re.compile(r"'(?:[^']|'')*'")
 
 COMPONENT_AFTER = ("of", "history", "compare", "with")
 POINTER_AFTER = ("trace", "forward", "inspect", "flag")
@@ -34,12 +30,9 @@ LIST_CLAUSES = {"metric": "metric", "select": "column", "by": "column", "aggrega
 PIPE_WORDS = ("where", "select", "order", "group", "limit", "rank")
 NEXT_WORDS = {
     "order": ("by",), "group": ("by",), "rank": ("runs",), "inspect": ("run",), "trace": ("forward", "outputs"),
-    "outputs": ("of",), "unflag": ("all",), "is": ("not", "null", "empty"), "every": TIME_UNITS,
+    "outputs": ("of",), "unflag": ("all",), "is": ("not", "null", "empty"),
 }
 
-RUN_COLUMNS = ("run_id", "component", "start_time", "end_time", "duration_s", "status", "stale", "stale_reasons",
-               "error", "notes", "git_commit", "host")
-RANK_COLUMNS = ("rank", "run_id", "component", "start_time", "outputs", "coverage", "stale", "stale_reasons")
 # The columns a pipe sees after each statement, and (keys ending in " where") the columns its own where-condition
 # sees where those differ (docs/oql.md). A test runs a condition on every one of them, so they stay true.
 COLUMNS = {
@@ -47,13 +40,12 @@ COLUMNS = {
     "recent": RUN_COLUMNS,
     "stale": ("run_id", "component", "start_time", "status", "reasons"),
     "components": ("component", "description", "owner", "tags", "runs", "failed", "stale", "first_run", "last_run"),
-    "trace": ("depth", "component", "run_id", "start_time", "end_time", "status", "stale", "stale_reasons", "via",
-              "parent_run_id", "repeated"),
-    "outputs": ("pointer", "value", "depth", "run_id", "component", "start_time", "stale"),
+    "trace": TRACE_COLUMNS,
+    "outputs": SLICE_COLUMNS,
     "outputs where": ("pointer", "value", "label", "run_id", "start_time", "end_time", "pointer_type"),
     "rank": RANK_COLUMNS,
     "review": RANK_COLUMNS,
-    "inspect": ("section", "field", "value", "detail"),
+    "inspect": CARD_COLUMNS,
     "history": ("start_time", "run_id"),
     "history every": ("bucket", "runs"),
     "compare": ("column_name", *(f"{side}_{stat}" for stat in COMPARE_STATS for side in ("left", "right")),
@@ -83,18 +75,28 @@ def completion_context(text: str) -> Context:
     """The context at the end of `text`, the text before the cursor."""
     if text.lstrip().startswith("."):
         return _dot_context(text)
-    statement = _current_statement(_TOKENS.findall(text))
-    if statement and statement[-1].startswith("#"):
+    tokens = language().scan(text, raw_text=False)  # the words of SQL too: columns complete in it
+    statement = _current_statement([token for token in tokens if token.type != "WS"])
+    last = statement[-1] if statement else None
+    if last is not None and last.type == "COMMENT":
         return NOTHING
-    if statement and statement[-1].startswith("'") and not _CLOSED_STRING.fullmatch(statement[-1]):
+    if last is not None and last.type == UNCLOSED and last.startswith("'"):
         return _quoted_context(statement)
-    word = re.search(_WORD + "$", text)
-    prefix = word.group(0) if word and statement and statement[-1] == word.group(0) else ""
-    before = [t.lower() if re.fullmatch(_WORD, t) else t for t in (statement[:-1] if prefix else statement)]
-    return _word_context(before, prefix)
+    typing_word = last is not None and _is_word(last) and last.end_pos == len(text)
+    before = [_lowered(token) for token in (statement[:-1] if typing_word else statement)]
+    return _word_context(before, str(last) if typing_word else "")
 
 
-def _current_statement(tokens: list[str]) -> list[str]:
+def _is_word(token: Token) -> bool:
+    """Whether a token is a bare word (a keyword, a time unit or a name), which completion reads in lowercase."""
+    return token.type in language().keyword_of or token.type in (UNIT_TERMINAL, *NAME_TERMINALS)
+
+
+def _lowered(token: Token) -> Token:
+    return token.update(value=token.lower()) if _is_word(token) else token
+
+
+def _current_statement(tokens: list[Token]) -> list[Token]:
     """The tokens after the last `;`."""
     ends = [i for i, token in enumerate(tokens) if token == ";"]
     return tokens[ends[-1] + 1:] if ends else tokens
@@ -119,9 +121,10 @@ def _quoted_context(statement: list[str]) -> Context:
     return Context("pointer", prefix) if previous in POINTER_AFTER else NOTHING
 
 
-def _word_context(before: list[str], prefix: str) -> Context:
+def _word_context(before: list[Token], prefix: str) -> Context:
+    oql = language()
     if not before:
-        return Context("keyword", prefix, STATEMENT_KEYWORDS + LEAVE_WORDS)
+        return Context("keyword", prefix, oql.statement_keywords + LEAVE_WORDS)
     previous = before[-1]
     if previous in COMPONENT_AFTER:
         return Context("component", prefix)
@@ -135,12 +138,12 @@ def _word_context(before: list[str], prefix: str) -> Context:
     if previous in COLUMN_AFTER or item == "column":
         return Context("column", prefix, source=_source(before), component=_component_of_history(before),
                        piped=_left_by_earlier_pipes(before))
-    fitting = next_keywords(" ".join(t for t in before if not t.startswith("#")))
-    after_number = re.fullmatch(_NUMBER, previous)
+    fitting = next_keywords(" ".join(t for t in before if t.type != "COMMENT"))
+    after_number = previous.type == "NUMBER"
     if fitting is None:  # not OQL as far as the cursor: offer what usually fits
-        fitting = TIME_UNITS if after_number else KEYWORDS
+        fitting = oql.time_units if after_number else oql.keywords
     if after_number and previous != "1":
-        fitting = tuple(word + "s" if word in TIME_UNITS else word for word in fitting)
+        fitting = tuple(word + "s" if word in oql.time_units else word for word in fitting)
     return Context("keyword", prefix, fitting)
 
 
@@ -185,14 +188,14 @@ def _left_by_earlier_pipes(before: list[str]) -> tuple[str, ...] | None:
     return None
 
 
-def _item_names(tokens: list[str]) -> tuple[str, ...]:
+def _item_names(tokens: list[Token]) -> tuple[str, ...]:
     """The names of comma-separated select items: an item's alias, or the item itself when it is a bare name."""
     names = []
     for item in _split(tokens, ","):
         if len(item) >= 2 and item[-2] == "as":
             names.append(item[-1].strip('"'))
-        elif len(item) == 1 and re.fullmatch(_WORD, item[0]):
-            names.append(item[0])
+        elif len(item) == 1 and _is_word(item[0]):
+            names.append(str(item[0]))
     return tuple(names)
 
 

@@ -1,7 +1,7 @@
 """How the shell prints a result in each mode: text forms from `render`, plus a sparkline per metric for history."""
 from __future__ import annotations
 
-from obsql.engine.result import Result
+from obsql.result import Result
 from obsql.render.formats import format_result
 from obsql.repl.sparkline import sparklines
 

@@ -1,6 +1,6 @@
 """The names completion offers: components, metrics, flagged pointers and pointers by prefix, read from the store.
 
-They are read on a DuckDB connection of their own in a background thread, so the prompt shows at once and typing
+They are read through a store reader of their own in a background thread, so the prompt shows at once and typing
 never waits on the store; until the first load ends, completion simply has fewer names to offer.
 """
 from __future__ import annotations
@@ -11,13 +11,13 @@ from pathlib import Path
 import duckdb
 
 from obsql.compiler.catalog import DERIVED_METRICS
+from obsql.compiler.events import FLAGGED_NOW
 from obsql.errors import ObsqlError
 from obsql.storage.reader import StoreReader
 
 POINTER_LIMIT = 50
 COMPONENTS_SQL = "SELECT DISTINCT component FROM runs ORDER BY component"
 METRICS_SQL = "SELECT component, list(DISTINCT name ORDER BY name) FROM metrics GROUP BY component"
-FLAGGED_SQL = "SELECT pointer FROM flags GROUP BY pointer HAVING arg_max(flagged, ts) ORDER BY pointer"
 POINTERS_SQL = (f"SELECT DISTINCT pointer FROM io WHERE starts_with(pointer, $prefix) ORDER BY pointer "
                 f"LIMIT {POINTER_LIMIT}")
 
@@ -75,7 +75,7 @@ class StoreNames:
         try:
             components = self._query(COMPONENTS_SQL)
             metrics = self._query(METRICS_SQL)
-            flagged = self._query(FLAGGED_SQL)
+            flagged = self._query(FLAGGED_NOW)
             if components is not None and metrics is not None and flagged is not None:
                 self._components = [name for (name,) in components]
                 self._metrics = dict(metrics)

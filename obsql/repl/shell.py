@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from obsql.engine.result import Result
+from obsql.result import Result
 from obsql.engine.session import Engine
 from obsql.errors import ObsqlError, render_text
 from obsql.grammar import ast, parse
@@ -23,7 +23,6 @@ from obsql.repl.display import result_text
 from obsql.repl.enter import LEAVE_WORDS
 from obsql.repl.names import StoreNames
 from obsql.repl.settings import Settings
-from obsql.storage.store import ParquetStore
 
 WRITES = (ast.Flag, ast.Unflag)  # statements after which completion reads the store's names again
 
@@ -81,6 +80,8 @@ class Shell:
         if self.settings.explain and result.sql:
             self.show(result.sql)
         self.show(result_text(result, self.settings.mode, shutil.get_terminal_size().columns))
+        for note in result.notes:
+            self.say(f"note: {note}")
         if self.settings.timer:
             self.say(f"time: {seconds:.3f} s")
 
@@ -122,7 +123,7 @@ class Shell:
 
     def open_store(self, path: Path) -> None:
         """Ask the store at `path` from now on."""
-        self.engine = Engine(ParquetStore(path, create=False))
+        self.engine = Engine.open(path)
         self.names.use_store(self.engine.store.root)
         self.say(f"store {self.engine.store.root}")
 

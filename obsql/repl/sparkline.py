@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from obsql.engine.result import Result
+from obsql.result import Result
 from obsql.errors import ObsqlError
 from obsql.render.svg import metric_series
 

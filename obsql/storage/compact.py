@@ -4,7 +4,7 @@ index (`lineage_index`) is rebuilt so lineage lookups read a few row groups.
 Safe while other processes append and query:
 1. a manifest naming the files to replace and the file that will replace them is written first;
 2. the merged, sorted file is published by an atomic rename; from that instant readers that list files through
-   `files.parquet_files` skip the replaced ones, so no row is ever counted twice or missed;
+   `live_live_files.parquet_files` skip the replaced ones, so no row is ever counted twice or missed;
 3. the replaced files are deleted, then the manifest.
 A compaction interrupted at any step is finished or rolled back by the next one. Files still backed by a live
 spool (a flush in progress) and files written after the listing are left alone. Only one compaction runs at a time.
@@ -17,17 +17,20 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from obsql.errors import StoreError
-from obsql.progress import Progress
-from obsql.storage import files, lineage_index
+from obsql.storage import lineage_index, live_files
 from obsql.storage.ids import new_id
 from obsql.storage.layout import COMPACT_DIR, SPOOL_DIR, mark_changed, write_atomically
 from obsql.storage.schemas import TABLES
-from obsql.storage.writer import write_parquet
+from obsql.storage.writer import recover_dead_spools, write_parquet
+
+# Told after each step: (steps done, steps in all, what was just done), so a caller can show progress.
+OnProgress = Callable[[int, int, str], None]
 
 COMPACTED_PREFIX = "c-"
 LOOKUP_ROW_GROUP = 16_384
@@ -35,6 +38,7 @@ LOOKUP_ROW_GROUP = 16_384
 
 @dataclass
 class CompactionReport:
+    recovered: int = 0  # spools of stopped writers replayed first
     partitions: int = 0
     files_before: int = 0
     files_after: int = 0
@@ -43,26 +47,28 @@ class CompactionReport:
     index_rows: dict[str, int] = field(default_factory=dict)
 
 
-def compact(root: Path, closed_before: date | None = None, progress: bool | None = None) -> CompactionReport:
-    """Merge the small files of every partition dated before `closed_before` (default: today, UTC)."""
+def compact(root: Path, closed_before: date | None = None,
+            on_progress: OnProgress = lambda done, total, step: None) -> CompactionReport:
+    """Replay dead writers' spools, then merge the small files of every partition dated before `closed_before`
+    (default: today, UTC) and rebuild the lineage index."""
     closed_before = closed_before or datetime.now(timezone.utc).date()
     report = CompactionReport()
     (root / COMPACT_DIR).mkdir(exist_ok=True)
     with _exclusive(root):
+        report.recovered = recover_dead_spools(root)
         finish_interrupted(root)
         work = _partitions_to_compact(root, closed_before)
-        with Progress(len(work) + 1, "compacting", enabled=progress) as bar:
-            for table, directory, sources in work:
-                _compact_partition(root, table, directory, sources, report)
-                bar.advance(note=f"{table}")
-            report.index_rows = lineage_index.build(root)
-            bar.advance(note="lineage index")
+        for done, (table, directory, sources) in enumerate(work, start=1):
+            _compact_partition(root, table, directory, sources, report)
+            on_progress(done, len(work) + 1, table)
+        report.index_rows = lineage_index.build(root)
+        on_progress(len(work) + 1, len(work) + 1, "lineage index")
     return report
 
 
 def finish_interrupted(root: Path) -> None:
     """Complete compactions whose merged file was published; roll back those that never got that far."""
-    for manifest in files.read_manifests(root):
+    for manifest in live_files.read_manifests(root):
         if (root / manifest["target"]).exists():
             for source in manifest["sources"]:
                 (root / source).unlink(missing_ok=True)
@@ -75,7 +81,7 @@ def _partitions_to_compact(root: Path, closed_before: date) -> list[tuple[str, P
     work = []
     for table in TABLES:
         by_directory: dict[Path, list[Path]] = {}
-        for name in files.parquet_files(root, table):
+        for name in live_files.parquet_files(root, table):
             path = Path(name)
             if path.stem not in in_flight:
                 by_directory.setdefault(path.parent, []).append(path)
@@ -105,7 +111,7 @@ def _compact_partition(root: Path, table: str, directory: Path, sources: list[Pa
             parts.append(pq.read_table(source, partitioning=None))
             readable.append(source)
         except (OSError, pa.ArrowInvalid) as exc:
-            files.set_aside(str(source), str(exc))
+            live_files.set_aside(str(source), str(exc))
             report.skipped.append(str(source))
     if not readable:
         return

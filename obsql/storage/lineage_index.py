@@ -24,9 +24,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
-from obsql.storage import files
+from obsql.storage import live_files
 from obsql.storage.layout import mark_changed, write_atomically
 from obsql.storage.reader import StoreReader, empty_relation_sql, read_parquet_sql
 from obsql.storage.schemas import TABLES
@@ -123,27 +121,32 @@ def build(root: Path) -> dict[str, int]:
     """Rebuild the index from every live raw file; returns rows per index file."""
     directory = root / INDEX_DIR
     directory.mkdir(exist_ok=True)
-    sources = {table: files.parquet_files(root, table) for table in ("io", "deps", "runs")}
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
-    counts = {}
-    for name, view in VIEWS.items():
-        final = index_file(root, name)
-        tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp")
-        if name in _CORE_SOURCES:
-            query = _CORE_SOURCES[name].format(edges=_quote(str(index_file(root, "edges"))),
-                                               runs=_quote(str(index_file(root, "runs"))))
-        else:
-            query = view.select.format(**{t: _source(t, sources[t]) for t in view.tables})
-        con.execute(f"COPY ({query} ORDER BY {view.sort_by}) TO {_quote(str(tmp))} "
-                    f"(FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP}, COMPRESSION zstd)")
-        os.replace(tmp, final)
-        counts[name] = con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(final))})").fetchone()[0]
+    sources = {table: live_files.parquet_files(root, table) for table in ("io", "deps", "runs")}
+    reader = StoreReader(root)  # plain COPY statements over the files: none of the reader's views is needed
+    try:
+        counts = {name: _write_index_file(reader, root, name, sources) for name in VIEWS}
+    finally:
+        reader.close()
     covers = {table: [str(Path(p).relative_to(root)) for p in paths] for table, paths in sources.items()}
     write_atomically(directory / MANIFEST, json.dumps({"version": INDEX_VERSION, "covers": covers}) + "\n")
     mark_changed(root)
     return counts
+
+
+def _write_index_file(reader: StoreReader, root: Path, name: str, sources: dict[str, list[str]]) -> int:
+    """Write one index file, sorted by its key, under a temporary name then renamed; returns its rows."""
+    view = VIEWS[name]
+    final = index_file(root, name)
+    tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp")
+    if name in _CORE_SOURCES:
+        query = _CORE_SOURCES[name].format(edges=_quote(str(index_file(root, "edges"))),
+                                           runs=_quote(str(index_file(root, "runs"))))
+    else:
+        query = view.select.format(**{t: _source(t, sources[t]) for t in view.tables})
+    reader.con.execute(f"COPY ({query} ORDER BY {view.sort_by}) TO {_quote(str(tmp))} "
+                       f"(FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP}, COMPRESSION zstd)")
+    os.replace(tmp, final)
+    return reader.con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(final))})").fetchone()[0]
 
 
 def attach_views(reader: StoreReader, root: Path) -> None:

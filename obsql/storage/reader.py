@@ -1,19 +1,26 @@
 """Reading a store with DuckDB: one view per table over exactly the files that are live now.
 
-Both the logging client (to find who produced an input) and the query engine read through this. A corrupt file is
-set aside with a warning naming it and the query is retried without it, so the rest of the store stays usable.
+This is the only place obsql opens DuckDB: the query engine, the logging client (to find who produced an input),
+the shell's names and the lineage index builder all read through a `StoreReader`. Its connection is locked down as
+DuckDB allows (files under the store only, no extensions, no settings changes, a private spill directory removed
+when the reader goes). A corrupt file is set aside with a warning naming it and the query is retried without it, so
+the rest of the store stays usable. Reading never writes to the store.
 """
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
+from urllib.parse import unquote
 
 import duckdb
 
 from obsql.errors import StoreError
-from obsql.storage import files
+from obsql.storage import live_files
 from obsql.storage.layout import last_change
 from obsql.storage.schemas import PARTITION_TYPES, TABLES
 
@@ -62,6 +69,10 @@ class StoreReader:
         self.con = connection or duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET parquet_metadata_cache = true")  # footers are read once per file, not per query
+        self.con.execute("SET enable_progress_bar = false")  # DuckDB's bar would land in csv and json output
+        spill = tempfile.mkdtemp(prefix="obsql-spill-")
+        weakref.finalize(self, shutil.rmtree, spill, ignore_errors=True)
+        _sandbox(self.con, root, spill)
         self._listed: dict[str, list[str]] = {}
         self._generation: dict[str, int] = {}  # bumped each time a table's view is re-pointed
         self._mixed: set[str] = set()  # tables whose files were written with different columns
@@ -105,12 +116,24 @@ class StoreReader:
     def _relist(self) -> None:
         self.refresh(force=True)
 
+    def files(self, table: str) -> list[str]:
+        """The live files of `table` the next query reads (listed again if files changed since)."""
+        if table in self._stale:
+            self._point_at_live_files(table)
+        return self._listed[table]
+
+    def partition_values(self, table: str, column: str) -> list[str]:
+        """The values of one partition column over the table's live files, sorted (e.g. the components that ran)."""
+        prefix = column + "="
+        return sorted({unquote(part[len(prefix):]) for path in self.files(table)
+                       for part in Path(path).parts if part.startswith(prefix)})
+
     def generation(self, table: str) -> int:
         """A number that changes whenever the table's view is re-pointed at different files."""
         return self._generation.get(table, 0)
 
     def _point_at_live_files(self, name: str) -> None:
-        paths = files.parquet_files(self.root, name)
+        paths = live_files.parquet_files(self.root, name)
         if self._listed.get(name) != paths:
             if paths and name not in self._mixed and self._lacks_columns(name, paths[0]):
                 self._mixed.add(name)  # files of an older obsql: match columns by name (a later file that
@@ -213,11 +236,23 @@ def retry_without_corrupt_files(root: Path, attempt: Callable[[], T], after_set_
                 mixed_schemas(Path(path).relative_to(root).parts[0])
                 continue
             if os.path.exists(path):
-                files.set_aside(path, _first_line(str(exc)))
+                live_files.set_aside(path, _first_line(str(exc)))
             else:  # replaced by a compaction, or removed by hand: walk the partitions again
-                files.forget_listings(root)
+                live_files.forget_listings(root)
             after_set_aside()
     raise StoreError(f"too many unreadable files under {root}", suggestion="run `obsql check` to list them")
+
+
+def _sandbox(con: duckdb.DuckDBPyConnection, root: Path, spill: str) -> None:
+    """Lock the connection to reading the store (DuckDB's own sandbox settings).
+
+    DuckDB also allows its spill directory; it is a fresh private one, so nothing else can be read there."""
+    con.execute(f"SET temp_directory = {_quote(spill)}")
+    con.execute(f"SET allowed_directories = [{_quote(str(root) + '/')}]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET lock_configuration = true")
 
 
 def _store_file_in(message: str, root: Path) -> str | None:

@@ -2,8 +2,9 @@
 
 Each writing process owns one spool file at a time, holds an exclusive `flock` on it while it lives, and appends
 length-prefixed `marshal` records (plain dicts, lists, str, int, float: fast to write, safe to read). When its rows
-are flushed to Parquet the file is deleted. A spool whose lock can be taken belongs to a process that died; whoever
-opens the store next replays it (see `writer.recover_dead_spools`).
+are flushed to Parquet the file is deleted. A spool whose lock can be taken belongs to a process that died; the next
+writer to open the store, `obsql compact` or `obsql recover` replays it (see `writer.recover_dead_spools`); readers
+only say that one waits.
 """
 from __future__ import annotations
 
@@ -58,6 +59,12 @@ def read_records(path: Path) -> list:
             break
         offset = end
     return records
+
+
+def is_dead(path: Path) -> bool:
+    """Whether the spool's owner is gone (its lock is free); the lock is released again at once."""
+    with claim_if_dead(path) as claimed:
+        return claimed
 
 
 @contextmanager

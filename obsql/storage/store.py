@@ -1,4 +1,8 @@
-"""A store on disk: its root, its writer and its readers, opened once per process and path."""
+"""A store on disk: its root, its writer and its readers, opened once per process and path.
+
+A store opened to write (`create=True`, as the logging client opens it) is created when missing and replays the
+spools of writers that died (as `obsql compact` and `obsql recover` do); one opened to read (`create=False`, as
+every query opens it) is never written to, so a store on a read-only filesystem answers queries."""
 from __future__ import annotations
 
 import warnings
@@ -17,12 +21,12 @@ class ParquetStore:
         self.info = create_or_open(self.root) if create else read_marker(self.root)
         self._writer_options = writer_options
         self._writer: Writer | None = None
-        self.recovered = self._recover()
+        self.recovered = self._recover() if create else 0
 
     def _recover(self) -> int:
         try:
             return recover_dead_spools(self.root)
-        except OSError as exc:  # a read-only store can still be queried; the spool waits for a writer
+        except OSError as exc:  # the store cannot be written just now; the spool waits for the next writer
             warnings.warn(f"obsql: could not recover spooled rows in {self.root}: {exc}")
             return 0
 

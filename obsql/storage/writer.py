@@ -200,13 +200,20 @@ def _close_quietly(ref: "weakref.ref[Writer]") -> None:
             warnings.warn(f"obsql: could not flush at exit, rows kept in the spool for recovery: {exc}")
 
 
+def _spools(root: Path) -> list[Path]:
+    directory = root / SPOOL_DIR
+    return sorted(directory.glob(f"*{spool_files.SUFFIX}")) if directory.is_dir() else []
+
+
+def waiting_spools(root: Path) -> int:
+    """How many spools of processes that died before flushing wait to be replayed (a read that never writes)."""
+    return sum(1 for path in _spools(root) if spool_files.is_dead(path))
+
+
 def recover_dead_spools(root: Path) -> int:
     """Replay the spools of processes that died before flushing; returns how many were recovered."""
-    directory = root / SPOOL_DIR
-    if not directory.is_dir():
-        return 0
     recovered = 0
-    for path in sorted(directory.glob(f"*{spool_files.SUFFIX}")):
+    for path in _spools(root):
         with spool_files.claim_if_dead(path) as claimed:
             if not claimed:
                 continue

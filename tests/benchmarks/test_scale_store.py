@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow.dataset as ds
 import pytest
 
-from obsql.client.lineage import LineageIndex
+from obsql.client.dependencies import ProducerCache
 from obsql.storage.ids import new_id
 from obsql.storage.layout import read_marker
 
@@ -107,7 +107,7 @@ def test_every_dependency_is_the_latest_producer_of_an_input_that_ended_before_t
 
 def test_dependencies_and_staleness_are_what_obsqls_client_computes(small, con):
     root, _ = small
-    index = LineageIndex(root)
+    index = ProducerCache(root)
     runs = sql(con, root, """
         SELECT r.run_id, r.component, epoch_us(r.start_time), r.stale_reasons, list(d.dep_run_id), list(d.reason)
         FROM {runs} AS r JOIN {deps} AS d USING (run_id)

@@ -246,7 +246,7 @@ def test_background_triggers_append_their_results_when_done(store):
     class Slow(obsql.Component):
         @obsql.background
         def after_run(self, result):
-            release.wait(10)
+            release.wait(300)  # set by the test; the bound only keeps a broken test from hanging
             return {"length": len(result)}
 
     @Slow("slow").run(output_vars=["result"])
@@ -288,7 +288,7 @@ def test_feedback_and_flags_are_event_logs(store):
 
 
 def test_producers_forgotten_past_capacity_are_read_back_from_the_store(store):
-    store.logger.lineage._capacity = 2  # remember two pointers; the store answers for the rest
+    store.logger.producers._capacity = 2  # remember two pointers; the store answers for the rest
     with obsql.run("make", outputs=["p1"], start=at(0)):
         pass
     with obsql.run("make", outputs=["p2", "p3"], start=at(1)):
@@ -297,7 +297,7 @@ def test_producers_forgotten_past_capacity_are_read_back_from_the_store(store):
         pass
     with obsql.run("use", inputs=["p1", "p3"], start=at(3)):
         pass
-    assert len(store.logger.lineage._producers) == 2
+    assert len(store.logger.producers._producers) == 2
     store.flush()
     assert rows(store, "SELECT d.pointer, r.start_time FROM deps d JOIN runs r ON r.run_id = d.dep_run_id "
                        "WHERE d.component = 'use' ORDER BY d.pointer") == [("p1", at(0)), ("p3", at(2))]

@@ -17,7 +17,6 @@ from obsql.cli import EXIT_BAD_INPUT, main
 from obsql.demo.pipeline import DEFAULT_DAYS, run_demo
 from obsql.demo.questions import ask
 from obsql.engine.session import Engine
-from obsql.storage.store import ParquetStore
 
 ROOT = Path(__file__).parents[2]
 SHIFT = date(2020, 3, 22)
@@ -32,7 +31,7 @@ def demo_store(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def answers(demo_store) -> dict[str, list]:
-    return {answer.number: answer.results for answer in ask(Engine(ParquetStore(demo_store, create=False)))}
+    return {answer.number: answer.results for answer in ask(Engine.open(demo_store))}
 
 
 def test_4_1_the_worst_day_is_the_broken_meter_and_its_failed_check_is_in_every_trace(answers):

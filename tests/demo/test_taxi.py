@@ -68,7 +68,7 @@ def test_day_by_day_equals_one_range(between):
     assert one_by_one.equals(between(days[0].date(), days[-1].date()))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(
     start_minute=st.integers(0, 48 * 60),
     length_minutes=st.integers(0, 6 * 60),

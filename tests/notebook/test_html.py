@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from obsql.engine.result import Result
+from obsql.result import Result
 from obsql.render import html as html_module
 from obsql.render.html import result_html
 
@@ -136,9 +136,8 @@ def test_notes_are_shown():
 
 def test_real_results_render(store_path):
     from obsql.engine.session import Engine
-    from obsql.storage.store import ParquetStore
 
-    engine = Engine(ParquetStore(store_path, create=False))
+    engine = Engine.open(store_path)
     for text in ["runs", "trace 'pred-1'", "inspect 'pred-1'", "history infer metric accuracy every 1 day",
                  "expect runs is empty", "compare infer with infer", "components"]:
         parse(result_html(engine.run(text)[-1]))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import obsql
-from obsql.engine.result import Result
+from obsql.result import Result
 
 
 class FakeShell:
@@ -37,3 +37,13 @@ def test_an_error_prints_its_caret_and_returns_nothing(store, capsys):
     assert loaded()("runs of clean | limt 1") is None
     err = capsys.readouterr().err
     assert "error (syntax)" in err and "^" in err and "Traceback" not in err
+
+
+def test_a_result_draws_itself_as_html_text_and_a_chart(store):
+    with store.run("clean", outputs=["clean.parquet"]) as run:
+        run.log_metric("rows", 10)
+    store.flush()
+    runs = obsql.query("runs | select component")
+    assert runs._repr_html_().startswith('<div class="obsql-result obsql-table">')
+    assert repr(runs).splitlines()[0] == "component" and "(1 row)" in repr(runs)
+    assert "<svg" in obsql.query("history clean metric rows").plot()._repr_svg_()

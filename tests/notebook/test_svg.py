@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from obsql.engine.result import Result
+from obsql.result import Result
 from obsql.errors import ObsqlError
 from obsql.render.svg import Chart, chart, history_svg, metric_series, nice_ticks
 

@@ -47,7 +47,7 @@ def build(path, compact_midway: bool = False) -> obsql.Store:
     step("train", at(0, 3), ["features.parquet", "clean.parquet"], ["model.pkl"], {"accuracy": 0.8})
     if compact_midway:  # the lineage index then covers these runs; lineage views add the ones logged after
         store.flush()
-        compact(store.files.root, progress=False)
+        compact(store.files.root)
     step("train", at(1), ["features.parquet"], ["model.pkl"], {"accuracy": 0.85})
     step("features", at(1, 1), ["clean.parquet"], ["features-v2.parquet"])
     step("infer", at(2), ["model.pkl", "features.parquet"], ["pred-1", "pred-2"], values=[0.9, 0.2])

@@ -9,7 +9,6 @@ import pytest
 from obsql.engine.session import Engine
 from obsql.errors import ObsqlError
 from obsql.storage.schemas import TABLES
-from obsql.storage.store import ParquetStore
 from tests.oql.conftest import answer
 
 # (what is tried, the SQL; {store} and {outside} are filled in with real directories)
@@ -85,6 +84,6 @@ def test_files_in_duckdbs_temp_directory_are_refused(small, tmp_path, monkeypatc
     outside = tmp_path / ".tmp" / "secret.csv"
     outside.parent.mkdir()
     outside.write_text("secret\n42\n")
-    engine = Engine(ParquetStore(small.path, create=False))
+    engine = Engine.open(small.path)
     with pytest.raises(ObsqlError):
         engine.run(f"sql select * from read_csv('{outside}')")

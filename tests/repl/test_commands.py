@@ -5,6 +5,7 @@ import pytest
 
 from obsql.repl.commands import COMMANDS
 from obsql.storage.schemas import TABLES
+from tests.repl.conftest import WAIT_SECONDS
 
 
 def test_help_lists_every_command_of_the_registry(shell):
@@ -98,7 +99,7 @@ def test_a_flag_refreshes_the_names_completion_offers(shell):
     assert shell.names.flagged() == []
     try:
         shell.handle("flag 'pred-2';")
-        shell.names.loaded.wait(20)
+        assert shell.names.loaded.wait(WAIT_SECONDS)
         assert shell.names.flagged() == ["pred-2"]
     finally:
         shell.handle("unflag all;")

@@ -113,6 +113,10 @@ def test_completion_offers_what_fits_the_context(text, expected):
     assert offered(text) == expected
 
 
+def test_columns_complete_inside_sql_text():
+    assert {"start_time", "status"} <= set(offered("sql select * from runs where st"))
+
+
 def test_keywords_after_a_space_wait_for_tab_but_names_do_not():
     assert offered("runs of clean ", tab=False) == []
     assert offered("runs of ", tab=False) == ["clean", "etl", "feature-gen.v2", "infer"]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from obsql.engine.result import Result
+from obsql.result import Result
 from obsql.repl import pager
 from obsql.repl.cancel import run_cancellable
 from obsql.repl.display import result_text

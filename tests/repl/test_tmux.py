@@ -22,7 +22,7 @@ class Terminal:
     def __init__(self, command: str) -> None:
         self.server = ["tmux", "-L", f"obsql-test-{os.getpid()}"]
         self._tmux("new-session", "-d", "-s", "repl", "-x", "160", "-y", "50",
-                   f'{command}; echo "exit status $?"; sleep 60')
+                   f'{command}; echo "exit status $?"; sleep {2 * WAIT_SECONDS}')  # the screen outlives any wait
 
     def _tmux(self, *args: str) -> str:
         return subprocess.run([*self.server, *args], check=True, capture_output=True, text=True).stdout
@@ -71,9 +71,9 @@ def terminal(store_path, config_home):
 def test_the_shell_in_a_terminal(terminal):
     terminal.wait_for("obsql:store>")
     terminal.type("runs of cl")
-    for _ in range(WAIT_SECONDS // 2):  # Tab finds nothing until the names have loaded in the background
+    for _ in range(WAIT_SECONDS // 5):  # Tab finds nothing until the names have loaded in the background
         terminal.press("Tab")
-        if terminal.shows("runs of clean", seconds=2):
+        if terminal.shows("runs of clean", seconds=5):
             break
     terminal.type(" | select component;")
     terminal.press("Enter")

@@ -27,7 +27,7 @@ def test_an_index_written_by_an_older_obsql_is_ignored_until_compaction_rebuilds
     step("etl", 0, ["raw"], ["a"])
     step("train", 1, ["a"], ["model"])
     store.flush()
-    compact(store.files.root, progress=False)
+    compact(store.files.root)
     expected = [("train", 0), ("etl", 1)]
     assert traced(store, "model") == expected
     # what obsql wrote before producers carried run attributes: no version, narrower producers
@@ -41,6 +41,6 @@ def test_an_index_written_by_an_older_obsql_is_ignored_until_compaction_rebuilds
     assert lineage_index.covered_files(store.files.root) == {}
     step("serve", 2, ["model"], ["pred"])
     assert traced(store, "pred") == [("serve", 0), *[(c, d + 1) for c, d in expected]]
-    compact(store.files.root, progress=False)
+    compact(store.files.root)
     assert lineage_index.covered_files(store.files.root)
     assert traced(store, "pred") == [("serve", 0), *[(c, d + 1) for c, d in expected]]

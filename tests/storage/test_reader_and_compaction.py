@@ -8,7 +8,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from obsql.storage import files
+from obsql.storage import live_files
 from obsql.storage.compact import compact, finish_interrupted
 from obsql.storage.layout import COMPACT_DIR
 from obsql.storage.reader import StoreReader
@@ -49,14 +49,14 @@ def test_a_corrupt_file_is_named_and_skipped_and_the_rest_stays_readable(root, n
     bad.write_bytes(b"this is not parquet at all")
     with pytest.warns(UserWarning, match=name):
         assert run_ids(root) == ["a", "b"]
-    assert str(bad) in files.set_aside_files()
+    assert str(bad) in live_files.set_aside_files()
     assert bad.exists()  # nothing is deleted
 
 
 def test_compaction_merges_closed_partitions_into_one_sorted_file(root):
     write_runs(root, [["c", "a"], ["b"], ["e", "d"]])
     write_runs(root, [["x"], ["y"]], day="2999-01-01")  # not closed yet
-    report = compact(root, closed_before=date(2020, 6, 1), progress=False)
+    report = compact(root, closed_before=date(2020, 6, 1))
     assert (report.partitions, report.files_before, report.files_after, report.rows) == (1, 3, 1, 5)
     closed = list((root / "runs" / "component=etl" / "date=2020-01-01").glob("*.parquet"))
     assert len(closed) == 1 and closed[0].name.startswith("c-")
@@ -65,7 +65,7 @@ def test_compaction_merges_closed_partitions_into_one_sorted_file(root):
     import pyarrow.parquet as pq
 
     assert pq.read_table(closed[0]).column("run_id").to_pylist() == ["a", "b", "c", "d", "e"]
-    assert compact(root, closed_before=date(2020, 6, 1), progress=False).partitions == 0
+    assert compact(root, closed_before=date(2020, 6, 1)).partitions == 0
 
 
 def test_readers_never_see_both_the_merged_file_and_its_sources(root):
@@ -115,13 +115,13 @@ def test_compaction_while_other_processes_append_loses_and_duplicates_nothing(ro
         worker.start()
     counts = []
     while any(w.is_alive() for w in workers):
-        compact(root, closed_before=date(2020, 6, 1), progress=False)
+        compact(root, closed_before=date(2020, 6, 1))
         ids = run_ids(root)
         assert len(ids) == len(set(ids))
         counts.append(len(ids))
     for worker in workers:
         worker.join()
-    compact(root, closed_before=date(2020, 6, 1), progress=False)
+    compact(root, closed_before=date(2020, 6, 1))
     ids = run_ids(root)
     assert len(ids) == 600 and len(set(ids)) == 600
     assert counts == sorted(counts)

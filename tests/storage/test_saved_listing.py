@@ -6,7 +6,7 @@ import os
 import time
 import warnings
 
-from obsql.storage import files, layout
+from obsql.storage import layout, live_files
 from obsql.storage.layout import COMPACT_DIR, LISTING_DIR, mark_changed
 from tests.helpers import run_ids, write_runs
 
@@ -28,22 +28,22 @@ def unannounced_copy(root) -> str:
 def test_a_settled_store_saves_its_listing_and_later_readers_use_it(root):
     write_runs(root, [["a"]])
     settle(root)
-    walked = files.parquet_files(root, "runs")
+    walked = live_files.parquet_files(root, "runs")
     saved = json.loads((root / LISTING_DIR / "runs.json").read_text())
     assert [str(root / name) for name in saved["files"]] == walked
     assert saved["changed"] == layout.last_change(root)
     copy = unannounced_copy(root)
-    assert copy not in files.parquet_files(root, "runs")  # the saved listing answered, no walk
+    assert copy not in live_files.parquet_files(root, "runs")  # the saved listing answered, no walk
     mark_changed(root)
-    assert copy in files.parquet_files(root, "runs")
+    assert copy in live_files.parquet_files(root, "runs")
 
 
 def test_nothing_is_saved_while_changes_are_recent(root):
     write_runs(root, [["a"]])
-    files.parquet_files(root, "runs")
+    live_files.parquet_files(root, "runs")
     assert not (root / LISTING_DIR / "runs.json").exists()
     copy = unannounced_copy(root)
-    assert copy in files.parquet_files(root, "runs")
+    assert copy in live_files.parquet_files(root, "runs")
 
 
 def test_new_runs_are_seen_as_soon_as_they_are_marked(root):
@@ -71,12 +71,12 @@ def test_a_file_removed_by_hand_drops_the_saved_listing_without_a_warning(root):
 def test_a_compaction_in_flight_means_walking(root):
     write_runs(root, [["a"]])
     settle(root)
-    files.parquet_files(root, "runs")
+    live_files.parquet_files(root, "runs")
     copy = unannounced_copy(root)
     (root / COMPACT_DIR).mkdir(exist_ok=True)
     (root / COMPACT_DIR / "c-X.json").write_text(json.dumps({"table": "runs", "target": "runs/none.parquet",
                                                              "sources": []}))
-    assert copy in files.parquet_files(root, "runs")
+    assert copy in live_files.parquet_files(root, "runs")
 
 
 def test_a_store_that_cannot_be_written_is_read_by_walking(root, monkeypatch):
@@ -86,7 +86,7 @@ def test_a_store_that_cannot_be_written_is_read_by_walking(root, monkeypatch):
     def refuse(path, text):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(files, "write_atomically", refuse)
+    monkeypatch.setattr(live_files, "write_atomically", refuse)
     assert run_ids(root) == ["a"]
     assert not (root / LISTING_DIR / "runs.json").exists()
 
@@ -94,6 +94,6 @@ def test_a_store_that_cannot_be_written_is_read_by_walking(root, monkeypatch):
 def test_a_damaged_saved_listing_is_ignored(root):
     write_runs(root, [["a"]])
     settle(root)
-    files.parquet_files(root, "runs")
+    live_files.parquet_files(root, "runs")
     (root / LISTING_DIR / "runs.json").write_text("{not json")
     assert run_ids(root) == ["a"]

@@ -42,7 +42,7 @@ def test_compaction_rewrites_old_files_in_the_current_schema(tmp_path):
     create_or_open(tmp_path)
     old_components_file(tmp_path, "old", "0-old.parquet")
     old_components_file(tmp_path, "older", "1-old.parquet")
-    compact(tmp_path, closed_before=date(2020, 6, 1), progress=False)
+    compact(tmp_path, closed_before=date(2020, 6, 1))
     (merged,) = (tmp_path / "components" / "date=2020-01-01").glob("*.parquet")
     table = pq.read_table(merged, partitioning=None)
     assert "slas" in table.column_names and table.column("slas").null_count == 2

@@ -1,0 +1,164 @@
+"""`history`: a component's metrics over time, one row per run or per time bucket.
+
+Metrics come from what runs logged (the metrics table), from summaries of logged dataframe columns
+(`null_frac(fare_amount)`), and from outputs and their late labels (accuracy, labeled, outputs).
+"""
+from __future__ import annotations
+
+from obsql.compiler.catalog import Catalog, require_component, require_metric
+from obsql.compiler.events import LATEST_LABELS
+from obsql.compiler.pipes import describe
+from obsql.compiler.sql import SqlWriter, ident, interval_sql, where_clause
+from obsql.compiler.timeexpr import time_filter
+from obsql.errors import ObsqlError
+from obsql.grammar import ast
+
+# A summary of one logged column per run, from the summaries table; {f} filters the rows to that column.
+SUMMARY_FUNCTIONS = {
+    "null_frac": "sum(nulls) {f} / nullif(sum(count + nulls) {f}, 0)",
+    "nulls": "sum(nulls) {f}",
+    "count": "sum(count) {f}",
+    "mean": "sum(mean * count) {f} / nullif(sum(count) {f}, 0)",
+    "min": "min(min) {f}",
+    "max": "max(max) {f}",
+    "std": "max(std) {f}",
+    "distinct": "max(distinct) {f}",
+}
+
+
+def history_sql(w: SqlWriter, catalog: Catalog, node: ast.History) -> str:
+    """One row per run (or per bucket with `every`) with the requested metrics as columns."""
+    component = require_component(catalog, node.component, node)
+    metrics = node.metrics or tuple(ast.Column(m) for m in catalog.metrics(component))
+    c = w.param(component)
+    conditions = [f'"component" = {c}'] + time_filter(w, node.time)
+    in_range = where_clause(conditions)
+    known = {m.name for m in metrics if isinstance(m, ast.Column) and catalog.logged(component, m.name)}
+    logged = [m.name for m in metrics if isinstance(m, ast.Column) and m.name in known]
+    summarised = [m for m in metrics if isinstance(m, ast.Call)]
+    for metric in metrics:
+        _validate_metric(catalog, component, metric)
+    if node.every is not None and all(isinstance(m, ast.Column) and (m.name in known or m.name == "duration_s")
+                                      for m in metrics):
+        return _bucketed_directly(w, metrics, known, in_range, node.every)
+    parts = [f"base AS (SELECT run_id, start_time, "
+             f"date_diff('millisecond', start_time, end_time) / 1000.0 AS duration_s FROM runs{in_range})"]
+    joins = []
+    if logged:
+        pivots = ", ".join(f"max(CASE WHEN name = {w.param(name)} THEN value END) AS {ident(name)}"
+                           for name in dict.fromkeys(logged))
+        parts.append(f"logged AS (SELECT run_id, {pivots} FROM metrics{in_range} GROUP BY run_id)")
+        joins.append("LEFT JOIN logged USING (run_id)")
+    if summarised:
+        pivots = ", ".join(_summary_pivot(w, m) for m in summarised)
+        parts.append(f"summarised AS (SELECT run_id, {pivots} FROM summaries{in_range} GROUP BY run_id)")
+        joins.append("LEFT JOIN summarised USING (run_id)")
+    realized = {m.name for m in metrics if isinstance(m, ast.Column) and m.name in _REALIZED} - set(logged)
+    if realized:
+        parts.append(_realized_accuracy(in_range))
+        joins.append("LEFT JOIN realized USING (run_id)")
+        if "accuracy" in realized and "labeled" not in realized:  # bucketed accuracy is weighted by labels
+            metrics = (*metrics, ast.Column("labeled"))
+    columns = ", ".join(_metric_column(m, logged) for m in metrics)
+    per_run = (f"WITH {', '.join(parts)} SELECT base.start_time, base.run_id, {columns} FROM base "
+               f"{' '.join(joins)}")
+    if node.every is None:
+        return f"{per_run} ORDER BY start_time, run_id"
+    return _bucketed(w, per_run, metrics, node.every, realized)
+
+
+_REALIZED = ("accuracy", "labeled", "outputs")  # computed from outputs' scores and their feedback labels
+
+
+def _validate_metric(catalog: Catalog, component: str, metric: ast.Expr) -> None:
+    if isinstance(metric, ast.Column):
+        require_metric(catalog, component, metric.name, metric)
+    elif isinstance(metric, ast.Call):
+        if metric.name.lower() not in SUMMARY_FUNCTIONS or len(metric.args) != 1 \
+                or not isinstance(metric.args[0], ast.Column):
+            raise ObsqlError("input", f"history takes metric names or a summary of a logged column "
+                                      f"({', '.join(sorted(SUMMARY_FUNCTIONS))}), e.g. null_frac(fare_amount); "
+                                      f"not '{describe(metric)}'", line=metric.line, column=metric.column)
+    else:
+        raise ObsqlError("input", f"'{describe(metric)}' is not a metric", line=metric.line, column=metric.column)
+
+
+def _summary_pivot(w: SqlWriter, metric: ast.Call) -> str:
+    only_column = f"FILTER (WHERE column_name = {w.param(metric.args[0].name)})"
+    aggregate = SUMMARY_FUNCTIONS[metric.name.lower()].format(f=only_column)
+    return f"{aggregate} AS {ident(describe(metric))}"
+
+
+def _realized_accuracy(in_range: str) -> str:
+    """Accuracy from late labels: an output's value (a score) rounded, against its latest feedback label."""
+    return (
+        f"labels AS ({LATEST_LABELS}), "
+        "realized AS (SELECT o.run_id, count(*) AS outputs, count(l.id) AS labeled, "
+        "avg(CASE WHEN l.id IS NULL THEN NULL WHEN (o.value > 0.5) = (l.label > 0.5) THEN 1.0 ELSE 0.0 END) "
+        "AS accuracy FROM (SELECT run_id, pointer, value FROM io"
+        f"{in_range} AND direction = 'output' AND value IS NOT NULL) AS o "
+        "LEFT JOIN labels AS l ON l.id = o.pointer GROUP BY o.run_id)"
+    )
+
+
+def _metric_column(metric: ast.Expr, logged: list[str]) -> str:
+    label = ident(describe(metric))
+    if isinstance(metric, ast.Column) and metric.name == "duration_s" and "duration_s" not in logged:
+        return f"base.duration_s AS {label}"
+    return label
+
+
+def _bucketed(w: SqlWriter, per_run: str, metrics: tuple[ast.Expr, ...], every: ast.Interval,
+              realized: set[str]) -> str:
+    """Per-run rows grouped into time buckets: means of metrics; label-weighted realized accuracy; summed counts."""
+    bucket = _bucket_expression(w, every)
+    columns = []
+    for metric in metrics:
+        label = ident(describe(metric))
+        name = metric.name if isinstance(metric, ast.Column) else None
+        if name == "accuracy" and name in realized:
+            columns.append(f"sum({label} * labeled) / nullif(sum(labeled), 0) AS {label}")
+        elif name in ("labeled", "outputs") and name in realized | {"labeled"}:
+            columns.append(f"sum({label}) AS {label}")
+        else:
+            columns.append(f"avg({label}) AS {label}")
+    return (f"SELECT {bucket} AS bucket, count(*) AS runs, {', '.join(columns)} FROM ({per_run}) AS per_run "
+            "GROUP BY 1 ORDER BY 1")
+
+
+def _bucketed_directly(w: SqlWriter, metrics: tuple[ast.Expr, ...], known: set[str], in_range: str,
+                       every: ast.Interval) -> str:
+    """Buckets of logged metrics aggregated straight from the metrics table (no per-run pivot: fast at scale)."""
+    bucket = _bucket_expression(w, every, by_partition=True)
+    logged = [m.name for m in metrics if m.name in known]
+    runs = (f"SELECT {bucket} AS bucket, count(*) AS runs, "
+            f"avg(date_diff('millisecond', start_time, end_time) / 1000.0) AS duration_s FROM runs{in_range} "
+            "GROUP BY 1")
+    if not logged:
+        columns = ", ".join(ident(m.name) for m in metrics)
+        return f"SELECT bucket, runs, {columns} FROM ({runs}) AS r ORDER BY 1"
+    names = {name: w.param(name) for name in dict.fromkeys(logged)}
+    means = ", ".join(f"avg(value) FILTER (WHERE name = {param}) AS {ident(name)}" for name, param in names.items())
+    values = (f"SELECT {bucket} AS bucket, {means} FROM metrics{in_range} AND name IN ({', '.join(names.values())}) "
+              "GROUP BY 1")
+    columns = ", ".join(f"r.duration_s AS {ident(m.name)}" if m.name not in known else f"v.{ident(m.name)}"
+                        for m in metrics)
+    return (f"SELECT r.bucket, r.runs, {columns} FROM ({runs}) AS r LEFT JOIN ({values}) AS v "
+            "ON r.bucket = v.bucket ORDER BY 1")
+
+
+_BUCKET_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400, "week": 604_800}
+
+
+def _bucket_expression(w: SqlWriter, every: ast.Interval, by_partition: bool = False) -> str:
+    """The start of each run's time bucket. Days come straight from the `date` partition when it is at hand;
+    other units truncate a plain (UTC) timestamp, which avoids per-row time zone arithmetic."""
+    if by_partition and every.amount == 1 and every.unit == "day":
+        return 'CAST("date" AS TIMESTAMPTZ)'
+    plain = "CAST(start_time AS TIMESTAMP)"
+    if every.amount == 1 and every.unit in ("minute", "hour", "day", "week", "month", "year"):
+        return f"CAST(date_trunc('{every.unit}', {plain}) AS TIMESTAMPTZ)"
+    if every.unit in ("month", "year"):
+        return f"CAST(time_bucket({interval_sql(w, every)}, {plain}) AS TIMESTAMPTZ)"
+    seconds = w.param(every.amount * _BUCKET_SECONDS[every.unit])  # whole buckets since the epoch, in plain SQL
+    return f"to_timestamp(floor(epoch(start_time) / {seconds}) * {seconds})"

@@ -1,0 +1,92 @@
+"""Statements about runs, answered by one SQL query each: runs, recent, components, stale, alerts and sql."""
+from __future__ import annotations
+
+import duckdb
+
+from obsql.compiler.catalog import Catalog, require_component
+from obsql.compiler.sql import SqlWriter, latest, where_clause
+from obsql.compiler.timeexpr import time_filter
+from obsql.errors import ObsqlError
+from obsql.grammar import ast
+from obsql.result import RUN_COLUMNS
+
+# How each of a run's columns is read from the runs table (by name where nothing is computed).
+_COMPUTED = {"duration_s": "date_diff('millisecond', start_time, end_time) / 1000.0 AS duration_s"}
+RUN_SELECT = ", ".join(_COMPUTED.get(column, column) for column in RUN_COLUMNS)
+DEFAULT_RECENT = 10
+FAILED_CHECK_REASON = ("'check ' || k.name || ' failed (' || k.phase || ')' || "
+                       "CASE WHEN coalesce(k.message, '') <> '' THEN ': ' || k.message ELSE '' END")
+
+
+def _component_condition(w: SqlWriter, catalog: Catalog, component: str | None, node: ast.Node) -> list[str]:
+    if component is None:
+        return []
+    return [f'"component" = {w.param(require_component(catalog, component, node))}']
+
+
+def runs_sql(w: SqlWriter, catalog: Catalog, node: ast.Runs) -> str:
+    conditions = _component_condition(w, catalog, node.component, node) + time_filter(w, node.time)
+    base = f"SELECT {RUN_SELECT} FROM runs{where_clause(conditions)}"
+    if node.where is not None:
+        base = f"SELECT * FROM ({base}) AS r WHERE {w.expr(node.where)}"
+    return f"{base} ORDER BY start_time, run_id"
+
+
+def recent_sql(w: SqlWriter, catalog: Catalog, node: ast.Recent) -> str:
+    limit = node.limit if node.limit is not None else DEFAULT_RECENT
+    return f"SELECT {RUN_SELECT} FROM runs ORDER BY start_time DESC, run_id DESC LIMIT {int(limit)}"
+
+
+def components_sql(w: SqlWriter, catalog: Catalog, node: ast.Components) -> str:
+    declared = latest("components", "name, description, owner, tags", "name")
+    return (
+        f"WITH meta AS (SELECT name AS component, description, owner, tags FROM ({declared}) AS c), "
+        "stats AS (SELECT component, count(*) AS runs, sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, "
+        "sum(CASE WHEN stale THEN 1 ELSE 0 END) AS stale, min(start_time) AS first_run, max(start_time) AS last_run "
+        "FROM runs GROUP BY component) "
+        "SELECT coalesce(s.component, m.component) AS component, m.description, m.owner, m.tags, "
+        "coalesce(s.runs, 0) AS runs, coalesce(s.failed, 0) AS failed, coalesce(s.stale, 0) AS stale, "
+        "s.first_run, s.last_run FROM stats AS s FULL OUTER JOIN meta AS m ON s.component = m.component "
+        "ORDER BY s.first_run NULLS LAST, component"
+    )
+
+
+def stale_sql(w: SqlWriter, catalog: Catalog, node: ast.Stale) -> str:
+    """Stale runs with every reason: those found when they were logged, then checks that failed later."""
+    conditions = _component_condition(w, catalog, node.component, node) + time_filter(w, node.time)
+    return (
+        f"WITH candidates AS (SELECT run_id, component, start_time, status, coalesce(stale_reasons, []) AS own "
+        f"FROM runs{where_clause(conditions)}), "
+        f"failed AS (SELECT k.run_id, list({FAILED_CHECK_REASON}) AS later FROM checks AS k "
+        f"JOIN candidates AS c ON k.run_id = c.run_id WHERE NOT k.passed "
+        f"AND NOT list_contains(c.own, {FAILED_CHECK_REASON}) GROUP BY k.run_id) "
+        "SELECT c.run_id, c.component, c.start_time, c.status, "
+        "list_concat(c.own, coalesce(f.later, [])) AS reasons "
+        "FROM candidates AS c LEFT JOIN failed AS f ON c.run_id = f.run_id "
+        "WHERE len(c.own) > 0 OR f.run_id IS NOT NULL ORDER BY c.start_time DESC, c.run_id DESC"
+    )
+
+
+def alerts_sql(w: SqlWriter, catalog: Catalog, node: ast.Alerts) -> str:
+    """SLA violations still open: the latest event per (component, metric) says `violated`."""
+    events = latest("alerts", "component, metric, ts, value, op, bound, run_id, message, state", "component, metric")
+    conditions = ["state = 'violated'"] + _component_condition(w, catalog, node.component, node)
+    conditions += time_filter(w, node.time, column="ts", date_column=None)
+    return (f"SELECT component, metric, ts AS since, value, op, bound, run_id, message FROM ({events}) AS a"
+            f"{where_clause(conditions)} ORDER BY since DESC, component, metric")
+
+
+def sql_statement_sql(w: SqlWriter, catalog: Catalog, node: ast.Sql) -> str:
+    """The user's SQL, after making sure it is exactly one read-only SELECT."""
+    try:
+        statements = duckdb.extract_statements(node.text)
+    except duckdb.Error as exc:
+        raise ObsqlError("sql", f"the SQL does not parse: {str(exc).splitlines()[0]}",
+                         line=node.line, column=node.column) from None
+    if len(statements) != 1:
+        raise ObsqlError("input", "sql takes exactly one statement", line=node.line, column=node.column)
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        raise ObsqlError("input", f"sql is read-only: only SELECT queries run here, not {kind.name}",
+                         line=node.line, column=node.column, suggestion="sql select ... from runs")
+    return node.text.strip().rstrip(";")

@@ -1,0 +1,91 @@
+"""A query's answer: column names and rows, the SQL that produced it, and the shape it is best shown in.
+
+This module is a leaf: the engine builds results, the renderers draw them, and neither is imported here. The
+columns of each shape live here once, for the engine that fills them, the renderers that draw them and the shell
+that completes their names. A result draws itself (a notebook cell, a Python prompt, `.plot()`) with the drawers
+`obsql.render` installs in `DRAWERS` when it is imported, as every surface that shows results does.
+Arrow, polars and pandas forms are built on request, so showing a result in a terminal never loads them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+# The columns of each result shape, in order.
+RUN_COLUMNS = ("run_id", "component", "start_time", "end_time", "duration_s", "status", "stale", "stale_reasons",
+               "error", "notes", "git_commit", "host")
+TRACE_COLUMNS = ("depth", "component", "run_id", "start_time", "end_time", "status", "stale", "stale_reasons",
+                 "via", "parent_run_id", "repeated")
+SLICE_COLUMNS = ("pointer", "value", "depth", "run_id", "component", "start_time", "stale")
+RANK_COLUMNS = ("rank", "run_id", "component", "start_time", "outputs", "coverage", "stale", "stale_reasons")
+CARD_COLUMNS = ("section", "field", "value", "detail")
+EXPECT_COLUMNS = ("expectation", "passed", "observed")
+ADVERSARIAL_COLUMNS = ("rank", "feature", "importance", "auc", "loss")
+
+# What a shape needs to be drawn as itself; a result piped down to other columns is drawn as a table.
+SHAPE_NEEDS: dict[str, frozenset[str]] = {
+    "trace": frozenset(("depth", "component", "run_id")),
+    "card": frozenset(CARD_COLUMNS),
+    "expect": frozenset(EXPECT_COLUMNS),
+}
+
+# How results draw themselves: "text" (str), "html" (str) and "chart" (an SVG object), set by obsql.render.
+DRAWERS: dict[str, Callable[["Result"], Any]] = {}
+
+
+@dataclass
+class Result:
+    """The answer to one OQL statement."""
+
+    columns: list[str]
+    rows: list[tuple]
+    sql: str = ""  # the compiled SQL (what `explain` prints)
+    shape: str = "table"  # table, trace, card, history, compare, expect
+    statement: str = ""  # the OQL text it answers
+    passed: bool | None = None  # for `expect`: whether the assertion held
+    notes: list[str] = field(default_factory=list)  # things worth telling the reader
+    bounds: dict[str, float] = field(default_factory=dict)  # SLA bounds of the metrics shown, for charts
+
+    @property
+    def drawn_as(self) -> str:
+        """The shape to draw: the result's own, or a table when pipes left it without the columns its shape needs."""
+        needed = SHAPE_NEEDS.get(self.shape, frozenset())
+        return self.shape if needed <= set(self.columns) else "table"
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+    def to_arrow(self):
+        """The rows as a pyarrow Table (column types inferred from the values)."""
+        import pyarrow as pa
+
+        return pa.table({name: [row[i] for row in self.rows] for i, name in enumerate(self.columns)})
+
+    def to_polars(self):
+        import polars as pl
+
+        return pl.from_arrow(self.to_arrow())
+
+    def to_pandas(self):
+        """A pandas DataFrame (needs pandas installed)."""
+        return self.to_arrow().to_pandas()
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[tuple]:
+        return iter(self.rows)
+
+    def _repr_html_(self) -> str | None:
+        drawer = DRAWERS.get("html")
+        return drawer(self) if drawer is not None else None
+
+    def plot(self):
+        """The result as an SVG chart (history: one line per metric over time, SLA bounds dashed)."""
+        return DRAWERS["chart"](self)
+
+    def __repr__(self) -> str:
+        drawer = DRAWERS.get("text")
+        if drawer is None:
+            return f"<Result: {len(self.rows)} rows of {', '.join(self.columns)}>"
+        return drawer(self)
