@@ -104,7 +104,7 @@ def test_numeric_drift_from_summaries_is_close_on_smooth_data(shift, method, exa
 
 
 @pytest.mark.filterwarnings("ignore:ks_2samp")  # scipy's note when its exact sum fails
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(st.floats(-100, 100), min_size=20, max_size=200),
        st.lists(st.floats(-100, 100), min_size=20, max_size=200))
 def test_ks_from_summaries_stays_within_its_stated_bound(reference, current):

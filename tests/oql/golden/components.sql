@@ -1,3 +1,0 @@
--- oql: components
-
-WITH meta AS (SELECT name AS component, description, owner, tags FROM (SELECT *, row_number() OVER (PARTITION BY name ORDER BY ts DESC) AS newest FROM components) AS c WHERE newest = 1), stats AS (SELECT component, count(*) AS runs, sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, sum(CASE WHEN stale THEN 1 ELSE 0 END) AS stale, min(start_time) AS first_run, max(start_time) AS last_run FROM runs GROUP BY component) SELECT coalesce(s.component, m.component) AS component, m.description, m.owner, m.tags, coalesce(s.runs, 0) AS runs, coalesce(s.failed, 0) AS failed, coalesce(s.stale, 0) AS stale, s.first_run, s.last_run FROM stats AS s FULL OUTER JOIN meta AS m ON s.component = m.component ORDER BY s.first_run NULLS LAST, component

@@ -1,5 +1,0 @@
--- oql: runs since 1.5 hours ago
-
-SELECT run_id, component, start_time, end_time, date_diff('millisecond', start_time, end_time) / 1000.0 AS duration_s, status, stale, stale_reasons, error, notes, git_commit, host FROM runs WHERE "start_time" >= CAST($p1 AS TIMESTAMPTZ) AND "date" >= CAST($p1 AS DATE) ORDER BY start_time, run_id
--- parameters:
---   $p1 = datetime.datetime(2020, 3, 1, 10, 30, tzinfo=datetime.timezone.utc)
