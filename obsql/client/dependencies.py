@@ -9,22 +9,31 @@ fresher runs that began before this run and that this run did not also read (a r
 not stale for the six older days). The reasons read as mltrace's did: "clean (run X) was run 45 days ago",
 "clean (run X) has 2 fresher runs".
 
-What other processes wrote is read from the store (through the lineage index) on first need and re-read after
-`refresh_seconds`; what this process wrote is known at once.
+What this process logs is known at once. What other processes log reaches it in bulk, never by a query per pointer:
+- their spools, followed as they grow before every run (`storage.spool.SpoolWatch`), so a producer another live
+  process logged before this run started is found even before that process flushes;
+- Parquet files that appeared since the last look, read at most once per `refresh_seconds` (rows whose spool was
+  never seen: a writer that flushed while this process was not looking);
+- what the store held at the first look, as the set of every pointer it had a producer for (64-bit hashes, so a
+  pointer the store never produced costs a hash and no query); a pointer it did produce is read from the store once.
 """
 from __future__ import annotations
 
 import bisect
+import hashlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple
 
+import numpy as np
+
 from obsql.storage import lineage_index
+from obsql.storage.layout import COMPACTED_PREFIX, SPOOL_DIR, last_change
 from obsql.storage.live_files import parquet_files
-from obsql.storage.layout import last_change
 from obsql.storage.reader import StoreReader
+from obsql.storage.spool import SpoolWatch
 
 MICROS_PER_DAY = 86_400_000_000
 
@@ -51,11 +60,11 @@ class Dependency:
 
 @dataclass(slots=True)
 class _Known:
-    """What is known of one key (a pointer's producers or a component's run starts), and how current it is."""
+    """What is known of one key (a pointer's producers or a component's run starts)."""
 
     items: list = field(default_factory=list)
     run_ids: set[str] = field(default_factory=set)
-    checked_at: float = float("-inf")  # when the store was last read for this key (time.monotonic)
+    complete: bool = False  # whether what the store held at the first look has been merged in
 
     def add(self, item, run_id: str) -> None:
         if run_id not in self.run_ids:
@@ -63,12 +72,31 @@ class _Known:
             bisect.insort(self.items, item)
 
 
+def pointer_hash(pointer: str) -> int:
+    """A pointer's 64-bit hash, the one DuckDB's md5_number_lower gives, so Python and SQL agree."""
+    return int.from_bytes(hashlib.md5(pointer.encode("utf-8")).digest()[8:], "little")
+
+
+class _StoredPointers:
+    """The pointers the store had a producer for at one moment, as sorted 64-bit hashes (8 bytes a pointer)."""
+
+    def __init__(self, hashes: np.ndarray) -> None:
+        self._hashes = np.sort(hashes.astype(np.uint64))
+
+    def may_have(self, pointer: str) -> bool:
+        """False when the store surely had no producer of `pointer`; True when it probably had (or a hash collides)."""
+        if not len(self._hashes):
+            return False
+        wanted = np.uint64(pointer_hash(pointer))
+        at = int(np.searchsorted(self._hashes, wanted))
+        return at < len(self._hashes) and self._hashes[at] == wanted
+
+
 class ProducerCache:
     """Who produced which pointer and when each component ran, for the runs this process logs.
 
-    What this process logs is recorded at once and never costs a query; what the store holds is read for a key the
-    first time a run asks about it, and again after `refresh_seconds`. At most `capacity` pointers are remembered
-    (the least recently used are forgotten and read back from the store if asked about again).
+    At most `capacity` pointers are remembered; the least recently used are forgotten and read back from the
+    store if asked about again (this process's own buffered rows are flushed first, so the store can answer).
     """
 
     def __init__(self, root: Path, own_file_prefix: str = "", refresh_seconds: float = 5.0,
@@ -76,13 +104,17 @@ class ProducerCache:
         self._root = root
         self._publish = publish  # writes this process's buffered rows, so the store can answer for what was forgotten
         self._own_prefix = own_file_prefix
-        self._others_wrote: tuple[int, bool] = (-1, True)  # (change marker seen, whether others' files exist)
-        self._forgot = False
-        self._reader: StoreReader | None = None
         self._refresh_seconds = refresh_seconds
         self._capacity = capacity
         self._producers: OrderedDict[str, _Known] = OrderedDict()
         self._starts: dict[str, _Known] = {}
+        self._forgot = False
+        self._spools = SpoolWatch(root / SPOOL_DIR, own_file_prefix)
+        self._stored: _StoredPointers | None = None  # the store at the first look that found others' files
+        self._accounted: set[str] = set()  # others' Parquet files already known (stored then, or read since)
+        self._looked_at = float("-inf")  # when files were last listed (time.monotonic)
+        self._looked_at_change = -1  # the store's change mark then
+        self._reader: StoreReader | None = None
 
     # -- what this process logs -------------------------------------------------------------------------------
     def record_run(self, component: str, run_id: str, start: int) -> None:
@@ -98,14 +130,12 @@ class ProducerCache:
             else:
                 known.add(production, production.run_id)
                 producers.move_to_end(pointer)
-        while len(producers) > self._capacity:
-            producers.popitem(last=False)
-            self._forgot = True
+        self._forget_past_capacity()
 
     # -- questions asked while logging a run --------------------------------------------------------------------
     def latest_producer(self, pointer: str, start: int, run_id: str) -> Production | None:
         """The newest run that wrote `pointer` before a run (`start`, `run_id`) began."""
-        items = self._current(self._producers, pointer, PRODUCERS).items
+        items = self._producers_of(pointer).items
         for production in reversed(items[: bisect.bisect_right(items, (start, start, "\uffff", ""))]):
             if production.run_id != run_id and (production.start, production.run_id) < (start, run_id):
                 return production
@@ -113,12 +143,14 @@ class ProducerCache:
 
     def fresher_runs(self, component: str, after: int, before: int) -> int:
         """How many runs of `component` started strictly between two instants."""
-        starts = self._current(self._starts, component, STARTS).items
+        starts = self._starts_of(component).items
         return max(bisect.bisect_left(starts, before) - bisect.bisect_right(starts, after), 0)
 
     def dependencies(self, pointers: list[str], start: int, run_id: str,
                      staleness_days: float) -> list[Dependency]:
         """The runs a run depends on through its input `pointers`, with the reasons each is stale (if any)."""
+        if pointers:
+            self.keep_up()
         found = []
         for pointer in dict.fromkeys(pointers):
             producer = self.latest_producer(pointer, start, run_id)
@@ -142,38 +174,122 @@ class ProducerCache:
             reasons.append(f"{producer.component} (run {producer.run_id}) has {fresher} fresher {plural}")
         return reasons
 
-    # -- keeping up with the store ---------------------------------------------------------------------------------
-    def _current(self, cache: dict[str, _Known], key: str, sql: str) -> _Known:
-        known = _entry(cache, key)
-        if time.monotonic() - known.checked_at >= self._refresh_seconds:
-            for row in self._read(sql, key):
-                if cache is self._producers:
+    # -- keeping up with other processes ---------------------------------------------------------------------------
+    def keep_up(self) -> None:
+        """Learn what other processes logged since the last run: what their spools gained (always: a few stat
+        calls when nothing did), and the Parquet files that appeared (at most once per refresh interval)."""
+        for batch in self._spools.new_records():
+            self._learn(batch)
+        if time.monotonic() - self._looked_at >= self._refresh_seconds:
+            self._look_at_files()
+
+    def _learn(self, batch: list) -> None:
+        """Take in one spool record of another process: its runs' starts and its outputs' producers."""
+        for table, key, columns in batch:
+            if table == "runs":
+                for run_id, start in zip(columns["run_id"], columns["start_time"]):
+                    self._learn_run(key[0], run_id, start)
+            elif table == "io":
+                for pointer, direction, run_id, start, end in zip(
+                        columns["pointer"], columns["direction"], columns["run_id"], columns["start_time"],
+                        columns["end_time"]):
+                    if direction == "output":
+                        self._learn_production(pointer, Production(end, start, run_id, key[0]))
+
+    def _learn_run(self, component: str, run_id: str, start: int) -> None:
+        _entry(self._starts, component).add(start, run_id)
+
+    def _learn_production(self, pointer: str, production: Production) -> None:
+        self._remember(pointer).add(production, production.run_id)
+
+    def _look_at_files(self) -> None:
+        """Read the rows of others' Parquet files that appeared since the last look; at the first look that finds
+        any, note instead which pointers the store had producers for."""
+        self._looked_at = time.monotonic()
+        change = last_change(self._root)
+        if change == self._looked_at_change:
+            return
+        self._looked_at_change = change
+        listed = {table: [path for path in parquet_files(self._root, table)
+                          if path not in self._accounted and not self._is_own(path)] for table in ("io", "runs")}
+        if self._stored is None:
+            if any(listed.values()):
+                self._note_what_the_store_holds()
+                self._accounted.update(*listed.values())
+            return
+        self._accounted.update(*listed.values())
+        self._read_new_files({table: [p for p in paths if self._is_new_to_us(p)] for table, paths in listed.items()})
+
+    def _note_what_the_store_holds(self) -> None:
+        hashes = self._query(STORED_POINTERS).fetchnumpy()["h"]
+        self._stored = _StoredPointers(np.asarray(hashes))
+        for known in (*self._producers.values(), *self._starts.values()):
+            known.complete = False  # what was known before may lack what the store held
+
+    def _read_new_files(self, new: dict[str, list[str]]) -> None:
+        reader = self._store_reader()
+        if new["runs"]:
+            for component, run_id, start in reader.fetch_files("runs", new["runs"], NEW_RUNS):
+                self._learn_run(component, run_id, start)
+        if new["io"]:
+            for pointer, end, start, run_id, component in reader.fetch_files("io", new["io"], NEW_OUTPUTS):
+                self._learn_production(pointer, Production(end, start, run_id, component))
+
+    def _is_own(self, path: str) -> bool:
+        return bool(self._own_prefix) and Path(path).name.startswith(self._own_prefix)
+
+    def _is_new_to_us(self, path: str) -> bool:
+        """Whether a file may hold rows not seen yet: not a spool read to its end, not a compaction's merge of
+        files already accounted for."""
+        stem = Path(path).stem
+        return stem not in self._spools.finished and not stem.startswith(COMPACTED_PREFIX)
+
+    # -- what the store held -----------------------------------------------------------------------------------------
+    def _producers_of(self, pointer: str) -> _Known:
+        known = self._remember(pointer)
+        if not known.complete:
+            known.complete = True
+            if self._forgot or (self._stored is not None and self._stored.may_have(pointer)):
+                for row in self._query(PRODUCERS, {"key": pointer}).fetchall():
                     known.add(Production(*row), row[2])
-                else:
-                    known.add(row[0], row[1])
-            known.checked_at = time.monotonic()
         return known
 
-    def _read(self, sql: str, key: str) -> list[tuple]:
-        if not self._forgot and not self._others_have_written():
-            return []  # everything in the store came from this process, and this process remembers it all
+    def _starts_of(self, component: str) -> _Known:
+        known = _entry(self._starts, component)
+        if not known.complete:
+            known.complete = True
+            if self._stored is not None:
+                for start, run_id in self._query(STARTS, {"key": component}).fetchall():
+                    known.add(start, run_id)
+        return known
+
+    def _remember(self, pointer: str) -> _Known:
+        """The pointer's entry, made the most recently used (created when new)."""
+        known = self._producers.get(pointer)
+        if known is None:
+            known = self._producers[pointer] = _Known()
+            self._forget_past_capacity()
+        else:
+            self._producers.move_to_end(pointer)
+        return known
+
+    def _forget_past_capacity(self) -> None:
+        while len(self._producers) > self._capacity:
+            self._producers.popitem(last=False)
+            self._forgot = True
+
+    def _query(self, sql: str, params: dict | None = None):
         if self._forgot:
             self._publish()
+        reader = self._store_reader()
+        reader.refresh()
+        return reader.execute(sql, params)
+
+    def _store_reader(self) -> StoreReader:
         if self._reader is None:
             self._reader = StoreReader(self._root)
             lineage_index.attach_views(self._reader, self._root)
-        self._reader.refresh()
-        return self._reader.execute(sql, {"key": key}).fetchall()
-
-
-    def _others_have_written(self) -> bool:
-        """Whether the store holds files this process did not write (checked again only when files changed)."""
-        marker = last_change(self._root)
-        if marker != self._others_wrote[0]:
-            others = any(not Path(path).name.startswith(self._own_prefix)
-                         for table in ("io", "runs") for path in parquet_files(self._root, table))
-            self._others_wrote = (marker, others or not self._own_prefix)
-        return self._others_wrote[1]
+        return self._reader
 
 
 def _entry(cache: dict[str, _Known], key: str) -> _Known:
@@ -183,7 +299,12 @@ def _entry(cache: dict[str, _Known], key: str) -> _Known:
     return known
 
 
-# What the store knows: the runs that wrote a pointer (through the lineage index), the starts of a component's runs.
+# What the store knows: the runs that wrote a pointer (through the lineage index), the starts of a component's runs,
+# every pointer it has a producer for, and what new files add.
 PRODUCERS = ("SELECT epoch_us(end_time), epoch_us(start_time), run_id, component FROM lineage_producers "
              "WHERE pointer = $key")
 STARTS = 'SELECT epoch_us(start_time), run_id FROM runs WHERE "component" = $key'
+STORED_POINTERS = "SELECT DISTINCT md5_number_lower(pointer) AS h FROM lineage_producers"
+NEW_RUNS = 'SELECT "component", run_id, epoch_us(start_time) FROM {files}'
+NEW_OUTPUTS = ("SELECT pointer, epoch_us(end_time), epoch_us(start_time), run_id, \"component\" FROM {files} "
+               "WHERE direction = 'output'")

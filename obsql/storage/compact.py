@@ -25,14 +25,13 @@ import pyarrow.parquet as pq
 from obsql.errors import StoreError
 from obsql.storage import lineage_index, live_files
 from obsql.storage.ids import new_id
-from obsql.storage.layout import COMPACT_DIR, SPOOL_DIR, mark_changed, write_atomically
+from obsql.storage.layout import COMPACT_DIR, COMPACTED_PREFIX, SPOOL_DIR, mark_changed, write_atomically
 from obsql.storage.schemas import TABLES
 from obsql.storage.writer import recover_dead_spools, write_parquet
 
 # Told after each step: (steps done, steps in all, what was just done), so a caller can show progress.
 OnProgress = Callable[[int, int, str], None]
 
-COMPACTED_PREFIX = "c-"
 LOOKUP_ROW_GROUP = 16_384
 
 

@@ -29,6 +29,7 @@ CHANGES = "_changed"  # touched whenever files are published or removed, so read
 SPOOL_DIR = "_spool"
 COMPACT_DIR = "_compact"
 LISTING_DIR = "_listing"
+COMPACTED_PREFIX = "c-"  # a compaction's merged file: c-<id>.parquet (a flush names its files after its spool)
 
 
 def default_root() -> Path:

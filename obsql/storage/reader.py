@@ -117,10 +117,8 @@ class StoreReader:
         self.refresh(force=True)
 
     def files(self, table: str) -> list[str]:
-        """The live files of `table` the next query reads (listed again if files changed since)."""
-        if table in self._stale:
-            self._point_at_live_files(table)
-        return self._listed[table]
+        """The live files of `table` now (a listing only: no view is made or bound)."""
+        return live_files.parquet_files(self.root, table)
 
     def partition_values(self, table: str, column: str) -> list[str]:
         """The values of one partition column over the table's live files, sorted (e.g. the components that ran)."""
@@ -214,6 +212,19 @@ class StoreReader:
             return self.con.sql(sql, params=params).to_arrow_table()
 
         return retry_without_corrupt_files(self.root, attempt, self._relist, self._mixed_schemas)
+
+    def fetch_files(self, table: str, paths: Sequence[str], select: str) -> list[tuple]:
+        """Rows of `select`, a SELECT over `{files}`, read from just these files of `table` (by column name, so
+        files of older obsql versions read too); corrupt ones are set aside and files gone since are skipped."""
+        def attempt() -> list[tuple]:
+            skipped = live_files.set_aside_files()
+            readable = [p for p in paths if p not in skipped and os.path.exists(p)]
+            if not readable:
+                return []
+            files = read_parquet_sql(readable, TABLES[table].partition_by, union_by_name=True)
+            return self.con.execute(select.format(files=files)).fetchall()
+
+        return retry_without_corrupt_files(self.root, attempt, lambda: None)
 
     def close(self) -> None:
         self.con.close()

@@ -46,7 +46,12 @@ class Spool:
 
 def read_records(path: Path) -> list:
     """Every complete record of a spool file; a torn last record (the writer died mid-write) is ignored."""
-    data = path.read_bytes()
+    return _complete_records(path.read_bytes())[0]
+
+
+def _complete_records(data: bytes) -> tuple[list, int]:
+    """The complete records at the start of `data`, and how many bytes they take (a torn or unfinished last
+    record is left out)."""
     records, offset = [], 0
     while offset + _HEADER.size <= len(data):
         (size,) = _HEADER.unpack_from(data, offset)
@@ -58,7 +63,69 @@ def read_records(path: Path) -> list:
         except (EOFError, ValueError, TypeError):
             break
         offset = end
-    return records
+    return records, offset
+
+
+class _Tail:
+    """One spool read as its writer appends to it, through a descriptor kept open: the records appended just before
+    the writer flushed and removed the file are still read."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        self._offset = 0
+
+    def read_new(self) -> list:
+        size = os.fstat(self._fd).st_size
+        if size <= self._offset:
+            return []
+        records, used = _complete_records(os.pread(self._fd, size - self._offset, self._offset))
+        self._offset += used
+        return records
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class SpoolWatch:
+    """Every spool of a store but this process's own, followed as it grows: how a process learns, within
+    microseconds and exactly, what other live writers logged before they flush it to Parquet."""
+
+    def __init__(self, directory: Path, own_prefix: str = "") -> None:
+        self._directory = directory
+        self._own_prefix = own_prefix
+        self._tails: dict[str, _Tail] = {}
+        self.finished: set[str] = set()  # stems of spools read to their end: their Parquet files hold nothing new
+
+    def new_records(self) -> list:
+        """The records other writers appended since the last call, from spools old and new."""
+        present = self._spool_names()
+        for name in present - self._tails.keys():
+            try:
+                self._tails[name] = _Tail(self._directory / name)
+            except FileNotFoundError:  # flushed and removed already: its rows are in Parquet
+                pass
+        records = []
+        for name, tail in list(self._tails.items()):
+            records += tail.read_new()
+            if name not in present:  # flushed, removed, and now read to its end
+                tail.close()
+                del self._tails[name]
+                self.finished.add(name.removesuffix(SUFFIX))
+        return records
+
+    def _spool_names(self) -> set[str]:
+        try:
+            entries = os.scandir(self._directory)
+        except FileNotFoundError:
+            return set()
+        with entries:
+            return {e.name for e in entries if e.name.endswith(SUFFIX) and not e.name.startswith(".")
+                    and not (self._own_prefix and e.name.startswith(self._own_prefix))}
+
+    def close(self) -> None:
+        for tail in self._tails.values():
+            tail.close()
+        self._tails.clear()
 
 
 def is_dead(path: Path) -> bool:
