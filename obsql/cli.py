@@ -139,6 +139,8 @@ def _print_answers(store: Path) -> None:
     print("\nthe papers' four questions, answered in OQL (obsql -f obsql/demo/questions.oql):")
     for answer in ask(Engine.open(store)):
         print(f"\n{answer.number} {answer.question}\n    {answer.explanation}")
+        if answer.unasked:
+            print(f"\n  {answer.unasked}")
         for result in answer.results:
             print("\n  oql> " + " ".join(result.statement.split()))
             print("\n".join("  " + line for line in render(result).splitlines()))

@@ -74,7 +74,12 @@ def _expect(writer: SqlWriter, catalog: Catalog, node: ast.Expect, text: str) ->
     if node.kind != "condition":
         return ExpectPlan(plan, node.kind, text)
     observed = [n for n in walk(node.condition) if isinstance(n, ast.Call) and n.name.lower() in AGGREGATES]
-    columns = [f"{writer.expr(node.condition)} AS passed"]
-    columns += [f"{writer.expr(call)} AS {ident(describe(call))}" for call in observed]
+    condition = writer.expr(node.condition)
+    if observed:  # over aggregates of the rows: one verdict, with what each aggregate came to
+        columns = [f"{condition} AS passed"]
+        columns += [f"{writer.expr(call)} AS {ident(describe(call))}" for call in observed]
+    else:  # on each row: it must hold on every one, and there must be rows
+        columns = [f"coalesce(bool_and({condition}), false) AS passed",
+                   f"count(*) AS {ident('rows')}", f"count(*) FILTER (WHERE NOT ({condition})) AS {ident('failing')}"]
     condition_sql = f"SELECT {', '.join(columns)} FROM {RESULT_RELATION}"
     return ExpectPlan(plan, node.kind, text, condition_sql, writer.params)

@@ -9,7 +9,7 @@ from obsql.compiler.catalog import Catalog, require_component, require_metric
 from obsql.compiler.events import LATEST_LABELS
 from obsql.compiler.pipes import describe
 from obsql.compiler.sql import SqlWriter, ident, interval_sql, where_clause
-from obsql.compiler.timeexpr import time_filter
+from obsql.compiler.timeexpr import SECONDS, checked, time_filter
 from obsql.errors import ObsqlError
 from obsql.grammar import ast
 
@@ -147,9 +147,6 @@ def _bucketed_directly(w: SqlWriter, metrics: tuple[ast.Expr, ...], known: set[s
             "ON r.bucket = v.bucket ORDER BY 1")
 
 
-_BUCKET_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400, "week": 604_800}
-
-
 def _bucket_expression(w: SqlWriter, every: ast.Interval, by_partition: bool = False) -> str:
     """The start of each run's time bucket. Days come straight from the `date` partition when it is at hand;
     other units truncate a plain (UTC) timestamp, which avoids per-row time zone arithmetic."""
@@ -160,5 +157,5 @@ def _bucket_expression(w: SqlWriter, every: ast.Interval, by_partition: bool = F
         return f"CAST(date_trunc('{every.unit}', {plain}) AS TIMESTAMPTZ)"
     if every.unit in ("month", "year"):
         return f"CAST(time_bucket({interval_sql(w, every)}, {plain}) AS TIMESTAMPTZ)"
-    seconds = w.param(every.amount * _BUCKET_SECONDS[every.unit])  # whole buckets since the epoch, in plain SQL
+    seconds = w.param(checked(every).amount * SECONDS[every.unit])  # whole buckets since the epoch, in plain SQL
     return f"to_timestamp(floor(epoch(start_time) / {seconds}) * {seconds})"

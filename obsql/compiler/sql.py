@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterator
 
-from obsql.compiler.timeexpr import resolve_time
+from obsql.compiler.timeexpr import SECONDS, checked, resolve_time
 from obsql.errors import ObsqlError
 from obsql.grammar import ast
 
@@ -86,19 +86,17 @@ def _interval(w: SqlWriter, node: ast.Interval) -> str:
 def interval_sql(w: SqlWriter, node: ast.Interval) -> str:
     """An INTERVAL literal in standard form (Spark reads it too). The amount is a number the parser read, printed
     as a whole number of seconds or months, so no text a person typed reaches the SQL."""
+    checked(node)
     if node.unit in ("month", "year"):
         months = node.amount * (12 if node.unit == "year" else 1)
         if months != int(months):
             raise ObsqlError("input", f"a {node.unit} interval must be a whole number",
                              line=node.line, column=node.column)
         return f"INTERVAL '{int(months)}' MONTH"
-    seconds = node.amount * _SECONDS[node.unit]
+    seconds = node.amount * SECONDS[node.unit]
     if seconds == int(seconds):
         return f"INTERVAL '{int(seconds)}' SECOND"
     return f"INTERVAL '{int(round(seconds * 1_000_000))}' MICROSECOND"
-
-
-_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400, "week": 604_800}
 
 
 def _binary(w: SqlWriter, node: ast.Binary) -> str:

@@ -12,11 +12,12 @@ from datetime import datetime, timezone
 from lark import Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
-from obsql.errors import ObsqlError
+from obsql.errors import ObsqlError, position
 from obsql.grammar import ast
 from obsql.grammar.language import UNIT_TERMINAL, language, time_unit, word_list
 from obsql.grammar.syntax_errors import syntax_error
 
+MAX_NESTING = 100
 TIME_FORMAT = re.compile(r"@(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?")
 
 
@@ -26,12 +27,16 @@ def parse(text: str) -> ast.Script:
         tree = language().parser.parse(text)
         statements = [child for child in tree.children if child is not None]
         nodes = tuple(_AstBuilder().transform(statement) for statement in statements)
+        for node in nodes:
+            _check_nesting(node)
     except UnexpectedInput as problem:
         raise syntax_error(problem, text) from None
     except VisitError as wrapped:
         if isinstance(wrapped.orig_exc, ObsqlError):
             raise wrapped.orig_exc.with_source(text) from None
         raise
+    except ObsqlError as error:
+        raise error.with_source(text) from None
     texts = tuple(text[s.meta.start_pos:s.meta.end_pos].strip() for s in statements)
     return ast.Script(nodes, texts, line=1, column=1)
 
@@ -67,8 +72,25 @@ def _unquote(token: Token) -> str:
     return token[1:-1].replace(quote * 2, quote)
 
 
+def _check_nesting(statement: ast.Node) -> None:
+    """Refuse a statement nested deeper than MAX_NESTING (no query needs it; the compiler recurses on the tree)."""
+    stack = [(statement, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ObsqlError("syntax", f"the statement nests deeper than {MAX_NESTING} levels here",
+                             suggestion="write the expression with fewer parentheses, calls and operators inside "
+                                        "one another", **position(node))
+        for value in vars(node).values():
+            stack += [(child, depth + 1) for child in (value if isinstance(value, tuple) else (value,))
+                      if isinstance(child, ast.Node)]
+
+
 def _number(token: Token) -> int | float:
-    return int(token) if token.isdigit() else float(token)
+    number = int(token) if token.isdigit() else float(token)
+    if number == float("inf"):
+        raise ObsqlError("syntax", f"the number {token} is too large to be read", **_at(token))
+    return number
 
 
 def _count(token: Token, after: str) -> int:

@@ -71,7 +71,7 @@ class StoreReader:
         self.con.execute("SET parquet_metadata_cache = true")  # footers are read once per file, not per query
         self.con.execute("SET enable_progress_bar = false")  # DuckDB's bar would land in csv and json output
         spill = tempfile.mkdtemp(prefix="obsql-spill-")
-        weakref.finalize(self, shutil.rmtree, spill, ignore_errors=True)
+        self._remove_spill = weakref.finalize(self, shutil.rmtree, spill, ignore_errors=True)  # or at exit
         _sandbox(self.con, root, spill)
         self._listed: dict[str, list[str]] = {}
         self._generation: dict[str, int] = {}  # bumped each time a table's view is re-pointed
@@ -228,6 +228,7 @@ class StoreReader:
 
     def close(self) -> None:
         self.con.close()
+        self._remove_spill()
 
 
 def retry_without_corrupt_files(root: Path, attempt: Callable[[], T], after_set_aside: Callable[[], None],

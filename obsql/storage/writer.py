@@ -221,6 +221,14 @@ def recover_dead_spools(root: Path) -> int:
             for batch in spool_files.read_records(path):
                 buffer.add(batch)
             buffer.write(root, path.stem)
+            _remove_half_written(root, buffer, path.stem)
             path.unlink(missing_ok=True)
             recovered += 1
     return recovered
+
+
+def _remove_half_written(root: Path, buffer: _Buffer, file_stem: str) -> None:
+    """Delete the temporary files a writer killed mid-flush left beside the partitions of its spool."""
+    for table, key in buffer.parts:
+        for leftover in partition_dir(root, table, key).glob(f".{file_stem}.*.tmp"):
+            leftover.unlink(missing_ok=True)

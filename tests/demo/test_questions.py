@@ -87,3 +87,14 @@ def test_every_query_of_the_readme_tour_runs_against_the_demo(demo_store, text, 
 
 def test_the_readme_tour_has_queries():
     assert len(README_QUERIES) >= 10
+
+
+@pytest.mark.parametrize("days", [1, 10])
+def test_a_short_demo_ends_cleanly_and_says_which_questions_need_more_days(tmp_path, capsys, days):
+    assert main(["demo", "--store", str(tmp_path / "store"), "--days", str(days)]) == 0
+    out = capsys.readouterr().out
+    assert "not asked: it needs runs up to 2020-04-30" in out and "obsql demo --days 121 logs enough" in out
+
+
+def test_the_default_demo_asks_every_question(answers):
+    assert all(answers.values())

@@ -101,3 +101,17 @@ def test_a_store_on_a_read_only_filesystem_answers_queries(tmp_path, read_only_m
     assert out.count("\n") >= 3 and "01WAITING" not in out
     assert main(["--store", str(sealed), "check"]) == 0
     assert "spool" in Engine.open(sealed).run("recent 1")[0].notes[0]
+
+
+def test_a_reader_shows_no_progress_bar_and_leaves_no_spill_directory(tmp_path, monkeypatch):
+    spills = tmp_path / "tmp"
+    spills.mkdir()
+    monkeypatch.setenv("TMPDIR", str(spills))
+    monkeypatch.setattr("tempfile.tempdir", None)  # read TMPDIR again
+    root = tmp_path / "store"
+    log_runs(root, count=1)
+    engine = Engine.open(root)
+    assert engine.query("SELECT current_setting('enable_progress_bar')") == [(False,)]
+    assert len(list(spills.glob("obsql-spill-*"))) == 1
+    engine.reader.close()  # or when the reader is collected, or at exit
+    assert list(spills.glob("obsql-spill-*")) == []

@@ -136,6 +136,21 @@ def test_recovery_after_a_crash_mid_flush_writes_no_duplicates(tmp_path):
     assert count_runs(tmp_path) == 3
 
 
+def test_recovery_removes_what_a_writer_killed_mid_flush_left_half_written(tmp_path):
+    create_or_open(tmp_path)
+    (tmp_path / SPOOL_DIR).mkdir()
+    stem = "01KILLEDMIDFLUSH-000000"
+    spool = spool_files.Spool(tmp_path / SPOOL_DIR / f"{stem}.spool")
+    spool.append([run_rows(["a"])])
+    os.close(spool._fd)
+    partition = tmp_path / "runs" / "component=etl" / "date=2020-01-01"
+    partition.mkdir(parents=True)
+    half_written = partition / f".{stem}.4242.tmp"
+    half_written.write_bytes(b"PAR1 and then nothing")
+    assert recover_dead_spools(tmp_path) == 1
+    assert not half_written.exists() and count_runs(tmp_path) == 1
+
+
 def test_a_torn_last_record_is_ignored(tmp_path):
     path = tmp_path / "x.spool"
     spool = spool_files.Spool(path)
