@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+from array import array
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -81,14 +82,12 @@ class _StoredPointers:
     """The pointers the store had a producer for at one moment, as sorted 64-bit hashes (8 bytes a pointer)."""
 
     def __init__(self, hashes: np.ndarray) -> None:
-        self._hashes = np.sort(hashes.astype(np.uint64))
+        self._hashes = array("Q", np.sort(hashes.astype(np.uint64)).tobytes())  # bisect reads it without numpy
 
     def may_have(self, pointer: str) -> bool:
         """False when the store surely had no producer of `pointer`; True when it probably had (or a hash collides)."""
-        if not len(self._hashes):
-            return False
-        wanted = np.uint64(pointer_hash(pointer))
-        at = int(np.searchsorted(self._hashes, wanted))
+        wanted = pointer_hash(pointer)
+        at = bisect.bisect_left(self._hashes, wanted)
         return at < len(self._hashes) and self._hashes[at] == wanted
 
 
@@ -304,7 +303,7 @@ def _entry(cache: dict[str, _Known], key: str) -> _Known:
 PRODUCERS = ("SELECT epoch_us(end_time), epoch_us(start_time), run_id, component FROM lineage_producers "
              "WHERE pointer = $key")
 STARTS = 'SELECT epoch_us(start_time), run_id FROM runs WHERE "component" = $key'
-STORED_POINTERS = "SELECT DISTINCT md5_number_lower(pointer) AS h FROM lineage_producers"
+STORED_POINTERS = "SELECT DISTINCT md5_number_lower(pointer) AS h FROM io WHERE direction = 'output'"
 NEW_RUNS = 'SELECT "component", run_id, epoch_us(start_time) FROM {files}'
 NEW_OUTPUTS = ("SELECT pointer, epoch_us(end_time), epoch_us(start_time), run_id, \"component\" FROM {files} "
                "WHERE direction = 'output'")

@@ -12,12 +12,14 @@ import fcntl
 import marshal
 import os
 import struct
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 _HEADER = struct.Struct("<I")
 SUFFIX = ".spool"
+SETTLED_NS = 2_000_000_000  # a directory time this old is not shared by a later change, even on coarse clocks
 
 
 class Spool:
@@ -94,6 +96,7 @@ class SpoolWatch:
         self._directory = directory
         self._own_prefix = own_prefix
         self._tails: dict[str, _Tail] = {}
+        self._listed: tuple[int, set[str]] = (-1, set())  # the directory's modification time, and its spools then
         self.finished: set[str] = set()  # stems of spools read to their end: their Parquet files hold nothing new
 
     def new_records(self) -> list:
@@ -114,13 +117,19 @@ class SpoolWatch:
         return records
 
     def _spool_names(self) -> set[str]:
+        """The spools there now. The directory is read again only when its modification time moved, or while that
+        time is too recent to trust (a coarse clock could give a later change the same time)."""
         try:
-            entries = os.scandir(self._directory)
+            changed = os.stat(self._directory).st_mtime_ns
         except FileNotFoundError:
             return set()
-        with entries:
-            return {e.name for e in entries if e.name.endswith(SUFFIX) and not e.name.startswith(".")
-                    and not (self._own_prefix and e.name.startswith(self._own_prefix))}
+        if changed == self._listed[0] and time.time_ns() - changed > SETTLED_NS:
+            return self._listed[1]
+        with os.scandir(self._directory) as entries:
+            names = {e.name for e in entries if e.name.endswith(SUFFIX) and not e.name.startswith(".")
+                     and not (self._own_prefix and e.name.startswith(self._own_prefix))}
+        self._listed = (changed, names)
+        return names
 
     def close(self) -> None:
         for tail in self._tails.values():
