@@ -1,5 +1,10 @@
-"""Writing and reading a store in tests: rows straight through the writer, plain SQL over the store's views."""
+"""Writing and reading a store in tests: rows straight through the writer, plain SQL over the store's views; and the
+scripts of benchmarks/ that tests use."""
 from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
 
 import obsql
 from obsql.storage.reader import StoreReader
@@ -32,3 +37,14 @@ def run_ids(root) -> list[str]:
         return [r for (r,) in reader.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
     finally:
         reader.close()
+
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(name: str):
+    """A module of benchmarks/ by path (the test package tests/benchmarks hides the top-level directory's name)."""
+    spec = importlib.util.spec_from_file_location(f"obsql_benchmarks_{name}", BENCHMARKS / f"{name}.py")
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

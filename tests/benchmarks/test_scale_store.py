@@ -1,8 +1,6 @@
 """The synthetic scale stores are valid obsql stores with obsql's lineage, and the naive baselines answer correctly."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,17 +13,9 @@ import pytest
 from obsql.client.dependencies import ProducerCache
 from obsql.storage.ids import new_id
 from obsql.storage.layout import read_marker
+from tests.helpers import load_benchmark as load
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 STORE_TABLES = ("runs", "io", "deps", "checks", "metrics", "components", "code")
-
-
-def load(name: str):
-    """A module of benchmarks/ by path: this test package's name hides the top-level `benchmarks` directory."""
-    spec = importlib.util.spec_from_file_location(f"obsql_benchmarks_{name}", BENCHMARKS / f"{name}.py")
-    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 scale_store = load("scale_store")
