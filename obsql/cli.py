@@ -29,11 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-f", dest="files", action="append", type=Path, metavar="FILE",
                         help="run every statement of an .oql file (may be repeated)")
     parser.add_argument("--format", choices=FORMATS, default="table", help="how results print (default: table)")
+    add_limits(parser)
     parser.set_defaults(handler=run_queries)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     explain = commands.add_parser("explain", parents=[common], help="print the SQL a query compiles to")
     explain.add_argument("query", help="OQL text")
+    add_limits(explain)
     explain.set_defaults(handler=run_explain)
 
     demo = commands.add_parser("demo", parents=[common], help="log the papers' taxi pipeline into a fresh store")
@@ -54,6 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_limits(parser: argparse.ArgumentParser) -> None:
+    """--timeout and --memory-limit: what one statement may take before it is cancelled."""
+    from obsql.engine.session import DEFAULT_TIMEOUT
+    from obsql.storage.reader import DEFAULT_MEMORY_LIMIT
+
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=f"cancel a statement after this long, 0 for never (default: {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT, metavar="SIZE",
+                        help="memory a statement may use, like 80%% or 16GB (default: %(default)s of the machine's)")
+
+
 def store_path(args: argparse.Namespace) -> Path:
     return getattr(args, "store", None) or default_root()
 
@@ -63,7 +76,7 @@ def _engine(args: argparse.Namespace):
     faster)."""
     from obsql.engine.session import Engine
 
-    return Engine.open(store_path(args))
+    return Engine.open(store_path(args), args.timeout, args.memory_limit)
 
 
 def _sources(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -88,7 +101,7 @@ def run_queries(args: argparse.Namespace) -> int:
     if not sources:
         from obsql.repl import main as repl
 
-        return repl(store_path(args))
+        return repl(store_path(args), args.timeout, args.memory_limit)
     engine = _engine(args)
     failed = 0
     for label, text in sources:

@@ -158,3 +158,14 @@ def test_check_names_unreadable_files_and_exits_2(tmp_path):
     bad.write_bytes(b"not parquet")
     checked = obsql_command("--store", str(store.path), "check")
     assert checked.returncode == 2 and str(bad) in checked.stdout and "1 unreadable file(s)" in checked.stderr
+
+
+def test_a_statement_past_its_time_or_memory_limit_is_cancelled_with_an_error_that_says_which(paths):
+    endless = "sql select count(*) from range(10000000000) as t(i) where i % 7 = 3"
+    done = obsql_command("--store", paths["store"], "--timeout", "0.5", "-c", endless)
+    assert done.returncode == 2
+    assert "ran past its time limit (0.5 s) and was cancelled" in done.stderr and "--timeout" in done.stderr
+    hungry = ("sql select list(i) over (order by i rows between unbounded preceding and current row) as l "
+              "from range(3000000) as t(i) order by i desc limit 1")
+    done = obsql_command("--store", paths["store"], "--memory-limit", "20MB", "-c", hungry)
+    assert done.returncode == 2 and "needs more memory than its limit (20MB)" in done.stderr

@@ -8,9 +8,12 @@ further limited to one SELECT by the compiler. Opening a store to query it never
 from __future__ import annotations
 
 import re
+import threading
+import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import duckdb
 
@@ -24,10 +27,11 @@ from obsql.errors import ObsqlError
 from obsql.grammar import ast, parse
 from obsql.result import EXPECT_COLUMNS, Result
 from obsql.storage import lineage_index
-from obsql.storage.reader import StoreReader
+from obsql.storage.reader import DEFAULT_MEMORY_LIMIT, StoreReader
 from obsql.storage.store import ParquetStore
 from obsql.storage.writer import waiting_spools
 
+DEFAULT_TIMEOUT = 600.0  # seconds a statement may run; 0 for no limit
 CORE_LIMIT = 2_000_000  # edges; a larger core stays on disk and walks query it level by level
 CORE_FROM_WALK = 2  # the first walk of an engine goes level by level: one `obsql -c trace` need not load the core
 CORE_LINKS = "SELECT run_id, dep_run_id, pointer FROM lineage_inner_edges"
@@ -37,20 +41,25 @@ CORE_RUNS = f"SELECT {RUN_FIELDS} FROM lineage_inner_runs"
 class Engine:
     """Runs OQL against one store."""
 
-    def __init__(self, store: ParquetStore) -> None:
+    def __init__(self, store: ParquetStore, timeout: float = DEFAULT_TIMEOUT,
+                 memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
         self.store = store
-        self.reader = StoreReader(store.root)
+        self.timeout = timeout  # seconds a statement may run before it is cancelled (0: no limit)
+        self.memory_limit = memory_limit
+        self.reader = StoreReader(store.root, memory_limit=memory_limit)
         self.con = self.reader.con
         lineage_index.attach_views(self.reader, store.root)
         self._core_key: tuple | None = None
         self._loaded_core: walks.UpstreamCore | None = None
         self._walks = 0  # walks run so far: the core is loaded once they are frequent enough to repay it
         self._walked: tuple[list[str], list[tuple]] | None = None
+        self._timed_out = False  # whether the last statement ran out of time
 
     @classmethod
-    def open(cls, path: str | Path) -> "Engine":
+    def open(cls, path: str | Path, timeout: float = DEFAULT_TIMEOUT,
+             memory_limit: str = DEFAULT_MEMORY_LIMIT) -> "Engine":
         """An engine over the existing store at `path`, opened to read: nothing in it is written or recovered."""
-        return cls(ParquetStore(path, create=False))
+        return cls(ParquetStore(path, create=False), timeout, memory_limit)
 
     # -- running text ---------------------------------------------------------------------------------------------
     def run(self, text: str, now: datetime | None = None) -> list[Result]:
@@ -65,15 +74,46 @@ class Engine:
         self.refresh()
         self._walked = None  # what a walk of this statement made, not of an earlier one
         try:
-            plan = compile_statement(statement, StoreCatalog(self.reader), text, now or datetime.now(timezone.utc))
-            result = self.execute(plan, text)
+            with self._time_limit():
+                plan = compile_statement(statement, StoreCatalog(self.reader), text, now or datetime.now(timezone.utc))
+                result = self.execute(plan, text)
         except ObsqlError as err:
             raise err.with_source(source if source is not None else text)
         except duckdb.Error as exc:
-            error = explain_duckdb_error(exc, statement, lambda query: self._binds(query, now))
+            error = self._past_a_limit(exc) or explain_duckdb_error(exc, statement, lambda q: self._binds(q, now))
             raise error.with_source(source if source is not None else text) from None
         result.notes += self._store_notes()
         return result
+
+    @contextmanager
+    def _time_limit(self) -> Iterator[None]:
+        """Cancel the statement once it has run `timeout` seconds: the query running then is interrupted, and the
+        reader refuses to start another."""
+        if not self.timeout:
+            yield
+            return
+        timer = threading.Timer(self.timeout, self.interrupt)
+        timer.daemon = True
+        self.reader.deadline = time.monotonic() + self.timeout
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            self._timed_out = self.reader.deadline is not None and time.monotonic() >= self.reader.deadline
+            self.reader.deadline = None
+
+    def _past_a_limit(self, exc: duckdb.Error) -> ObsqlError | None:
+        """The error for a statement stopped by its time or memory limit (None for any other DuckDB error)."""
+        if isinstance(exc, duckdb.InterruptException) and self._timed_out:
+            return ObsqlError("input", f"the statement ran past its time limit ({self.timeout:g} s) and was cancelled",
+                              suggestion="narrow it (a component, a time range), or allow more time: --timeout "
+                                         "SECONDS on the command line, .timeout SECONDS in the shell, 0 for none")
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            return ObsqlError("input", f"the statement needs more memory than its limit ({self.memory_limit})",
+                              suggestion="narrow it (a component, a time range), or allow more: --memory-limit "
+                                         "(e.g. 80% or 16GB)")
+        return None
 
     def _store_notes(self) -> list[str]:
         """What a reader should know about the store itself: rows of stopped writers not recovered yet."""

@@ -8,19 +8,20 @@ from pathlib import Path
 from prompt_toolkit import PromptSession
 
 from obsql import __version__
-from obsql.engine.session import Engine
+from obsql.engine.session import DEFAULT_TIMEOUT, Engine
 from obsql.errors import ObsqlError, render_text
 from obsql.repl.prompt import build_session
 from obsql.repl.settings import config_dir, load_settings, open_history
 from obsql.repl.shell import Shell
+from obsql.storage.reader import DEFAULT_MEMORY_LIMIT
 
 EXIT_OK, EXIT_BAD_STORE = 0, 2
 
 
-def main(store_path: str | Path) -> int:
+def main(store_path: str | Path, timeout: float = DEFAULT_TIMEOUT, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> int:
     """Open the shell on the store at `store_path`; 0 when the user leaves, 2 when the store cannot be opened."""
     try:
-        engine = Engine.open(store_path)
+        engine = Engine.open(store_path, timeout, memory_limit)
     except ObsqlError as err:
         print(render_text(err), file=sys.stderr)
         return EXIT_BAD_STORE

@@ -110,6 +110,20 @@ _switch("explain", "print the SQL each statement compiled to before its result")
 _switch("pager", "show results longer or wider than the screen through $PAGER")
 
 
+@command(".timeout", ".timeout [SECONDS]", "cancel statements that run longer; 0 for never; alone, show it")
+def set_timeout(shell: "Shell", argument: str) -> None:
+    if argument.strip():
+        try:
+            seconds = float(argument)
+        except ValueError:
+            seconds = -1.0
+        if not 0 <= seconds < float("inf"):
+            raise ObsqlError("input", f"expected a number of seconds but found '{argument.strip()}'",
+                             suggestion=f"usage: {COMMANDS['.timeout'].usage}")
+        shell.engine.timeout = seconds
+    shell.say(f"timeout {shell.engine.timeout:g} s" if shell.engine.timeout else "timeout off")
+
+
 @command(".read", ".read FILE", "run the statements in an OQL file", takes_path=True)
 def read_file(shell: "Shell", argument: str) -> None:
     path = _required_path(argument, COMMANDS[".read"].usage)

@@ -123,7 +123,7 @@ class Shell:
 
     def open_store(self, path: Path) -> None:
         """Ask the store at `path` from now on."""
-        self.engine = Engine.open(path)
+        self.engine = Engine.open(path, self.engine.timeout, self.engine.memory_limit)
         self.names.use_store(self.engine.store.root)
         self.say(f"store {self.engine.store.root}")
 

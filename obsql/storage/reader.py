@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
@@ -24,6 +25,7 @@ from obsql.storage import live_files
 from obsql.storage.layout import last_change
 from obsql.storage.schemas import PARTITION_TYPES, TABLES
 
+DEFAULT_MEMORY_LIMIT = "50%"  # of the machine's memory: an embedded engine shares the machine with the pipeline
 _FILE_IN_MESSAGE = re.compile(r"""["']?(/[^"'\s]+\.parquet)["']?""")
 _MAX_SET_ASIDE_PER_QUERY = 50
 _WORD = re.compile(r"\w+")  # a query names a view by one of these
@@ -64,12 +66,15 @@ class StoreReader:
     query pays only for listing the tables it reads. Derived views (`define_view`) are built over those views.
     """
 
-    def __init__(self, root: Path, connection: duckdb.DuckDBPyConnection | None = None) -> None:
+    def __init__(self, root: Path, connection: duckdb.DuckDBPyConnection | None = None,
+                 memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
         self.root = root
         self.con = connection or duckdb.connect()
+        self.deadline: float | None = None  # a query that would start after this time.monotonic() is refused
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET parquet_metadata_cache = true")  # footers are read once per file, not per query
         self.con.execute("SET enable_progress_bar = false")  # DuckDB's bar would land in csv and json output
+        self.con.execute(f"SET memory_limit = {_quote(memory_limit)}")
         spill = tempfile.mkdtemp(prefix="obsql-spill-")
         self._remove_spill = weakref.finalize(self, shutil.rmtree, spill, ignore_errors=True)  # or at exit
         _sandbox(self.con, root, spill)
@@ -193,6 +198,7 @@ class StoreReader:
                                            self._mixed_schemas)
 
     def _execute(self, sql: str, params: Sequence[Any] | dict | None) -> duckdb.DuckDBPyConnection:
+        self._before_deadline()
         self.prepare(sql)
         return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
 
@@ -208,10 +214,17 @@ class StoreReader:
     def fetch_arrow(self, sql: str, params: Sequence[Any] | dict | None = None) -> "pa.Table":
         """Run `sql` and return its rows as Arrow (corrupt files set aside as in `execute`)."""
         def attempt() -> "pa.Table":
+            self._before_deadline()
             self.prepare(sql)
             return self.con.sql(sql, params=params).to_arrow_table()
 
         return retry_without_corrupt_files(self.root, attempt, self._relist, self._mixed_schemas)
+
+    def _before_deadline(self) -> None:
+        """A statement of many queries (a walk) past its deadline stops at the next one, as DuckDB stops the one
+        running when it is interrupted."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise duckdb.InterruptException("INTERRUPT Error: the statement's time ran out")
 
     def fetch_files(self, table: str, paths: Sequence[str], select: str) -> list[tuple]:
         """Rows of `select`, a SELECT over `{files}`, read from just these files of `table` (by column name, so

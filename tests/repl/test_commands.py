@@ -108,3 +108,16 @@ def test_a_flag_refreshes_the_names_completion_offers(shell):
 def test_history_prints_a_sparkline_per_metric(shell):
     shell.handle("history train metric accuracy;")
     assert shell.out.getvalue().splitlines()[-1] == "accuracy  ▁█  min 0.8  max 0.85  last 0.85"
+
+
+def test_timeout_cancels_a_statement_that_runs_longer_and_keeps_the_shell(shell):
+    shell.handle(".timeout 0.5")
+    shell.handle("sql select count(*) from range(10000000000) as t(i) where i % 7 = 3;")
+    shell.handle(".timeout")
+    shell.handle(".timeout soon")
+    out = shell.out.getvalue()
+    assert "timeout 0.5 s" in out and "ran past its time limit (0.5 s) and was cancelled" in out
+    assert "expected a number of seconds but found 'soon'" in out
+    shell.handle(".timeout 0")
+    shell.handle("recent 1;")
+    assert "timeout off" in shell.out.getvalue() and "(1 row)" in shell.out.getvalue()
