@@ -169,3 +169,9 @@ def test_a_statement_past_its_time_or_memory_limit_is_cancelled_with_an_error_th
               "from range(3000000) as t(i) order by i desc limit 1")
     done = obsql_command("--store", paths["store"], "--memory-limit", "20MB", "-c", hungry)
     assert done.returncode == 2 and "needs more memory than its limit (20MB)" in done.stderr
+
+
+def test_the_command_exits_with_its_own_code_every_time(paths):
+    """A statement's time-limit timer still ending as the interpreter exited made one run in three abort (134)."""
+    codes = {obsql_command("--store", paths["store"], "-c", "runs of trian").returncode for _ in range(10)}
+    assert codes == {2}

@@ -100,6 +100,7 @@ class Engine:
             yield
         finally:
             timer.cancel()
+            timer.join()  # a timer thread still ending when the interpreter exits makes the process abort
             self._timed_out = self.reader.deadline is not None and time.monotonic() >= self.reader.deadline
             self.reader.deadline = None
 

@@ -14,7 +14,7 @@ One file per concern:
 - `enter.py`: the Enter rule, one pure function: run the text, or start a new line;
 - `completion.py`: the context at the cursor (a pure function) and the completer that fills it;
 - `names.py`: the store's component, metric and pointer names, read in a background thread;
-- `commands.py`: the dot commands (`.help`, `.mode`, `.timer`, `.read`, `.output`, `.store`, `.explain`,
+- `commands.py`: the dot commands (`.help`, `.mode`, `.timer`, `.timeout`, `.read`, `.output`, `.store`, `.explain`,
   `.tables`, `.schema`, `.pager`, `.exit`), one registry for running, `.help` and completion;
 - `shell.py`: what happens to a line once Enter runs it, and the state kept between lines;
 - `display.py`, `sparkline.py`, `pager.py`: how results reach the screen;
