@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   help="merge small files of closed partitions into large sorted ones")
     compact.set_defaults(handler=run_compact)
 
-    check = commands.add_parser("check", parents=[common], help="list unreadable files in the store")
+    check = commands.add_parser("check", parents=[common],
+                                help="list the files queries skip (unreadable, or not their table's) with why")
     check.set_defaults(handler=run_check)
 
     recover = commands.add_parser("recover", parents=[common],
@@ -174,16 +175,16 @@ def run_compact(args: argparse.Namespace) -> int:
     print(f"lineage index rebuilt: {report.index_rows.get('runs', 0)} runs, {report.index_rows.get('edges', 0)} "
           f"dependencies, {report.index_rows.get('inner_runs', 0)} in the in-memory core")
     for skipped in report.skipped:
-        print(f"  skipped unreadable file {skipped}", file=sys.stderr)
+        print(f"  skipped {skipped}: unreadable, or not its table's (obsql check says why)", file=sys.stderr)
     return EXIT_OK
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from obsql.storage.live_files import unreadable_files
+    from obsql.storage.check import problem_files
     from obsql.storage.store import ParquetStore
 
     store = ParquetStore(store_path(args), create=False)
-    bad = unreadable_files(store.root)
+    bad = problem_files(store.root)
     for path, reason in bad:
         print(f"{path}: {reason}")
     print(f"{len(bad)} unreadable file(s) in {store.root}", file=sys.stderr)

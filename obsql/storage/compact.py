@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from obsql.errors import StoreError
 from obsql.storage import lineage_index, live_files
 from obsql.storage.ids import new_id
+from obsql.storage.reader import StoreReader
 from obsql.storage.layout import COMPACT_DIR, COMPACTED_PREFIX, SPOOL_DIR, mark_changed, write_atomically
 from obsql.storage.schemas import TABLES
 from obsql.storage.writer import recover_dead_spools, write_parquet
@@ -57,9 +58,16 @@ def compact(root: Path, closed_before: date | None = None,
         report.recovered = recover_dead_spools(root)
         finish_interrupted(root)
         work = _partitions_to_compact(root, closed_before)
-        for done, (table, directory, sources) in enumerate(work, start=1):
-            _compact_partition(root, table, directory, sources, report)
-            on_progress(done, len(work) + 1, table)
+        reader = StoreReader(root)  # to tell which files are not their table's: they are left out, as queries do
+        try:
+            for done, (table, directory, sources) in enumerate(work, start=1):
+                _compact_partition(root, table, directory, sources, report, reader)
+                on_progress(done, len(work) + 1, table)
+            for table in TABLES:  # the merged files join the checked ones, the files they replaced leave
+                live_files.note_checked(root, table, reader.fitting(table, live_files.parquet_files(root, table)),
+                                        replace=True)
+        finally:
+            reader.close()
         report.index_rows = lineage_index.build(root)
         on_progress(len(work) + 1, len(work) + 1, "lineage index")
     return report
@@ -102,14 +110,17 @@ def _worth_merging(sources: list[Path]) -> bool:
 
 
 def _compact_partition(root: Path, table: str, directory: Path, sources: list[Path],
-                       report: CompactionReport) -> None:
+                       report: CompactionReport, reader: StoreReader) -> None:
     parts = []
+    fitting = set(reader.fitting(table, [str(source) for source in sources]))
     readable = []
     for source in sources:
         try:
+            if str(source) not in fitting:
+                raise ValueError("unreadable, or not a file of its table")
             parts.append(pq.read_table(source, partitioning=None))
             readable.append(source)
-        except (OSError, pa.ArrowInvalid) as exc:
+        except (OSError, ValueError, pa.ArrowInvalid) as exc:
             live_files.set_aside(str(source), str(exc))
             report.skipped.append(str(source))
     if not readable:

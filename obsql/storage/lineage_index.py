@@ -121,9 +121,9 @@ def build(root: Path) -> dict[str, int]:
     """Rebuild the index from every live raw file; returns rows per index file."""
     directory = root / INDEX_DIR
     directory.mkdir(exist_ok=True)
-    sources = {table: live_files.parquet_files(root, table) for table in ("io", "deps", "runs")}
     reader = StoreReader(root)  # plain COPY statements over the files: none of the reader's views is needed
     try:
+        sources = {table: reader.fitting(table, live_files.parquet_files(root, table)) for table in ("io", "deps", "runs")}
         counts = {name: _write_index_file(reader, root, name, sources) for name in VIEWS}
     finally:
         reader.close()

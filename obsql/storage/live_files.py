@@ -20,21 +20,22 @@ import warnings
 from pathlib import Path
 
 from obsql.storage.layout import COMPACT_DIR, LISTING_DIR, last_change, write_atomically
-from obsql.storage.schemas import TABLES
 
 _corrupt: dict[str, str] = {}  # absolute path -> reason, for files found unreadable in this process
 SETTLED_NS = 3_000_000_000  # a change mark this old is never repeated by a later change
+CHECKED = ".checked"  # beside a table's saved listing: its files whose columns were found to be the table's
 
 
-def parquet_files(root: Path, table: str) -> list[str]:
-    """All published Parquet files of `table`, minus those a finished compaction replaced or found corrupt."""
+def parquet_files(root: Path, table: str, set_aside_too: bool = False) -> list[str]:
+    """All published Parquet files of `table`, minus those a finished compaction replaced and (unless
+    `set_aside_too`) those this process set aside."""
     base = root / table
     if not base.is_dir():
         return []
     manifests = read_manifests(root)
     found = sorted(_walk_parquet(str(base))) if manifests else _saved_or_walked(root, table)
     replaced = _replaced_by_compaction(root, manifests)
-    return [f for f in found if f not in replaced and f not in _corrupt]
+    return [f for f in found if f not in replaced and (set_aside_too or f not in _corrupt)]
 
 
 def _saved_or_walked(root: Path, table: str) -> list[str]:
@@ -56,6 +57,33 @@ def _saved_or_walked(root: Path, table: str) -> list[str]:
         except OSError:  # a read-only store is read by walking every time
             pass
     return found
+
+
+def checked_files(root: Path, table: str) -> set[str]:
+    """The table's files whose columns a reader found to be the table's, as saved beside the listings."""
+    prefix = str(root) + os.sep
+    try:
+        lines = (root / LISTING_DIR / f"{table}{CHECKED}").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return set()
+    return {prefix + line for line in lines if line}
+
+
+def note_checked(root: Path, table: str, paths: list[str], replace: bool = False) -> None:
+    """Save that these files' columns are the table's (added, or `replace`-ing the list); a read-only store is
+    checked again by each process instead."""
+    prefix = str(root) + os.sep
+    text = "".join(path[len(prefix):] + "\n" for path in paths)
+    saved = root / LISTING_DIR / f"{table}{CHECKED}"
+    try:
+        saved.parent.mkdir(exist_ok=True)
+        if replace:
+            write_atomically(saved, text)
+        else:
+            with open(saved, "a", encoding="utf-8") as out:  # one append each: concurrent readers do not clash
+                out.write(text)
+    except OSError:
+        pass
 
 
 def forget_listings(root: Path) -> None:
@@ -98,26 +126,12 @@ def read_manifests(root: Path) -> list[dict]:
 
 
 def set_aside(path: str, reason: str) -> None:
-    """Skip a corrupt file from now on in this process, and say so once."""
+    """Skip a corrupt file (or one that is not the table's) from now on in this process, and say so once."""
     if path not in _corrupt:
         _corrupt[path] = reason
-        warnings.warn(f"obsql: skipping unreadable file {path}: {reason}", stacklevel=2)
+        warnings.warn(f"obsql: skipping {path}: {reason}", stacklevel=2)
 
 
 def set_aside_files() -> dict[str, str]:
     """The files this process has skipped as unreadable, with why."""
     return dict(_corrupt)
-
-
-def unreadable_files(root: Path) -> list[tuple[str, str]]:
-    """Every Parquet file of the store whose footer cannot be read, with the reason (for `obsql check`)."""
-    import pyarrow.parquet as pq  # loaded here, not at import: the query path never needs it
-
-    bad = []
-    for table in TABLES:
-        for path in parquet_files(root, table):
-            try:
-                pq.ParquetFile(path).metadata
-            except Exception as exc:  # any failure to parse the footer means the file is unusable
-                bad.append((path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
-    return bad

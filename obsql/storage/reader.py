@@ -81,6 +81,8 @@ class StoreReader:
         self._listed: dict[str, list[str]] = {}
         self._generation: dict[str, int] = {}  # bumped each time a table's view is re-pointed
         self._mixed: set[str] = set()  # tables whose files were written with different columns
+        self._fitting: set[str] = set()  # files whose columns were looked at and are the table's
+        self._types: dict[str, dict[str, str]] = {}  # each table's column types, as DuckDB names them
         self._stale: set[str] = set(TABLES)
         self._seen_change = last_change(root)
         self._derived: dict[str, tuple[Callable[[dict[str, list[str]]], str], tuple[str, ...]]] = {}
@@ -138,6 +140,7 @@ class StoreReader:
     def _point_at_live_files(self, name: str) -> None:
         paths = live_files.parquet_files(self.root, name)
         if self._listed.get(name) != paths:
+            paths = self._of_the_table(name, paths)
             if paths and name not in self._mixed and self._lacks_columns(name, paths[0]):
                 self._mixed.add(name)  # files of an older obsql: match columns by name (a later file that
                 #                        differs shows up as a "schema mismatch" and lands here too)
@@ -172,10 +175,61 @@ class StoreReader:
                 self._defer_binding = False
         self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
 
+    def _of_the_table(self, name: str, paths: list[str]) -> list[str]:
+        """The files, less those whose columns say they are not the table's (set aside like corrupt ones): a stray
+        file would otherwise read as rows of nulls, or count in count(*), which reads no column."""
+        return self.fitting(name, paths)
+
+    def fitting(self, table: str, paths: Sequence[str]) -> list[str]:
+        """The files that hold rows of `table`; the others (unreadable, or with columns that say they are not the
+        table's) are set aside with a warning, as a query sets them aside. Each file is looked at once: which ones
+        were is saved beside the listings, so a later process looks only at files new to it."""
+        if any(path not in self._fitting for path in paths):
+            self._fitting |= live_files.checked_files(self.root, table)
+        fitting, found = [], []
+        for path in paths:
+            if path not in self._fitting:
+                try:
+                    problem = self.schema_problem(table, path)
+                except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+                    problem = _first_line(str(exc))
+                if problem:
+                    live_files.set_aside(path, problem)
+                    continue
+                self._fitting.add(path)
+                found.append(path)
+            fitting.append(path)
+        if found:
+            live_files.note_checked(self.root, table, found)
+        return fitting
+
+    def schema_problem(self, table: str, path: str) -> str | None:
+        """Why a Parquet file cannot hold rows of `table` (a key column missing, a column of another type), or
+        None. Files of older obsql versions lack newer columns, which is fine."""
+        have = self._file_columns(path)
+        spec = TABLES[table]
+        missing = [column for column in spec.sort_by if column not in have]
+        if missing:
+            return f"not a file of table {table}: it has no column {', '.join(missing)}"
+        want = self._table_columns(table)
+        wrong = [f"{column} is {have[column]}, not {want[column]}" for column in have
+                 if column in want and have[column] != want[column] and "NULL" not in have[column]]  # all nulls fit
+        return f"not a file of table {table}: {'; '.join(wrong)}" if wrong else None
+
+    def _file_columns(self, path: str) -> dict[str, str]:
+        described = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({_quote(path)})").fetchall()
+        return {row[0]: row[1] for row in described}
+
+    def _table_columns(self, table: str) -> dict[str, str]:
+        """The table's file columns with their types as DuckDB names them (TIMESTAMP WITH TIME ZONE ...)."""
+        if table not in self._types:
+            described = self.con.execute(f"DESCRIBE {empty_relation_sql(table)}").fetchall()
+            self._types[table] = {row[0]: row[1] for row in described if row[0] in TABLES[table].columns}
+        return self._types[table]
+
     def _lacks_columns(self, name: str, path: str) -> bool:
         """Whether a file lacks some of the table's columns (it was written by an older obsql)."""
-        names = {n for (n,) in self.con.execute("SELECT name FROM parquet_schema($f)", {"f": path}).fetchall()}
-        return not set(TABLES[name].columns) <= names
+        return not set(TABLES[name].columns) <= set(self._file_columns(path))
 
     def _view_columns(self, name: str) -> list[str]:
         return [d[0] for d in self.con.execute(f'SELECT * FROM "{name}" LIMIT 0').description]

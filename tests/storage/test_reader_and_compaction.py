@@ -53,6 +53,33 @@ def test_a_corrupt_file_is_named_and_skipped_and_the_rest_stays_readable(root, n
     assert bad.exists()  # nothing is deleted
 
 
+WRONG_SCHEMAS = [
+    ("zz-other-columns.parquet", {"x": [1, 2, 3], "y": ["a", "b", "c"]}, "it has no column run_id"),
+    ("00-other-types.parquet", {"run_id": [1, 2], "status": [3.5, 4.5]}, "run_id is BIGINT, not VARCHAR"),
+]
+
+
+@pytest.mark.parametrize("name, columns, reason", WRONG_SCHEMAS, ids=[case[0] for case in WRONG_SCHEMAS])
+def test_a_file_that_is_not_the_tables_is_set_aside_like_a_corrupt_one(root, name, columns, reason, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from obsql.cli import EXIT_BAD_INPUT, main
+
+    write_runs(root, [["a"], ["b"]])
+    stray = root / "runs" / "component=etl" / "date=2020-01-01" / name
+    pq.write_table(pa.table(columns), stray)
+    with pytest.warns(UserWarning, match=f"{name}: not a file of table runs: {reason}"):
+        assert run_ids(root) == ["a", "b"]
+    reader = StoreReader(root)
+    assert reader.execute("SELECT count(*) FROM runs").fetchone() == (2,)  # count(*) reads no column, yet
+    reader.close()
+    assert main(["--store", str(root), "check"]) == EXIT_BAD_INPUT
+    assert f"{stray}: not a file of table runs: {reason}" in capsys.readouterr().out
+    compact(root, closed_before=date(2020, 6, 1))
+    assert stray.exists() and run_ids(root) == ["a", "b"]  # left out of the merge, and nothing deleted
+
+
 def test_compaction_merges_closed_partitions_into_one_sorted_file(root):
     write_runs(root, [["c", "a"], ["b"], ["e", "d"]])
     write_runs(root, [["x"], ["y"]], day="2999-01-01")  # not closed yet
