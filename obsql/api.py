@@ -32,9 +32,10 @@ class Store:
     """A connected store: runs are logged into it and questions asked of it."""
 
     def __init__(self, path: str | Path | None = None, *, sample_rows: int = 100, flush_rows: int = 100_000,
-                 flush_seconds: float = 5.0, durable: bool = False, refresh_seconds: float = 5.0) -> None:
+                 flush_seconds: float = 5.0, durable: bool = False, refresh_seconds: float = 5.0,
+                 strict: bool = False) -> None:
         self.files = ParquetStore(path if path is not None else default_root(), create=True,
-                                  flush_rows=flush_rows, flush_seconds=flush_seconds, durable=durable)
+                                  flush_rows=flush_rows, flush_seconds=flush_seconds, durable=durable, strict=strict)
         self.logger = RunLogger(self.files, sample_rows=sample_rows, refresh_seconds=refresh_seconds)
         self._engine: Engine | None = None
 

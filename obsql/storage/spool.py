@@ -30,13 +30,24 @@ class Spool:
         self.durable = durable
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._size = 0  # bytes of whole records
 
     def append(self, record: object) -> None:
-        """Write one record; it is on disk (in the OS cache, or synced when durable) when this returns."""
+        """Write one record; it is whole on disk (in the OS cache, or synced when durable) when this returns. When
+        the disk refuses part of it (full), the part written is cut off again and the OSError raised."""
         blob = marshal.dumps(record)
-        os.write(self._fd, _HEADER.pack(len(blob)) + blob)
-        if self.durable:
-            os.fsync(self._fd)
+        data = _HEADER.pack(len(blob)) + blob
+        written = 0
+        try:
+            while written < len(data):
+                written += os.write(self._fd, data[written:])
+            if self.durable:
+                os.fsync(self._fd)
+        except OSError:
+            if written:
+                os.ftruncate(self._fd, self._size)
+            raise
+        self._size += len(data)
 
     def remove(self) -> None:
         """Delete the file (its rows are in Parquet now) and release the lock."""

@@ -19,6 +19,7 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from obsql.errors import StoreError
 from obsql.storage import spool as spool_files
 from obsql.storage.ids import new_id
 from obsql.storage.layout import SPOOL_DIR, mark_changed, partition_dir
@@ -100,15 +101,18 @@ class Writer:
     """Appends rows to a store: spool first, Parquet in batches. Safe to share between threads."""
 
     def __init__(self, root: Path, flush_rows: int = 100_000, flush_seconds: float = 5.0,
-                 durable: bool = False) -> None:
+                 durable: bool = False, strict: bool = False) -> None:
         self.root = root
         self.flush_rows = flush_rows
         self.flush_seconds = flush_seconds
         self.durable = durable
+        self.strict = strict  # raise a StoreError when the store cannot be written, instead of keeping rows waiting
         self.segment = new_id()
         self._seq = 0
         self._spool: spool_files.Spool | None = None
         self._buffer = _Buffer()
+        self._waiting: list[list[Rows]] = []  # batches the store could not take yet, oldest first
+        self._refused: OSError | None = None  # why the store last refused a write, while it does
         self._lock = threading.RLock()
         self._last_flush = time.monotonic()
         self._closed = False
@@ -116,26 +120,59 @@ class Writer:
         atexit.register(_close_quietly, weakref.ref(self))
 
     def append(self, batch: list[Rows]) -> None:
-        """Make `batch` durable (spool) and queue it for Parquet; flushes when the buffer is full."""
+        """Make `batch` durable (spool) and queue it for Parquet; flushes when the buffer is full.
+
+        When the store cannot be written (a full disk), the batch waits in memory with those before it and is
+        spooled once the store takes writes again; a warning says so. A strict writer raises a StoreError instead."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("this store's writer is closed")
-            self._current_spool().append(batch)
-            self._buffer.add(batch)
+            self._waiting.append(batch)
+            self._spool_waiting()
             if self._buffer.rows >= self.flush_rows:
                 self.flush()
 
     def flush(self) -> None:
-        """Write everything buffered to Parquet now."""
+        """Write everything buffered to Parquet now (what the store refuses stays spooled, to be written later)."""
         with self._lock:
             self._last_flush = time.monotonic()
+            self._spool_waiting()
             if self._spool is None:
                 return
-            self._buffer.write(self.root, self._file_stem())
+            try:
+                self._buffer.write(self.root, self._file_stem())
+            except OSError as exc:  # the rows are safe in the spool: the next flush writes them
+                return self._refuse(exc, spooled=True)
             self._spool.remove()
             self._spool = None
             self._buffer = _Buffer()
             self._seq += 1
+
+    def _spool_waiting(self) -> None:
+        """Spool the waiting batches, oldest first, until the store refuses one."""
+        while self._waiting:
+            try:
+                self._current_spool().append(self._waiting[0])
+            except OSError as exc:
+                if self.strict:
+                    self._waiting.clear()  # the caller is told its run was not kept
+                return self._refuse(exc, spooled=False)
+            self._buffer.add(self._waiting.pop(0))
+        if self._refused is not None:
+            self._refused = None
+            warnings.warn(f"obsql: the store at {self.root} takes writes again; the rows that waited are written")
+
+    def _refuse(self, exc: OSError, spooled: bool) -> None:
+        """Say once that the store refuses writes; a strict writer raises when a run could not even be spooled."""
+        if self.strict and not spooled:
+            raise StoreError(f"cannot write to the store at {self.root}: {exc.strerror or exc}",
+                             suggestion="free space (or fix the permissions) and log again; without strict=True "
+                                        "runs wait in memory until the store can be written") from exc
+        if self._refused is None:
+            warnings.warn(f"obsql: cannot write to the store at {self.root} ({exc.strerror or exc}); "
+                          f"{len(self._waiting)} run(s) wait in memory and are written once it can be: the pipeline "
+                          "goes on", stacklevel=4)
+        self._refused = exc
 
     def flush_if_idle(self) -> None:
         """Flush when rows have waited longer than `flush_seconds` (called by the background flusher)."""
@@ -144,11 +181,14 @@ class Writer:
                 self.flush()
 
     def close(self) -> None:
-        """Flush and stop accepting rows."""
+        """Flush and stop accepting rows (what the store still refuses is said lost, or left in the spool)."""
         with self._lock:
             if not self._closed:
                 self.flush()
                 self._closed = True
+                if self._waiting:
+                    warnings.warn(f"obsql: {len(self._waiting)} run(s) are lost: the store at {self.root} could "
+                                  "still not be written when the process ended")
 
     def _file_stem(self) -> str:
         return f"{self.segment}-{self._seq:06d}"
