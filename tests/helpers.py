@@ -3,8 +3,13 @@ scripts of benchmarks/ that tests use."""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
+
+import pytest
 
 import obsql
 from obsql.storage.reader import StoreReader
@@ -48,3 +53,15 @@ def load_benchmark(name: str):
     module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@contextmanager
+def tmpfs(path: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `path` for the block; the test is skipped where it may not mount one."""
+    path.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "none", str(path)], capture_output=True).returncode:
+        pytest.skip("this machine does not let the tests mount a filesystem")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)

@@ -4,7 +4,6 @@ a torn record. Tested on a small tmpfs (needs the right to mount: skipped elsewh
 from __future__ import annotations
 
 import os
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -13,17 +12,13 @@ import pytest
 import obsql
 from obsql.storage import spool as spool_files
 from obsql.storage.layout import SPOOL_DIR
-from tests.helpers import rows
+from tests.helpers import rows, tmpfs
 
 
 @pytest.fixture
 def small_disk(tmp_path):
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "none", str(mount)], capture_output=True).returncode:
-        pytest.skip("this machine does not let the tests mount a filesystem")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=True)
+    with tmpfs(tmp_path / "disk", "4m") as mount:
+        yield mount
 
 
 def fill(disk: Path) -> Path:

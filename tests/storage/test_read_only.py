@@ -15,6 +15,7 @@ from obsql.engine.session import Engine
 from obsql.storage import spool as spool_files
 from obsql.storage.layout import LISTING_DIR, SPOOL_DIR
 from obsql.storage.writer import Rows
+from tests.helpers import tmpfs
 
 CACHES = (LISTING_DIR,)  # what a read may write where it can: the saved partition walks
 
@@ -76,19 +77,14 @@ def test_a_read_says_that_a_spool_waits_and_leaves_it_for_a_writer(tmp_path, cap
 @pytest.fixture
 def read_only_mount(tmp_path):
     """A tmpfs mounted read-only once a store is copied in (needs the right to mount: skipped elsewhere)."""
-    mount = tmp_path / "mnt"
-    mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "none", str(mount)], capture_output=True).returncode:
-        pytest.skip("this machine does not let the tests mount a filesystem")
+    with tmpfs(tmp_path / "mnt", "64m") as mount:
+        def seal(store: Path) -> Path:
+            copy = mount / "store"
+            shutil.copytree(store, copy)
+            subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+            return copy
 
-    def seal(store: Path) -> Path:
-        copy = mount / "store"
-        shutil.copytree(store, copy)
-        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
-        return copy
-
-    yield seal
-    subprocess.run(["umount", str(mount)], check=True)
+        yield seal
 
 
 def test_a_store_on_a_read_only_filesystem_answers_queries(tmp_path, read_only_mount, capsys):
