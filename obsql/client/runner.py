@@ -21,13 +21,15 @@ from obsql.client.context import HOST, git_commit_for, source_of
 from obsql.client.logger import RunLogger
 from obsql.client.clock import now, utc
 from obsql.client.record import RunRecord
+from obsql.client.suspended import Awaiting, Watch, drive
 
 MAX_ERROR_CHARS = 8000
 
 
 def decorate(component: Component, func: Callable, *, input_vars: tuple[str, ...], output_vars: tuple[str, ...],
              inputs: tuple[str, ...], outputs: tuple[str, ...], output_values: dict[str, str]) -> Callable:
-    """Wrap `func` so each call is logged as a run of `component`."""
+    """Wrap `func` so each call is logged as a run of `component`. A generator function's run is logged when the
+    generator is exhausted or closed, an `async def` function's when its coroutine completes."""
     signature = inspect.signature(func)
     _check_input_vars(func, signature, input_vars)
     needs_locals = bool(output_vars or output_values) or component.has_trigger("after")
@@ -35,8 +37,8 @@ def decorate(component: Component, func: Callable, *, input_vars: tuple[str, ...
     source, code_hash = source_of(func)
     commit = git_commit_for(func)
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def begin(args: tuple, kwargs: dict) -> tuple[RunLogger, RunRecord]:
+        """A new run with its inputs, once `before_run` let it start."""
         logger = active_logger()
         record = logger.new_record(component.name)
         record.code, record.code_hash, record.git_commit, record.host = source, code_hash, commit, HOST
@@ -48,21 +50,62 @@ def decorate(component: Component, func: Callable, *, input_vars: tuple[str, ...
         if stop is not None:
             _log_failed(record, logger, component, stop)
             raise stop
+        return logger, record
+
+    def end(record: RunRecord, values: dict) -> None:
+        record.end = now()
+        _record_outputs(record, values, output_vars, output_values)
+        record.add_output(list(outputs))
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        logger, record = begin(args, kwargs)
         try:
             if capture is None:
                 result, values = func(*args, **kwargs), {}
             else:
                 result, values = capture.call(args, kwargs)
-            record.end = now()
-            _record_outputs(record, values, output_vars, output_values)
-            record.add_output(list(outputs))
+            end(record, values)
         except BaseException as exc:
             _log_failed(record, logger, component, exc)
             raise
         _finish(component, record, logger, values)
         return result
 
-    return wrapper
+    @functools.wraps(func)
+    def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+        logger, record = begin(args, kwargs)
+        watch = Watch()
+        try:
+            result = yield from drive(func(*args, **kwargs), lambda generator: generator.gi_frame, watch)
+            end(record, watch.locals)
+        except GeneratorExit:
+            if watch.closed_early:  # its consumer stopped early: still a run, with what it had made by then
+                record.notes = "closed before it was exhausted"
+                _finish_quietly(component, record, logger, watch.locals, end)
+            raise
+        except BaseException as exc:
+            _log_failed(record, logger, component, exc)
+            raise
+        _finish(component, record, logger, watch.locals)
+        return result
+
+    @functools.wraps(func)
+    async def coroutine_wrapper(*args: Any, **kwargs: Any) -> Any:
+        logger, record = begin(args, kwargs)
+        watch = Watch()
+        try:
+            result = await Awaiting(func(*args, **kwargs), watch)
+            end(record, watch.locals)
+        except BaseException as exc:
+            _log_failed(record, logger, component, exc)
+            raise
+        _finish(component, record, logger, watch.locals)
+        return result
+
+    if inspect.isgeneratorfunction(func):
+        return generator_wrapper
+    return coroutine_wrapper if inspect.iscoroutinefunction(func) else wrapper
 
 
 @contextmanager
@@ -139,6 +182,17 @@ def _finish(component: Component, record: RunRecord, logger: RunLogger, values: 
         _in_background(component, "after", values, record, logger)
     if outcome is not None and outcome.error is not None and component.raise_on_failure:
         raise outcome.error
+
+
+def _finish_quietly(component: Component, record: RunRecord, logger: RunLogger, values: dict,
+                    end: Callable[[RunRecord, dict], None]) -> None:
+    """End and log a run while its generator is being closed, where nothing may be raised: a problem (a missing
+    output variable, a failed check) is logged as the run's failure instead."""
+    try:
+        end(record, values)
+        _finish(component, record, logger, values)
+    except Exception as exc:
+        _log_failed(record, logger, component, exc)
 
 
 def _log_failed(record: RunRecord, logger: RunLogger, component: Component, exc: BaseException) -> None:
