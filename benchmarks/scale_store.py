@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from obsql.client.logger import DEFAULT_STALENESS_DAYS
 from obsql.client.pointers import pointer_type
 from obsql.storage.ids import new_id
-from obsql.storage.layout import create_or_open, partition_dir
+from obsql.storage.layout import commit, create_or_open, partition_dir
 from obsql.storage.schemas import TABLES, TIME, arrow_type
 from obsql.storage.writer import write_parquet
 
@@ -384,12 +384,14 @@ def generate(root: Path, inference_runs: int, predictions_per_run: int = 1, seed
     for name, rows in metadata_tables().items():
         write_partitions(root, name, (), rows, f"{stem}-000000")
         counts[name] += len(rows)
+    commit(root, f"{stem}-000000")  # as a writer commits a flush: readers show its files from now on
     spacing = days * DAY // inference_runs
     for day in range(days):
         numbers = numbers_on_day(day, spacing, inference_runs)
         if len(numbers):
             tables = inference_day(day, numbers, spacing, predictions_per_run, runs, seed)
             counts += write_component(root, "inference", tables, f"{stem}-{day + 1:06d}")
+            commit(root, f"{stem}-{day + 1:06d}")
     return dict(counts)
 
 

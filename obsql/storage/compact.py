@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -26,7 +27,8 @@ from obsql.errors import StoreError
 from obsql.storage import lineage_index, live_files
 from obsql.storage.ids import new_id
 from obsql.storage.reader import StoreReader
-from obsql.storage.layout import COMPACT_DIR, COMPACTED_PREFIX, SPOOL_DIR, mark_changed, write_atomically
+from obsql.storage.layout import (COMMITS_DIR, COMPACT_DIR, COMPACTED_PREFIX, SPOOL_DIR, mark_changed,
+                                  write_atomically)
 from obsql.storage.schemas import TABLES
 from obsql.storage.writer import recover_dead_spools, write_parquet
 
@@ -57,6 +59,7 @@ def compact(root: Path, closed_before: date | None = None,
     with _exclusive(root):
         report.recovered = recover_dead_spools(root)
         finish_interrupted(root)
+        listed_at = time.time()
         work = _partitions_to_compact(root, closed_before)
         reader = StoreReader(root)  # to tell which files are not their table's: they are left out, as queries do
         try:
@@ -69,8 +72,18 @@ def compact(root: Path, closed_before: date | None = None,
         finally:
             reader.close()
         report.index_rows = lineage_index.build(root)
+        _forget_merged_commits(root, listed_at)
         on_progress(len(work) + 1, len(work) + 1, "lineage index")
     return report
+
+
+def _forget_merged_commits(root: Path, listed_at: float) -> None:
+    """Remove the commit markers of flushes none of whose files is left (all merged). A marker newer than the
+    listing may belong to a flush whose files the listing missed, so it stays."""
+    left = {Path(path).stem for table in TABLES for path in live_files.parquet_files(root, table, set_aside_too=True)}
+    for marker in (root / COMMITS_DIR).glob("*"):
+        if marker.name not in left and marker.stat().st_mtime < listed_at - 2:
+            marker.unlink(missing_ok=True)
 
 
 def finish_interrupted(root: Path) -> None:

@@ -9,6 +9,7 @@
 <root>/lineage/                                     the lineage index (see lineage_index)
 <root>/_changed                                     its modification time says when files last changed
 <root>/_listing/<table>.json                        a table's files as of the last change (saves walking)
+<root>/_commits/<segment>-<seq>                      a flush whose files are all written (readers show its rows)
 ```
 Partition values are percent-encoded, which DuckDB's Hive reader decodes, so any component name is safe on disk.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,6 +31,8 @@ CHANGES = "_changed"  # touched whenever files are published or removed, so read
 SPOOL_DIR = "_spool"
 COMPACT_DIR = "_compact"
 LISTING_DIR = "_listing"
+COMMITS_DIR = "_commits"
+FLUSH_STEM = re.compile(r"[0-9A-Z]{26}-\d{6}")  # how a writer names the files of one flush (after its spool)
 COMPACTED_PREFIX = "c-"  # a compaction's merged file: c-<id>.parquet (a flush names its files after its spool)
 
 
@@ -74,6 +78,7 @@ def create_or_open(root: Path) -> dict:
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         read_marker(root)  # raises the precise reason
     root.mkdir(parents=True, exist_ok=True)
+    (root / COMMITS_DIR).mkdir(exist_ok=True)
     info = {"format": STORE_FORMAT, "version": STORE_VERSION,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     write_atomically(root / MARKER, json.dumps(info, indent=2) + "\n")
@@ -100,3 +105,26 @@ def last_change(root: Path) -> int:
         return (root / CHANGES).stat().st_mtime_ns
     except FileNotFoundError:
         return 0
+
+
+def commit(root: Path, stem: str) -> None:
+    """Say that every file of the flush `stem` is written: readers show its rows from now on, in every table at once."""
+    (root / COMMITS_DIR / stem).touch()
+
+
+def committed_flushes(root: Path) -> frozenset[str] | None:
+    """The flushes whose files readers may show, or None for a store from before commits (all files are shown)."""
+    try:
+        with os.scandir(root / COMMITS_DIR) as entries:
+            return frozenset(entry.name for entry in entries)
+    except FileNotFoundError:
+        return None
+
+
+def shown(path: str, committed: frozenset[str] | None) -> bool:
+    """Whether a reader holding the snapshot `committed` shows the file: any file but a writer's flush not yet
+    committed (a compaction's merged file, a file copied in by hand, every file of a store from before commits)."""
+    if committed is None:
+        return True
+    stem = Path(path).stem
+    return stem in committed or FLUSH_STEM.fullmatch(stem) is None

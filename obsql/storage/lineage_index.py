@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from obsql.storage import live_files
-from obsql.storage.layout import mark_changed, write_atomically
+from obsql.storage.layout import committed_flushes, mark_changed, shown, write_atomically
 from obsql.storage.reader import StoreReader, empty_relation_sql, read_parquet_sql
 from obsql.storage.schemas import TABLES
 
@@ -123,7 +123,9 @@ def build(root: Path) -> dict[str, int]:
     directory.mkdir(exist_ok=True)
     reader = StoreReader(root)  # plain COPY statements over the files: none of the reader's views is needed
     try:
-        sources = {table: reader.fitting(table, live_files.parquet_files(root, table)) for table in ("io", "deps", "runs")}
+        committed = committed_flushes(root)  # a flush still being written joins the index next time
+        sources = {table: reader.fitting(table, [p for p in live_files.parquet_files(root, table) if shown(p, committed)])
+                   for table in ("io", "deps", "runs")}
         counts = {name: _write_index_file(reader, root, name, sources) for name in VIEWS}
     finally:
         reader.close()

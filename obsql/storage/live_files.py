@@ -19,7 +19,7 @@ import time
 import warnings
 from pathlib import Path
 
-from obsql.storage.layout import COMPACT_DIR, LISTING_DIR, last_change, write_atomically
+from obsql.storage.layout import COMMITS_DIR, COMPACT_DIR, FLUSH_STEM, LISTING_DIR, last_change, write_atomically
 
 _corrupt: dict[str, str] = {}  # absolute path -> reason, for files found unreadable in this process
 SETTLED_NS = 3_000_000_000  # a change mark this old is never repeated by a later change
@@ -84,6 +84,24 @@ def note_checked(root: Path, table: str, paths: list[str], replace: bool = False
                 out.write(text)
     except OSError:
         pass
+
+
+def commit_existing(root: Path, tables) -> None:
+    """Commit every flush already in a store from before commits, all at once (its readers showed them all)."""
+    if (root / COMMITS_DIR).exists():
+        return
+    building = root / f".{COMMITS_DIR}.{os.getpid()}.new"
+    building.mkdir(exist_ok=True)
+    for table in tables:
+        for path in _walk_parquet(str(root / table)) if (root / table).is_dir() else ():
+            if FLUSH_STEM.fullmatch(Path(path).stem):
+                (building / Path(path).stem).touch()
+    try:
+        os.rename(building, root / COMMITS_DIR)
+    except OSError:  # another writer did it first
+        for marker in building.iterdir():
+            marker.unlink()
+        building.rmdir()
 
 
 def forget_listings(root: Path) -> None:

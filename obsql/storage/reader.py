@@ -22,7 +22,7 @@ import duckdb
 
 from obsql.errors import StoreError
 from obsql.storage import live_files
-from obsql.storage.layout import last_change
+from obsql.storage.layout import committed_flushes, last_change, shown
 from obsql.storage.schemas import PARTITION_TYPES, TABLES
 
 DEFAULT_MEMORY_LIMIT = "50%"  # of the machine's memory: an embedded engine shares the machine with the pipeline
@@ -85,6 +85,9 @@ class StoreReader:
         self._types: dict[str, dict[str, str]] = {}  # each table's column types, as DuckDB names them
         self._stale: set[str] = set(TABLES)
         self._seen_change = last_change(root)
+        # the flushes shown until the next change: every table's listing is cut to the same ones, so a query sees each
+        # run's rows in all of its tables or in none, even while writers flush (taken after the mark: never newer)
+        self._committed = committed_flushes(root)
         self._derived: dict[str, tuple[Callable[[dict[str, list[str]]], str], tuple[str, ...]]] = {}
         self._created: dict[str, tuple] = {}  # derived view -> the listings it was built from
         self._defer_binding = True  # until this DuckDB proves not to know CREATE VIEW ... WITH (DEFER_BINDING)
@@ -105,6 +108,7 @@ class StoreReader:
         if force or changed != self._seen_change:
             self._seen_change = changed
             self._stale = set(TABLES)
+            self._committed = committed_flushes(self.root)
 
     def prepare(self, sql: str) -> None:
         """Make every view `sql` names current: list its table's files again if needed, create it if missing."""
@@ -138,7 +142,7 @@ class StoreReader:
         return self._generation.get(table, 0)
 
     def _point_at_live_files(self, name: str) -> None:
-        paths = live_files.parquet_files(self.root, name)
+        paths = [path for path in live_files.parquet_files(self.root, name) if shown(path, self._committed)]
         if self._listed.get(name) != paths:
             paths = self._of_the_table(name, paths)
             if paths and name not in self._mixed and self._lacks_columns(name, paths[0]):

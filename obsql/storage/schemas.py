@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 STORE_FORMAT = "obsql-store"
-STORE_VERSION = 1
+STORE_VERSION = 2  # 2: a writer's flush is shown once it is committed (_commits/), in every table at once
 
 # Column types, in DuckDB's words; `arrow_type` maps them for the writer (pyarrow loads only when writing).
 TEXT, TIME, FLOAT, INT, BOOL = "VARCHAR", "TIMESTAMPTZ", "DOUBLE", "BIGINT", "BOOLEAN"

@@ -5,10 +5,13 @@ spools of writers that died (as `obsql compact` and `obsql recover` do); one ope
 every query opens it) is never written to, so a store on a read-only filesystem answers queries."""
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
-from obsql.storage.layout import create_or_open, read_marker
+from obsql.storage.layout import MARKER, create_or_open, read_marker, write_atomically
+from obsql.storage.live_files import commit_existing
+from obsql.storage.schemas import STORE_VERSION, TABLES
 from obsql.storage.reader import StoreReader
 from obsql.storage.writer import Writer, recover_dead_spools
 
@@ -19,9 +22,18 @@ class ParquetStore:
     def __init__(self, root: str | Path, create: bool = True, **writer_options) -> None:
         self.root = Path(root).expanduser().resolve()
         self.info = create_or_open(self.root) if create else read_marker(self.root)
+        if create:
+            self._use_commits()
         self._writer_options = writer_options
         self._writer: Writer | None = None
         self.recovered = self._recover() if create else 0
+
+    def _use_commits(self) -> None:
+        """A store from before commits (version 1) gets them the first time a writer opens it."""
+        if int(self.info.get("version", 1)) < STORE_VERSION:
+            commit_existing(self.root, TABLES)
+            self.info = {**self.info, "version": STORE_VERSION}
+            write_atomically(self.root / MARKER, json.dumps(self.info, indent=2) + "\n")
 
     def _recover(self) -> int:
         try:

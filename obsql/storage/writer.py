@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Iterable
 from obsql.errors import StoreError
 from obsql.storage import spool as spool_files
 from obsql.storage.ids import new_id
-from obsql.storage.layout import SPOOL_DIR, mark_changed, partition_dir
+from obsql.storage.layout import SPOOL_DIR, commit, mark_changed, partition_dir
 from obsql.storage.schemas import TABLES
 
 # One batch element: (table name, partition key values, {column: list of values}); all lists the same length.
@@ -57,7 +57,8 @@ class _Buffer:
             self.rows += n
 
     def write(self, root: Path, file_stem: str) -> None:
-        """Write one Parquet file per partition named `<file_stem>.parquet`, skipping those already written."""
+        """Write one Parquet file per partition named `<file_stem>.parquet`, skipping those already written, then
+        commit them together: a reader shows a run's rows in every table or in none."""
         for (table, key), columns in self.parts.items():
             directory = partition_dir(root, table, key)
             final = directory / f"{file_stem}.parquet"
@@ -65,6 +66,7 @@ class _Buffer:
                 continue
             directory.mkdir(parents=True, exist_ok=True)
             write_parquet(to_arrow(table, columns), final)
+        commit(root, file_stem)
         mark_changed(root)
 
 
