@@ -117,6 +117,7 @@ class ProducerCache:
 
     # -- what this process logs -------------------------------------------------------------------------------
     def record_run(self, component: str, run_id: str, start: int) -> None:
+        """A run of `component` that started at `start` (this process's, or one another process logged)."""
         _entry(self._starts, component).add(start, run_id)
 
     def record_outputs(self, pointers: Iterable[str], production: Production) -> None:
@@ -187,16 +188,13 @@ class ProducerCache:
         for table, key, columns in batch:
             if table == "runs":
                 for run_id, start in zip(columns["run_id"], columns["start_time"]):
-                    self._learn_run(key[0], run_id, start)
+                    self.record_run(key[0], run_id, start)
             elif table == "io":
                 for pointer, direction, run_id, start, end in zip(
                         columns["pointer"], columns["direction"], columns["run_id"], columns["start_time"],
                         columns["end_time"]):
                     if direction == "output":
                         self._learn_production(pointer, Production(end, start, run_id, key[0]))
-
-    def _learn_run(self, component: str, run_id: str, start: int) -> None:
-        _entry(self._starts, component).add(start, run_id)
 
     def _learn_production(self, pointer: str, production: Production) -> None:
         self._remember(pointer).add(production, production.run_id)
@@ -229,7 +227,7 @@ class ProducerCache:
         reader = self._store_reader()
         if new["runs"]:
             for component, run_id, start in reader.fetch_files("runs", new["runs"], NEW_RUNS):
-                self._learn_run(component, run_id, start)
+                self.record_run(component, run_id, start)
         if new["io"]:
             for pointer, end, start, run_id, component in reader.fetch_files("io", new["io"], NEW_OUTPUTS):
                 self._learn_production(pointer, Production(end, start, run_id, component))

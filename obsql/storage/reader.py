@@ -83,6 +83,7 @@ class StoreReader:
         self._mixed: set[str] = set()  # tables whose files were written with different columns
         self._fitting: set[str] = set()  # files whose columns were looked at and are the table's
         self._types: dict[str, dict[str, str]] = {}  # each table's column types, as DuckDB names them
+        self._columns_of: dict[str, dict[str, str]] = {}  # each file looked at: its columns and their types
         self._stale: set[str] = set(TABLES)
         self._seen_change = last_change(root)
         # the flushes shown until the next change: every table's listing is cut to the same ones, so a query sees each
@@ -221,8 +222,11 @@ class StoreReader:
         return f"not a file of table {table}: {'; '.join(wrong)}" if wrong else None
 
     def _file_columns(self, path: str) -> dict[str, str]:
-        described = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({_quote(path)})").fetchall()
-        return {row[0]: row[1] for row in described}
+        """A file's columns and their types (files are never changed once published, so each is read once)."""
+        if path not in self._columns_of:
+            described = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({_quote(path)})").fetchall()
+            self._columns_of[path] = {row[0]: row[1] for row in described}
+        return self._columns_of[path]
 
     def _table_columns(self, table: str) -> dict[str, str]:
         """The table's file columns with their types as DuckDB names them (TIMESTAMP WITH TIME ZONE ...)."""
