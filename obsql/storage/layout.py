@@ -10,18 +10,21 @@
 <root>/_changed                                     its modification time says when files last changed
 <root>/_listing/<table>.json                        a table's files as of the last change (saves walking)
 <root>/_commits/<segment>-<seq>                      a flush whose files are all written (readers show its rows)
+<root>/_names/<hash>.json                           a component name too long for a directory, as its path cuts it
 ```
-Partition values are percent-encoded, which DuckDB's Hive reader decodes, so any component name is safe on disk.
+Partition values are percent-encoded, which DuckDB's Hive reader decodes, so any component name is safe on disk; one
+too long for a directory name is cut (a prefix and a hash) and noted under `_names/`, which readers map back.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from obsql.errors import StoreError
 from obsql.storage.schemas import STORE_FORMAT, STORE_VERSION, TABLES
@@ -32,6 +35,8 @@ SPOOL_DIR = "_spool"
 COMPACT_DIR = "_compact"
 LISTING_DIR = "_listing"
 COMMITS_DIR = "_commits"
+NAMES_DIR = "_names"
+MAX_PATH_VALUE, PATH_PREFIX = 120, 80  # bytes of a partition value in a directory name, and of a cut one's prefix
 FLUSH_STEM = re.compile(r"[0-9A-Z]{26}-\d{6}")  # how a writer names the files of one flush (after its spool)
 COMPACTED_PREFIX = "c-"  # a compaction's merged file: c-<id>.parquet (a flush names its files after its spool)
 
@@ -44,8 +49,50 @@ def default_root() -> Path:
 def partition_dir(root: Path, table: str, key: tuple[str, ...]) -> Path:
     """The directory holding one partition of a table; `key` gives the values of its partition columns."""
     spec = TABLES[table]
-    parts = [f"{col}={quote(str(value), safe='')}" for col, value in zip(spec.partition_by, key)]
+    parts = [f"{col}={path_value(str(value))}" for col, value in zip(spec.partition_by, key)]
     return root.joinpath(table, *parts)
+
+
+def path_value(value: str) -> str:
+    """A partition value as a directory name holds it: percent-encoded (DuckDB decodes it), and bounded, since a
+    name has at most 255 bytes: a longer value is cut to a readable prefix and a hash of the whole, and noted under
+    `_names/` so that readers show the value itself (`long_values`)."""
+    encoded = quote(value, safe="")
+    if len(encoded) <= MAX_PATH_VALUE:
+        return encoded
+    prefix, length = [], 0
+    for character in value:  # whole characters, so the prefix decodes as the value's own start
+        length += len(quote(character, safe=""))
+        if length > PATH_PREFIX:
+            break
+        prefix.append(character)
+    return f"{quote(''.join(prefix), safe='')}~{_digest(value)}"
+
+
+def note_long_values(root: Path, table: str, key: tuple[str, ...]) -> None:
+    """Note each value of a partition key too long for a directory name, before files are written under it."""
+    for column, value in zip(TABLES[table].partition_by, key):
+        in_path = path_value(str(value))
+        noted = root / NAMES_DIR / f"{_digest(str(value))}.json"
+        if in_path != quote(str(value), safe="") and not noted.exists():
+            noted.parent.mkdir(exist_ok=True)
+            write_atomically(noted, json.dumps({"column": column, "value": str(value), "in_path": unquote(in_path)}))
+
+
+def long_values(root: Path) -> dict[str, str]:
+    """The component names too long for a directory name: what a reader finds in the path -> the name itself."""
+    found = {}
+    for noted in sorted((root / NAMES_DIR).glob("*.json")) if (root / NAMES_DIR).is_dir() else ():
+        try:
+            entry = json.loads(noted.read_text(encoding="utf-8"))
+            found[entry["in_path"]] = entry["value"]
+        except (OSError, ValueError, KeyError):
+            continue
+    return found
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
 
 
 def read_marker(root: Path) -> dict:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from obsql.storage import live_files
-from obsql.storage.layout import committed_flushes, mark_changed, shown, write_atomically
+from obsql.storage.layout import committed_flushes, long_values, mark_changed, shown, write_atomically
 from obsql.storage.reader import StoreReader, empty_relation_sql, read_parquet_sql
 from obsql.storage.schemas import TABLES
 
@@ -103,14 +103,14 @@ def view_sql(root: Path, name: str, listed: dict[str, list[str]], covered: dict[
         parts.append(f"SELECT * FROM read_parquet({_quote(str(index_file(root, name)))})")
     recent = {t: [p for p in listed.get(t, []) if p not in covered.get(t, set())] for t in view.tables}
     if recent[view.tables[0]] or not parts:
-        parts.append(view.select.format(**{t: _source(t, recent[t], union_by_name=True) for t in view.tables}))
+        parts.append(view.select.format(**{t: _source(root, t, recent[t], union_by_name=True) for t in view.tables}))
     return " UNION ALL ".join(parts)
 
 
-def _source(table: str, paths: list[str], union_by_name: bool = False) -> str:
+def _source(root: Path, table: str, paths: list[str], union_by_name: bool = False) -> str:
     if not paths:
         return f"({empty_relation_sql(table)})"
-    return read_parquet_sql(paths, TABLES[table].partition_by, union_by_name)
+    return read_parquet_sql(paths, TABLES[table].partition_by, union_by_name, long_values(root))
 
 
 def _quote(text: str) -> str:
@@ -144,7 +144,7 @@ def _write_index_file(reader: StoreReader, root: Path, name: str, sources: dict[
         query = _CORE_SOURCES[name].format(edges=_quote(str(index_file(root, "edges"))),
                                            runs=_quote(str(index_file(root, "runs"))))
     else:
-        query = view.select.format(**{t: _source(t, sources[t]) for t in view.tables})
+        query = view.select.format(**{t: _source(root, t, sources[t]) for t in view.tables})
     reader.con.execute(f"COPY ({query} ORDER BY {view.sort_by}) TO {_quote(str(tmp))} "
                        f"(FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP}, COMPRESSION zstd)")
     os.replace(tmp, final)

@@ -22,7 +22,7 @@ import duckdb
 
 from obsql.errors import StoreError
 from obsql.storage import live_files
-from obsql.storage.layout import committed_flushes, last_change, shown
+from obsql.storage.layout import committed_flushes, last_change, long_values, shown
 from obsql.storage.schemas import PARTITION_TYPES, TABLES
 
 DEFAULT_MEMORY_LIMIT = "50%"  # of the machine's memory: an embedded engine shares the machine with the pipeline
@@ -35,16 +35,22 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-def read_parquet_sql(paths: Sequence[str], partition_by: Sequence[str], union_by_name: bool = False) -> str:
-    """A `read_parquet(...)` call over `paths` with the store's Hive partition types.
+def read_parquet_sql(paths: Sequence[str], partition_by: Sequence[str], union_by_name: bool = False,
+                     long_names: dict[str, str] | None = None) -> str:
+    """A relation over `paths` (a `read_parquet(...)` call) with the store's Hive partition types.
 
     `union_by_name` matches columns by name across files written by different obsql versions (a column added
-    later is null in older files); it reads every file's schema, so it is used only where schemas differ."""
+    later is null in older files); it reads every file's schema, so it is used only where schemas differ.
+    `long_names` (`layout.long_values`) maps component names cut short in directory names back to themselves."""
     listing = ", ".join(_quote(p) for p in paths)
     # type names quoted: a bare DATE reads as a column when the call sits on the right of a join
     types = ", ".join(f"'{col}': '{PARTITION_TYPES[col]}'" for col in partition_by)
     union = ", union_by_name = true" if union_by_name else ""
-    return f"read_parquet([{listing}], hive_partitioning = true, hive_types = {{{types}}}{union})"
+    relation = f"read_parquet([{listing}], hive_partitioning = true, hive_types = {{{types}}}{union})"
+    if not long_names or "component" not in partition_by:
+        return relation
+    cases = " ".join(f"WHEN {_quote(in_path)} THEN {_quote(name)}" for in_path, name in long_names.items())
+    return f'(SELECT * REPLACE (CASE "component" {cases} ELSE "component" END AS "component") FROM {relation})'
 
 
 def empty_relation_sql(name: str) -> str:
@@ -89,6 +95,7 @@ class StoreReader:
         # the flushes shown until the next change: every table's listing is cut to the same ones, so a query sees each
         # run's rows in all of its tables or in none, even while writers flush (taken after the mark: never newer)
         self._committed = committed_flushes(root)
+        self.long_names = long_values(root)  # component names too long for a directory name, by their cut form
         self._derived: dict[str, tuple[Callable[[dict[str, list[str]]], str], tuple[str, ...]]] = {}
         self._created: dict[str, tuple] = {}  # derived view -> the listings it was built from
         self._defer_binding = True  # until this DuckDB proves not to know CREATE VIEW ... WITH (DEFER_BINDING)
@@ -110,6 +117,7 @@ class StoreReader:
             self._seen_change = changed
             self._stale = set(TABLES)
             self._committed = committed_flushes(self.root)
+            self.long_names = long_values(self.root)
 
     def prepare(self, sql: str) -> None:
         """Make every view `sql` names current: list its table's files again if needed, create it if missing."""
@@ -135,8 +143,10 @@ class StoreReader:
     def partition_values(self, table: str, column: str) -> list[str]:
         """The values of one partition column over the table's live files, sorted (e.g. the components that ran)."""
         prefix = column + "="
-        return sorted({unquote(part[len(prefix):]) for path in self.files(table)
-                       for part in Path(path).parts if part.startswith(prefix)})
+        in_paths = {unquote(part[len(prefix):]) for path in self.files(table)
+                    for part in Path(path).parts if part.startswith(prefix)}
+        names = long_values(self.root) if column == "component" else {}
+        return sorted(names.get(value, value) for value in in_paths)
 
     def generation(self, table: str) -> int:
         """A number that changes whenever the table's view is re-pointed at different files."""
@@ -251,7 +261,7 @@ class StoreReader:
     def _source(self, name: str, paths: list[str]) -> str:
         spec = TABLES[name]
         if paths:
-            return f"SELECT * FROM {read_parquet_sql(paths, spec.partition_by, name in self._mixed)}"
+            return f"SELECT * FROM {read_parquet_sql(paths, spec.partition_by, name in self._mixed, self.long_names)}"
         return empty_relation_sql(name)
 
     def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> duckdb.DuckDBPyConnection:
@@ -296,7 +306,7 @@ class StoreReader:
             readable = [p for p in paths if p not in skipped and os.path.exists(p)]
             if not readable:
                 return []
-            files = read_parquet_sql(readable, TABLES[table].partition_by, union_by_name=True)
+            files = read_parquet_sql(readable, TABLES[table].partition_by, True, long_values(self.root))
             return self.con.execute(select.format(files=files)).fetchall()
 
         return retry_without_corrupt_files(self.root, attempt, lambda: None)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Iterable
 from obsql.errors import StoreError
 from obsql.storage import spool as spool_files
 from obsql.storage.ids import new_id
-from obsql.storage.layout import SPOOL_DIR, commit, mark_changed, partition_dir
+from obsql.storage.layout import SPOOL_DIR, commit, mark_changed, note_long_values, partition_dir
 from obsql.storage.schemas import TABLES
 
 # One batch element: (table name, partition key values, {column: list of values}); all lists the same length.
@@ -64,6 +64,7 @@ class _Buffer:
             final = directory / f"{file_stem}.parquet"
             if final.exists():
                 continue
+            note_long_values(root, table, key)
             directory.mkdir(parents=True, exist_ok=True)
             write_parquet(to_arrow(table, columns), final)
         commit(root, file_stem)
