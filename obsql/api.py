@@ -14,7 +14,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import obsql.render  # noqa: F401  (results returned here draw themselves: it installs their drawers)
 from obsql.client import active
-from obsql.client.component import BACKGROUND, Component
+from obsql.client.background import BACKGROUND
+from obsql.client.component import Component
 from obsql.client.events import write_feedback
 from obsql.client.logger import RunLogger
 from obsql.client.record import RunRecord

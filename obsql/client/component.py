@@ -9,11 +9,8 @@ A trigger decorated with `@obsql.background` runs in a thread; its results are a
 """
 from __future__ import annotations
 
-import contextvars
 import inspect
 import math
-import threading
-import traceback
 from typing import Any, Callable, Iterable
 
 from obsql.client.logger import DEFAULT_STALENESS_DAYS, ComponentInfo
@@ -148,37 +145,3 @@ def _metrics_from(result: Any, trigger: str) -> dict[str, float]:
         if not math.isnan(number):
             metrics[str(key)] = number
     return metrics
-
-
-class BackgroundTriggers:
-    """The trigger threads still running in this process, so exit and flush can wait for them."""
-
-    def __init__(self) -> None:
-        self._threads: set[threading.Thread] = set()
-        self._lock = threading.Lock()
-
-    def start(self, work: Callable[[], None]) -> None:
-        def body() -> None:
-            try:
-                work()
-            except Exception:
-                traceback.print_exc()
-            finally:
-                with self._lock:
-                    self._threads.discard(threading.current_thread())
-
-        context = contextvars.copy_context()  # keeps a simulated clock running in the thread
-        thread = threading.Thread(target=context.run, args=(body,), name="obsql-trigger", daemon=True)
-        with self._lock:
-            self._threads.add(thread)
-        thread.start()
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Wait for every running trigger to finish."""
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout)
-
-
-BACKGROUND = BackgroundTriggers()

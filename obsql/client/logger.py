@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from obsql.client.dependencies import Dependency, ProducerCache, Production
+from obsql.client.background import BACKGROUND
 from obsql.client.clock import micros, now
 from obsql.client.record import CheckResult, RunRecord
 from obsql.client.values import FrameNames, Pointer, sample_columns
@@ -14,6 +15,7 @@ from obsql.storage.store import ParquetStore
 from obsql.storage.writer import Rows
 
 DEFAULT_STALENESS_DAYS = 30.0
+LARGE_FRAME_ROWS = 200_000  # frames past this are summarised and sampled in the background, after the call returns
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,13 @@ class RunLogger:
             batch.append(("checks", key, check_columns(record, record.checks)))
         if record.metrics:
             batch.append(("metrics", key, _metric_columns(record.run_id, start, record.metrics)))
-        batch += self._frame_rows(record, key, start)
+        frames = _frame_pointers(record)
+        large = [pointer for pointer in frames if pointer.frame.height > LARGE_FRAME_ROWS]
+        batch += self._frame_rows([p for p in frames if p.frame.height <= LARGE_FRAME_ROWS], record, key, start)
         batch += _alert_rows(record.alerts, end)
         self.store.writer.append(batch)
+        if large:  # summarising and sampling millions of rows would hold the call up: done after it returns
+            BACKGROUND.start(lambda: self.store.writer.append(self._frame_rows(large, record, key, start)))
         self.producers.record_run(record.component, record.run_id, start)
         self.producers.record_outputs([p.name for p in record.outputs],
                                     Production(end, start, record.run_id, record.component))
@@ -100,8 +106,8 @@ class RunLogger:
         return [("code", (record.start.date().isoformat(),), {
             "code_hash": [record.code_hash], "source": [record.code or ""], "ts": [micros(record.start)]})]
 
-    def _frame_rows(self, record: RunRecord, key: tuple, start: int) -> list[Rows]:
-        pointers = _frame_pointers(record)
+    def _frame_rows(self, pointers: list[Pointer], record: RunRecord, key: tuple, start: int) -> list[Rows]:
+        """The summaries and samples of the run's dataframes."""
         if not pointers:
             return []
         from obsql.monitor import summarize  # imported on first use: scipy is slow to import and rarely needed

@@ -16,7 +16,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from obsql.client.active import active_logger
 from obsql.client.capture import LocalsCapture
-from obsql.client.component import BACKGROUND, Component, TriggerOutcome, run_trigger, runs_in_background
+from obsql.client.background import BACKGROUND
+from obsql.client.component import Component, TriggerOutcome, run_trigger, runs_in_background
 from obsql.client.context import HOST, git_commit_for, source_of
 from obsql.client.logger import RunLogger
 from obsql.client.clock import now, utc

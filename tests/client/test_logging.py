@@ -301,3 +301,17 @@ def test_producers_forgotten_past_capacity_are_read_back_from_the_store(store):
     store.flush()
     assert rows(store, "SELECT d.pointer, r.start_time FROM deps d JOIN runs r ON r.run_id = d.dep_run_id "
                        "WHERE d.component = 'use' ORDER BY d.pointer") == [("p1", at(0)), ("p3", at(2))]
+
+
+def test_a_large_frame_is_summarised_after_the_call_returns_and_nothing_is_lost(store, monkeypatch):
+    from obsql.client import logger
+
+    monkeypatch.setattr(logger, "LARGE_FRAME_ROWS", 50)
+
+    @obsql.register("wide", output_vars=["frame"])
+    def make():
+        frame = pl.DataFrame({"x": np.arange(1000), "y": np.arange(1000) % 7})
+
+    make()
+    assert rows(store, "SELECT column_name, count FROM summaries ORDER BY 1") == [("x", 1000), ("y", 1000)]
+    assert rows(store, "SELECT count(DISTINCT row_index) FROM samples") == [(100,)]
