@@ -190,10 +190,12 @@ class Stale(Node):
 
 @dataclass
 class Alerts(Node):
-    """`alerts [of <component>] [since t]`: SLA violations still open (the latest evaluation still violates)."""
+    """`alerts [all] [of <component>] [since t]`: SLA violations still open (the latest evaluation still violates),
+    or with `all` every violation episode, resolved ones too, with its end, duration and worst value."""
 
     component: str | None = None
     time: TimeRange | None = None
+    every_episode: bool = False
 
 
 @dataclass

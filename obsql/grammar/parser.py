@@ -134,7 +134,7 @@ class _AstBuilder(Transformer_NonRecursive):
     def unflag(self, meta, pointer):
         return ast.Unflag(_unquote(pointer), **_at(meta))
 
-    def unflag_all(self, meta):
+    def unflag_all(self, meta, _all):
         return ast.Unflag(None, **_at(meta))
 
     # sources
@@ -166,8 +166,8 @@ class _AstBuilder(Transformer_NonRecursive):
     def stale(self, meta, component, time):
         return ast.Stale(component, time, **_at(meta))
 
-    def alerts(self, meta, component, time):
-        return ast.Alerts(component, time, **_at(meta))
+    def alerts(self, meta, every, component, time):
+        return ast.Alerts(component, time, every is not None, **_at(meta))
 
     def review(self, meta):
         return ast.Review(**_at(meta))

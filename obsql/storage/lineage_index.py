@@ -124,8 +124,8 @@ def build(root: Path) -> dict[str, int]:
     reader = StoreReader(root)  # plain COPY statements over the files: none of the reader's views is needed
     try:
         committed = committed_flushes(root)  # a flush still being written joins the index next time
-        sources = {table: reader.fitting(table, [p for p in live_files.parquet_files(root, table) if shown(p, committed)])
-                   for table in ("io", "deps", "runs")}
+        sources = {table: reader.fitting(table, [path for path in live_files.parquet_files(root, table)
+                                                 if shown(path, committed)]) for table in ("io", "deps", "runs")}
         counts = {name: _write_index_file(reader, root, name, sources) for name in VIEWS}
     finally:
         reader.close()

@@ -98,3 +98,13 @@ def test_a_short_demo_ends_cleanly_and_says_which_questions_need_more_days(tmp_p
 
 def test_the_default_demo_asks_every_question(answers):
     assert all(answers.values())
+
+
+def test_alerts_all_lists_the_resolved_outages_with_their_end_duration_and_worst_value(demo_store):
+    engine = Engine.open(demo_store)
+    episodes = engine.run("alerts all of inference between @2020-03-01 and @2020-05-01")[0].to_dicts()
+    assert episodes and engine.run("alerts")[0].rows == []  # every one of them resolved by the end of the demo
+    first = min(episodes, key=lambda e: e["since"])
+    assert first["since"].date() >= SHIFT and first["until"] > first["since"]
+    assert all(abs(e["duration_s"] - (e["until"] - e["since"]).total_seconds()) < 0.01 for e in episodes)
+    assert all(e["worst"] < e["bound"] for e in episodes)  # the lowest value under a lower bound

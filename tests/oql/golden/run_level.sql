@@ -45,3 +45,14 @@ SELECT component, metric, ts AS since, value, op, bound, run_id, message FROM (S
 -- oql: sql select component, count(*) as runs from runs group by 1 order by 2 desc
 
 select component, count(*) as runs from runs group by 1 order by 2 desc
+
+-- oql: alerts all
+
+WITH episodes AS (SELECT v.component, v.metric, v.ts AS since, (SELECT min(r.ts) FROM alerts AS r WHERE r.component = v.component AND r.metric = v.metric AND r.state = 'resolved' AND r.ts > v.ts) AS until, v.value, v.op, v.bound, v.run_id, v.message FROM alerts AS v WHERE v.state = 'violated') SELECT e.component, e.metric, e.since, e.until, date_diff('millisecond', e.since, e.until) / 1000.0 AS duration_s, CASE WHEN e.op IN ('>=', '>') THEN least(e.value, min(m.value)) ELSE greatest(e.value, max(m.value)) END AS worst, e.op, e.bound, e.run_id, e.message FROM episodes AS e LEFT JOIN metrics AS m ON m."component" = e.component AND m.name = e.metric AND m.start_time > e.since AND (e.until IS NULL OR m.start_time < e.until) GROUP BY e.component, e.metric, e.since, e.until, e.value, e.op, e.bound, e.run_id, e.message ORDER BY e.since DESC, e.component, e.metric
+
+-- oql: alerts all of inference since 30 days ago
+
+WITH episodes AS (SELECT v.component, v.metric, v.ts AS since, (SELECT min(r.ts) FROM alerts AS r WHERE r.component = v.component AND r.metric = v.metric AND r.state = 'resolved' AND r.ts > v.ts) AS until, v.value, v.op, v.bound, v.run_id, v.message FROM alerts AS v WHERE v.state = 'violated') SELECT e.component, e.metric, e.since, e.until, date_diff('millisecond', e.since, e.until) / 1000.0 AS duration_s, CASE WHEN e.op IN ('>=', '>') THEN least(e.value, min(m.value)) ELSE greatest(e.value, max(m.value)) END AS worst, e.op, e.bound, e.run_id, e.message FROM episodes AS e LEFT JOIN metrics AS m ON m."component" = e.component AND m.name = e.metric AND m.start_time > e.since AND (e.until IS NULL OR m.start_time < e.until) WHERE e."component" = $p1 AND e.since >= CAST($p2 AS TIMESTAMPTZ) GROUP BY e.component, e.metric, e.since, e.until, e.value, e.op, e.bound, e.run_id, e.message ORDER BY e.since DESC, e.component, e.metric
+-- parameters:
+--   $p1 = 'inference'
+--   $p2 = datetime.datetime(2020, 1, 31, 12, 0, tzinfo=datetime.timezone.utc)
