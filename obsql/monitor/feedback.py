@@ -153,6 +153,8 @@ class FeedbackJoin:
         span = _seconds(window)
         if span > self.capacity * self.bucket_seconds:
             raise ValueError(f"windows reach back at most {self.capacity} buckets")
+        if not self._buckets:  # nothing seen yet: no window to place
+            return _Sums()
         first = math.floor((self._latest - span) / self.bucket_seconds)
         sums = _Sums()
         for key, bucket in self._buckets.items():

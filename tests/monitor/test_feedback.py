@@ -109,3 +109,9 @@ def test_requests_beyond_what_is_kept_are_refused(kwargs, message):
 ])
 def test_correctness(prediction, label, expected):
     assert is_correct(prediction, label) == expected
+
+
+def test_a_join_that_has_seen_nothing_has_no_accuracy_in_any_window():
+    join = FeedbackJoin(100)
+    assert join.accuracy() is None and join.accuracy(window=timedelta(hours=1)) is None
+    assert join.accuracy(last=10) is None
