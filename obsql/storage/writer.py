@@ -16,6 +16,7 @@ import threading
 import time
 import warnings
 import weakref
+from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
@@ -114,7 +115,7 @@ class Writer:
         self._seq = 0
         self._spool: spool_files.Spool | None = None
         self._buffer = _Buffer()
-        self._waiting: list[list[Rows]] = []  # batches the store could not take yet, oldest first
+        self._waiting: deque[list[Rows]] = deque()  # batches the store could not take yet, oldest first
         self._refused: OSError | None = None  # why the store last refused a write, while it does
         self._lock = threading.RLock()
         self._last_flush = time.monotonic()
@@ -160,7 +161,7 @@ class Writer:
                 if self.strict:
                     self._waiting.clear()  # the caller is told its run was not kept
                 return self._refuse(exc, spooled=False)
-            self._buffer.add(self._waiting.pop(0))
+            self._buffer.add(self._waiting.popleft())
         if self._refused is not None:
             self._refused = None
             warnings.warn(f"obsql: the store at {self.root} takes writes again; the rows that waited are written")
