@@ -43,7 +43,10 @@ class Component:
 
     def __init__(self, name: str, description: str = "", owner: str = "", tags: Iterable[str] = (), *,
                  staleness_days: float = DEFAULT_STALENESS_DAYS, raise_on_failure: bool = True,
-                 slas: dict[str, str] | None = None, on_alert: Callable[[AlertEvent], None] | None = None) -> None:
+                 slas: dict[str, str] | None = None, on_alert: Callable[[AlertEvent], None] | None = None,
+                 static: bool = False) -> None:
+        """`static=True` declares what the component writes long-lived (a reference table loaded once): runs that read
+        it are never stale by its age; a newer version of it still makes them stale."""
         if not isinstance(name, str) or not name.strip():
             raise ValueError("a component needs a non-empty name")
         self.name = name
@@ -51,6 +54,7 @@ class Component:
         self.owner = owner
         self.tags = tuple(tags)
         self.staleness_days = float(staleness_days)
+        self.static = static
         self.raise_on_failure = raise_on_failure
         self.sla_watch = SlaWatch(name, parse_slas(slas))
         self.on_alert = on_alert
@@ -66,7 +70,7 @@ class Component:
     @property
     def info(self) -> ComponentInfo:
         return ComponentInfo(self.name, self.description, self.owner, self.tags, self.staleness_days,
-                             tuple(str(sla) for sla in self.sla_watch.slas))
+                             tuple(str(sla) for sla in self.sla_watch.slas), self.static)
 
     def has_trigger(self, phase: str) -> bool:
         """Whether a subclass overrides the trigger of a phase ('before' or 'after')."""

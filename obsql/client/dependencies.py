@@ -4,7 +4,8 @@ A run depends on the latest run that wrote each of its inputs before it started:
 before the consumer's start, and (start, run id) orders the two strictly, so the run graph always points back in time
 and a pointer that is read and rewritten (a model updated in place) versions instead of looping.
 
-A dependency is stale when it was produced more than `staleness_days` before the run, or when its component has
+A dependency is stale when it was produced more than `staleness_days` before the run (unless its component is
+declared static, as a reference table loaded once is), or when its component has
 fresher runs that began before this run and that this run did not also read (a run reading a week of daily files is
 not stale for the six older days). The reasons read as mltrace's did: "clean (run X) was run 45 days ago",
 "clean (run X) has 2 fresher runs".
@@ -107,6 +108,7 @@ class ProducerCache:
         self._capacity = capacity
         self._producers: OrderedDict[str, _Known] = OrderedDict()
         self._starts: dict[str, _Known] = {}
+        self._static: set[str] = set()  # components declared static: what they wrote does not age
         self._forgot = False
         self._spools = SpoolWatch(root / SPOOL_DIR, own_file_prefix)
         self._stored: _StoredPointers | None = None  # the store at the first look that found others' files
@@ -119,6 +121,10 @@ class ProducerCache:
     def record_run(self, component: str, run_id: str, start: int) -> None:
         """A run of `component` that started at `start` (this process's, or one another process logged)."""
         _entry(self._starts, component).add(start, run_id)
+
+    def record_static(self, component: str) -> None:
+        """A component declared static (by this process, or by another as its components rows say)."""
+        self._static.add(component)
 
     def record_outputs(self, pointers: Iterable[str], production: Production) -> None:
         """A run's outputs (a loop here, not a call per pointer: bulk logging records 200k ids a second)."""
@@ -164,7 +170,7 @@ class ProducerCache:
                        used: dict[str, Production]) -> list[str]:
         reasons = []
         age_days = (start - producer.start) // MICROS_PER_DAY
-        if age_days > staleness_days:
+        if age_days > staleness_days and producer.component not in self._static:
             reasons.append(f"{producer.component} (run {producer.run_id}) was run {age_days} days ago")
         newer_also_used = sum(1 for other in used.values() if other.component == producer.component
                               and producer.start < other.start < start)
@@ -195,6 +201,10 @@ class ProducerCache:
                         columns["end_time"]):
                     if direction == "output":
                         self._learn_production(pointer, Production(end, start, run_id, key[0]))
+            elif table == "components":
+                for name, static in zip(columns["name"], columns.get("static", [])):
+                    if static:
+                        self.record_static(name)
 
     def _learn_production(self, pointer: str, production: Production) -> None:
         self._remember(pointer).add(production, production.run_id)
@@ -218,6 +228,7 @@ class ProducerCache:
         self._read_new_files({table: [p for p in paths if self._is_new_to_us(p)] for table, paths in listed.items()})
 
     def _note_what_the_store_holds(self) -> None:
+        self._static.update(name for (name,) in self._query(STATIC).fetchall())
         hashes = self._query(STORED_POINTERS).fetchnumpy()["h"]
         self._stored = _StoredPointers(np.asarray(hashes))
         for known in (*self._producers.values(), *self._starts.values()):
@@ -225,6 +236,8 @@ class ProducerCache:
 
     def _read_new_files(self, new: dict[str, list[str]]) -> None:
         reader = self._store_reader()
+        if new["runs"]:  # a component another process declared static since the last look
+            self._static.update(name for (name,) in self._query(STATIC).fetchall())
         if new["runs"]:
             for component, run_id, start in reader.fetch_files("runs", new["runs"], NEW_RUNS):
                 self.record_run(component, run_id, start)
@@ -301,6 +314,7 @@ def _entry(cache: dict[str, _Known], key: str) -> _Known:
 PRODUCERS = ("SELECT epoch_us(end_time), epoch_us(start_time), run_id, component FROM lineage_producers "
              "WHERE pointer = $key")
 STARTS = 'SELECT epoch_us(start_time), run_id FROM runs WHERE "component" = $key'
+STATIC = "SELECT DISTINCT name FROM components WHERE static"
 STORED_POINTERS = "SELECT DISTINCT md5_number_lower(pointer) AS h FROM io WHERE direction = 'output'"
 NEW_RUNS = 'SELECT "component", run_id, epoch_us(start_time) FROM {files}'
 NEW_OUTPUTS = ("SELECT pointer, epoch_us(end_time), epoch_us(start_time), run_id, \"component\" FROM {files} "

@@ -28,6 +28,7 @@ class ComponentInfo:
     tags: tuple[str, ...] = ()
     staleness_days: float = DEFAULT_STALENESS_DAYS
     slas: tuple[str, ...] = ()  # as written, e.g. "accuracy >= 0.9"
+    static: bool = False  # what it writes is long-lived: reading it is never stale by age
 
 
 class RunLogger:
@@ -94,10 +95,12 @@ class RunLogger:
         if self._components.get(info.name) == info:
             return []
         self._components[info.name] = info
+        if info.static:
+            self.producers.record_static(info.name)
         return [("components", (when.date().isoformat(),), {
             "name": [info.name], "description": [info.description], "owner": [info.owner],
             "tags": [list(info.tags)], "staleness_days": [info.staleness_days], "slas": [list(info.slas)],
-            "ts": [micros(now())]})]
+            "ts": [micros(now())], "static": [info.static]})]
 
     def _code_rows(self, record: RunRecord) -> list[Rows]:
         if not record.code_hash or record.code_hash in self._code_hashes:

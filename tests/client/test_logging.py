@@ -315,3 +315,37 @@ def test_a_large_frame_is_summarised_after_the_call_returns_and_nothing_is_lost(
     make()
     assert rows(store, "SELECT column_name, count FROM summaries ORDER BY 1") == [("x", 1000), ("y", 1000)]
     assert rows(store, "SELECT count(DISTINCT row_index) FROM samples") == [(100,)]
+
+
+def test_reading_a_static_producer_is_never_stale_by_age_but_a_newer_version_still_counts(store):
+    reference = obsql.Component("load_merchants", static=True)
+    with obsql.run(reference, outputs=["merchants-v1.parquet"], start=at(0)):
+        pass
+    with obsql.run("score", inputs=["merchants-v1.parquet"], start=at(90)):
+        pass
+    with obsql.run(reference, outputs=["merchants-v2.parquet"], start=at(91)):
+        pass
+    with obsql.run("old_scores", inputs=["merchants-v1.parquet"], start=at(92)):
+        pass
+    store.flush()
+    reasons = dict(rows(store, "SELECT component, stale_reasons FROM runs WHERE component IN ('score', 'old_scores')"))
+    assert reasons["score"] == []  # 90 days old, and static: not stale
+    assert len(reasons["old_scores"]) == 1 and reasons["old_scores"][0].endswith("has 1 fresher run")
+    assert rows(store, "SELECT static FROM components WHERE name = 'load_merchants'") == [(True,)]
+
+
+def test_a_component_another_process_declared_static_does_not_age_either(tmp_path):
+    import subprocess
+    import sys
+
+    root = tmp_path / "store"
+    subprocess.run([sys.executable, "-c", "import obsql, datetime; obsql.connect(%r)\n"
+                    "with obsql.run(obsql.Component('ref', static=True), outputs=['ref.csv'], "
+                    "start=datetime.datetime(2020, 1, 1)): pass" % str(root)], check=True)
+    store = obsql.connect(root)
+    try:
+        with obsql.run("use", inputs=["ref.csv"], start=at(200)):
+            pass
+        assert rows(store, "SELECT stale FROM runs WHERE component = 'use'") == [(False,)]
+    finally:
+        store.close()
