@@ -145,7 +145,7 @@ class StoreReader:
         prefix = column + "="
         in_paths = {unquote(part[len(prefix):]) for path in self.files(table)
                     for part in Path(path).parts if part.startswith(prefix)}
-        names = long_values(self.root) if column == "component" else {}
+        names = self.long_names if column == "component" else {}
         return sorted(names.get(value, value) for value in in_paths)
 
     def generation(self, table: str) -> int:
@@ -155,7 +155,7 @@ class StoreReader:
     def _point_at_live_files(self, name: str) -> None:
         paths = [path for path in live_files.parquet_files(self.root, name) if shown(path, self._committed)]
         if self._listed.get(name) != paths:
-            paths = self._of_the_table(name, paths)
+            paths = self.fitting(name, paths)
             if paths and name not in self._mixed and self._lacks_columns(name, paths[0]):
                 self._mixed.add(name)  # files of an older obsql: match columns by name (a later file that
                 #                        differs shows up as a "schema mismatch" and lands here too)
@@ -190,15 +190,11 @@ class StoreReader:
                 self._defer_binding = False
         self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
 
-    def _of_the_table(self, name: str, paths: list[str]) -> list[str]:
-        """The files, less those whose columns say they are not the table's (set aside like corrupt ones): a stray
-        file would otherwise read as rows of nulls, or count in count(*), which reads no column."""
-        return self.fitting(name, paths)
-
     def fitting(self, table: str, paths: Sequence[str]) -> list[str]:
         """The files that hold rows of `table`; the others (unreadable, or with columns that say they are not the
-        table's) are set aside with a warning, as a query sets them aside. Each file is looked at once: which ones
-        were is saved beside the listings, so a later process looks only at files new to it."""
+        table's: a stray file would read as rows of nulls, and count in count(*), which reads no column) are set
+        aside with a warning. Each file is looked at once: which ones were is saved beside the listings, so a later
+        process looks only at files new to it."""
         if any(path not in self._fitting for path in paths):
             self._fitting |= live_files.checked_files(self.root, table)
         fitting, found = [], []
