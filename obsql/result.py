@@ -17,7 +17,8 @@ RUN_COLUMNS = ("run_id", "component", "start_time", "end_time", "duration_s", "s
 TRACE_COLUMNS = ("depth", "component", "run_id", "start_time", "end_time", "status", "stale", "stale_reasons",
                  "via", "parent_run_id", "repeated")
 SLICE_COLUMNS = ("pointer", "value", "depth", "run_id", "component", "start_time", "stale")
-RANK_COLUMNS = ("rank", "run_id", "component", "start_time", "outputs", "coverage", "stale", "stale_reasons")
+RANK_COLUMNS = ("rank", "run_id", "component", "start_time", "outputs", "coverage", "baseline_coverage", "lift",
+                "score", "stale", "stale_reasons")
 CARD_COLUMNS = ("section", "field", "value", "detail")
 EXPECT_COLUMNS = ("expectation", "passed", "observed")
 ADVERSARIAL_COLUMNS = ("rank", "feature", "importance", "auc", "loss")

@@ -17,6 +17,7 @@ from obsql.grammar import ast
 
 RUN_FIELDS = "run_id, component, start_time, end_time, status, stale, stale_reasons"
 _NEWEST_VERSION = "end_time DESC, run_id DESC"  # of a pointer's producers, the one that wrote it last
+BASELINE_SAMPLE = 50_000  # outputs a ranking's baseline keeps at most (a uniform sample estimates its shares)
 
 STEPS = {
     # the producer of the pointer's newest version, with its attributes (the producers index carries them)
@@ -60,27 +61,37 @@ def trace_plan(w: SqlWriter, catalog: Catalog, node: ast.Trace, pipes: tuple[ast
     return StepPlan("trace", args, steps, w.params, pipes_over_result(w, pipes), "trace")
 
 
-def slice_outputs_sql(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace) -> str:
-    """The outputs of a component that make up a slice, with the run that wrote each and its label, if one came."""
+def slice_outputs_sql(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace, where: ast.Expr | None) -> str:
+    """The outputs of a component that make up a slice (those meeting `where`, in the node's time range), with
+    the run that wrote each and its label, if one came."""
     component = w.param(require_component(catalog, node.component, node))
     conditions = [f'"component" = {component}', "direction = 'output'"] + time_filter(w, node.time)
     outputs = ("SELECT o.pointer, o.value, l.label, o.run_id, o.start_time, o.end_time, o.pointer_type FROM "
                f"(SELECT * FROM io WHERE {' AND '.join(conditions)}) AS o "
                f"LEFT JOIN ({LATEST_LABELS}) AS l ON l.id = o.pointer")
-    if node.where is not None:
-        outputs = f"SELECT * FROM ({outputs}) AS o WHERE {w.expr(node.where)}"
+    if where is not None:
+        outputs = f"SELECT * FROM ({outputs}) AS o WHERE {w.expr(where)}"
     return outputs
 
 
+def _sampled_pairs(outputs: str) -> str:
+    """(pointer, run_id) of a baseline's outputs, a repeatable uniform sample of them when there are very many."""
+    return (f"SELECT pointer, run_id FROM ({outputs}) AS b "
+            f"USING SAMPLE reservoir({BASELINE_SAMPLE} ROWS) REPEATABLE (1)")
+
+
 def slice_plan(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace, pipes: tuple[ast.Pipe, ...]) -> StepPlan:
-    steps = {"outputs": slice_outputs_sql(w, catalog, node), **_steps("upstream", "runs")}
+    steps = {"outputs": slice_outputs_sql(w, catalog, node, node.where), **_steps("upstream", "runs")}
     if pipes and isinstance(pipes[0], ast.RankRuns):
+        steps["baseline"] = _sampled_pairs(slice_outputs_sql(w, catalog, node, pipes[0].against))
         return StepPlan("rank", {"component": node.component}, steps, w.params, pipes_over_result(w, pipes[1:]))
     return StepPlan("slice", {"component": node.component}, steps, w.params, pipes_over_result(w, pipes))
 
 
 def review_plan(w: SqlWriter, catalog: Catalog, node: ast.Review, pipes: tuple[ast.Pipe, ...]) -> StepPlan:
-    steps = _steps("flagged", "latest_producers", "upstream", "runs")
+    steps = {**_steps("flagged", "latest_producers", "upstream", "runs"), "baseline": _sampled_pairs(
+        "SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, \"component\") "
+        "AND start_time BETWEEN $since AND $until")}
     return StepPlan("review", {}, steps, w.params, pipes_over_result(w, pipes))
 
 

@@ -261,7 +261,7 @@ _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "trace": lambda e, steps, a: walks.trace(steps, a["pointer"], a["depth"]),
     "trace_forward": lambda e, steps, a: walks.trace_forward(steps, a["pointer"], a["depth"]),
     "slice": lambda e, steps, a: walks.slice_traces(steps),
-    "rank": lambda e, steps, a: walks.rank_runs(steps, walks.slice_outputs(steps)),
+    "rank": lambda e, steps, a: walks.rank_slice(steps),
     "review": lambda e, steps, a: walks.review(steps),
     "inspect_run": lambda e, steps, a: cards.run_card(steps, a["run_id"]),
     "inspect_pointer": lambda e, steps, a: cards.pointer_card(steps, a["pointer"]),

@@ -7,7 +7,7 @@ before the run that read it, which is what lets ranking fold reach sets in one p
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,29 +201,62 @@ def _reach(graph: Graph, producers: dict[str, int]) -> dict[str, int]:
     return reach
 
 
-def _producer_bits(output_runs: list[str]) -> dict[str, int]:
-    bits: dict[str, int] = defaultdict(int)
-    for index, run_id in enumerate(output_runs):
-        bits[run_id] |= 1 << index
-    return dict(bits)
+@dataclass
+class Outputs:
+    """The outputs a ranking compares, one bit each: the slice's and the baseline's (which may overlap), laid out
+    group by group (slice only, both, baseline only) with each producer's outputs of a group side by side."""
+
+    producer_bits: dict[str, int]
+    in_slice: int  # mask of the slice's bits
+    in_baseline: int
+
+    @classmethod
+    def of(cls, slice_outputs: list[tuple[str, str]], baseline_outputs: list[tuple[str, str]]) -> "Outputs":
+        """From (pointer, producing run) pairs; an output in both lists is one output."""
+        chosen, baseline = dict.fromkeys(slice_outputs), dict.fromkeys(baseline_outputs)
+        groups = ([run for output, run in chosen if (output, run) not in baseline],
+                  [run for output, run in chosen if (output, run) in baseline],
+                  [run for output, run in baseline if (output, run) not in chosen])
+        bits: dict[str, int] = defaultdict(int)
+        masks, offset = [], 0
+        for group in groups:
+            start = offset
+            for run_id, count in Counter(group).items():
+                bits[run_id] |= ((1 << count) - 1) << offset
+                offset += count
+            masks.append(((1 << (offset - start)) - 1) << start)
+        return cls(dict(bits), masks[0] | masks[1], masks[1] | masks[2])
 
 
-def rank_runs(steps: Steps, output_runs: list[str]) -> Tabular:
-    """Runs ordered by how many of the outputs' traces they appear in, with that share as coverage."""
-    if not output_runs:
+def rank_runs(steps: Steps, slice_outputs: list[tuple[str, str]],
+              baseline_outputs: list[tuple[str, str]]) -> Tabular:
+    """The runs in the slice's traces, most over-represented first: how much more often each appears in the traces
+    of the slice than in those of the baseline (lift), scored by the hypergeometric test (see monitor.enrichment)."""
+    if not slice_outputs:
         return Tabular(RANK_COLUMNS, [])
-    graph = _expand(steps, "upstream", list(dict.fromkeys(output_runs)), None)
-    reach = _reach(graph, _producer_bits(output_runs))
-    total = len(output_runs)
-    ranked = sorted(((bits.bit_count(), run_id) for run_id, bits in reach.items() if bits),
-                    key=lambda item: (-item[0], _negated_time(graph, item[1]), item[1]))
-    rows = []
-    for position, (count, run_id) in enumerate(ranked, start=1):
-        attributes = graph.runs.get(run_id, {})
-        rows.append({"rank": position, "run_id": run_id, "component": attributes.get("component"),
-                     "start_time": attributes.get("start_time"), "outputs": count, "coverage": count / total,
-                     "stale": attributes.get("stale"), "stale_reasons": attributes.get("stale_reasons")})
-    return Tabular.of(RANK_COLUMNS, rows)
+    from obsql.monitor.enrichment import over_representation
+
+    outputs = Outputs.of(slice_outputs, baseline_outputs)
+    graph = _expand(steps, "upstream", list(outputs.producer_bits), None)
+    reach = _reach(graph, outputs.producer_bits)
+    found = [(run_id, bits) for run_id, bits in reach.items() if bits & outputs.in_slice]
+    n, n_baseline = outputs.in_slice.bit_count(), outputs.in_baseline.bit_count()
+    population = (outputs.in_slice | outputs.in_baseline).bit_count()
+    counts = [((bits & outputs.in_slice).bit_count(), (bits & outputs.in_baseline).bit_count(), bits.bit_count())
+              for _, bits in found]
+    scores = over_representation([c[0] for c in counts], [c[2] for c in counts], n, population)
+    records = []
+    for (run_id, _), (k, k_baseline, _), score in zip(found, counts, scores):
+        coverage, baseline_coverage = k / n, (k_baseline / n_baseline if n_baseline else None)
+        records.append({"run_id": run_id, "outputs": k, "coverage": coverage, "baseline_coverage": baseline_coverage,
+                        "lift": coverage / baseline_coverage if baseline_coverage else None, "score": float(score)})
+    records.sort(key=lambda r: (-r["score"], -(r["lift"] or 0.0), -r["coverage"],
+                                _negated_time(graph, r["run_id"]), r["run_id"]))
+    for position, record in enumerate(records, start=1):
+        attributes = graph.runs.get(record["run_id"], {})
+        record.update(rank=position, component=attributes.get("component"), start_time=attributes.get("start_time"),
+                      stale=attributes.get("stale"), stale_reasons=attributes.get("stale_reasons"))
+    return Tabular.of(RANK_COLUMNS, records)
 
 
 def _negated_time(graph: Graph, run_id: str) -> float:
@@ -231,9 +264,10 @@ def _negated_time(graph: Graph, run_id: str) -> float:
     return -start.timestamp() if start is not None else 0.0
 
 
-def slice_outputs(steps: Steps) -> list[str]:
-    """The producing run of every output in the slice, one entry per output."""
-    return [row["run_id"] for row in steps.dicts("outputs")]
+def rank_slice(steps: Steps) -> Tabular:
+    """`trace outputs of ... | rank runs [against ...]`: the slice ranked against its baseline outputs."""
+    chosen = [(output["pointer"], output["run_id"]) for output in steps.dicts("outputs")]
+    return rank_runs(steps, chosen, steps.rows("baseline"))
 
 
 def slice_traces(steps: Steps) -> Tabular:
@@ -273,9 +307,14 @@ def _closure(graph: Graph, root: str) -> list[tuple[str, int]]:
 
 
 def review(steps: Steps) -> Tabular:
-    """The runs most common to the traces of all flagged outputs."""
+    """The runs most over-represented in the traces of the flagged outputs, against every output of the same
+    components over the time the flagged ones were written."""
     flagged = [pointer for (pointer,) in steps.rows("flagged")]
-    if not flagged:
+    producers = steps.rows("latest_producers", pointers=flagged) if flagged else []
+    if not producers:
         return Tabular(RANK_COLUMNS, [])
-    producers = dict(steps.rows("latest_producers", pointers=flagged))
-    return rank_runs(steps, [producers[p] for p in flagged if p in producers])
+    written = steps.dicts("runs", ids=list(dict.fromkeys(run_id for _, run_id in producers)))
+    starts = [run["start_time"] for run in written if run["start_time"] is not None]
+    baseline = steps.rows("baseline", components=sorted({run["component"] for run in written}),
+                          since=min(starts), until=max(starts)) if starts else []
+    return rank_runs(steps, producers, baseline)

@@ -281,7 +281,10 @@ class GroupBy(Node):
 
 @dataclass
 class RankRuns(Node):
-    """`| rank runs`: runs ordered by how many of the traced outputs they appear in."""
+    """`| rank runs [against <cond>]`: runs ordered by how over-represented they are in the traced outputs' traces,
+    against all outputs of the component over the same time (or those meeting `against`)."""
+
+    against: Expr | None = None
 
 
 Pipe = Union[Where, Select, OrderBy, Limit, GroupBy, RankRuns]

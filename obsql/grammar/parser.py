@@ -200,8 +200,8 @@ class _AstBuilder(Transformer_NonRecursive):
     def group_by(self, meta, keys, aggregates):
         return ast.GroupBy(keys, aggregates or (), **_at(meta))
 
-    def rank_runs(self, meta):
-        return ast.RankRuns(**_at(meta))
+    def rank_runs(self, meta, against):
+        return ast.RankRuns(against, **_at(meta))
 
     def select_items(self, meta, *items):
         return items

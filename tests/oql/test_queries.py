@@ -29,7 +29,8 @@ QUERIES = [
       ("infer", ["features (run {features1}) has 1 fresher run"])]),
     ("stale of validate | select component", [("validate",)]),
     ("trace outputs of infer where value > 0.5 | rank runs | select component, outputs, coverage",
-     [("train", 2, 1.0), ("features", 2, 1.0), ("clean", 2, 1.0), ("etl", 2, 1.0), ("infer", 1, 0.5),
+     # the infer run whose only output is in the slice first; the runs every output shares have lift 1
+     [("infer", 1, 0.5), ("train", 2, 1.0), ("features", 2, 1.0), ("clean", 2, 1.0), ("etl", 2, 1.0),
       ("infer", 1, 0.5)]),
     ("trace outputs of infer where pointer = 'pred-1' | select pointer, component, depth",
      [("pred-1", "infer", 0), ("pred-1", "train", 1), ("pred-1", "features", 1), ("pred-1", "clean", 2),
@@ -83,9 +84,9 @@ def test_expect_reports_pass_and_fail(small):
 
 def test_flag_review_and_unflag(small):
     answer(small, "flag 'pred-1'; flag 'pred-3'")
-    review = answer(small, "review | select component, outputs")
-    assert review.rows[0] == ("train", 2)
-    assert ("infer", 1) in review.rows
+    review = answer(small, "review | select component, start_time, outputs, lift")
+    assert review.rows[0] == ("infer", at(40), 1, pytest.approx(1.5))  # pred-3 is its only output, and flagged
+    assert ("train", at(1), 2, 1.0) in review.rows  # in every output's trace, flagged or not
     assert answer(small, "unflag 'pred-1'; review | where component = 'infer' | select outputs").rows == [(1,)]
     answer(small, "unflag all")
     assert answer(small, "review").rows == []
