@@ -15,6 +15,7 @@ from obsql.compiler.sql import SqlWriter, where_clause
 from obsql.compiler.timeexpr import time_filter
 from obsql.errors import ObsqlError
 from obsql.grammar import ast
+from obsql.monitor.identifiers import DISTINCT_SHARE, KEY_NAME, MIN_VALUES
 
 COMPARE_STATS = ("count", "nulls", "null_frac", "mean", "std", "p05", "p50", "p95", "min", "max")
 
@@ -33,9 +34,13 @@ def side_rows_sql(w: SqlWriter, catalog: Catalog, side: ast.Side, table: str, co
 
 
 def _side_sql(w: SqlWriter, catalog: Catalog, side: ast.Side) -> str:
-    """Per logged column, the summaries of one side's dataframes pooled over its runs."""
-    rows = side_rows_sql(w, catalog, side, "summaries",
-                         "s.pointer, s.column_name, s.count, s.nulls, s.mean, s.std, s.min, s.max, s.quantiles")
+    """The summaries of one side's dataframes."""
+    return side_rows_sql(w, catalog, side, "summaries", "s.pointer, s.column_name, s.count, s.nulls, s.mean, s.std, "
+                                                        's.min, s.max, s.quantiles, s."distinct", s.top_values, s.kind')
+
+
+def _pooled_sql(summaries: str) -> str:
+    """Per logged column, a side's summaries pooled over its runs."""
     return (
         "SELECT column_name, sum(count) AS count, sum(nulls) AS nulls, "
         "sum(nulls) / nullif(sum(count + nulls), 0) AS null_frac, "
@@ -43,12 +48,59 @@ def _side_sql(w: SqlWriter, catalog: Catalog, side: ast.Side) -> str:
         "sqrt(sum((std * std + mean * mean) * count) / nullif(sum(count), 0) - "
         "power(sum(mean * count) / nullif(sum(count), 0), 2)) AS std, "
         "avg(quantiles[2]) AS p05, avg(quantiles[11]) AS p50, avg(quantiles[20]) AS p95, "
-        f"min(min) AS min, max(max) AS max FROM ({rows}) AS pooled GROUP BY column_name"
+        'min(min) AS min, max(max) AS max, sum("distinct") / nullif(sum(count), 0) AS distinct_share, '
+        f"bool_or(kind = 'temporal') AS temporal FROM {summaries} GROUP BY column_name"
     )
 
 
+def _complete(summaries: str) -> str:
+    """The summaries that list every value of theirs (no more distinct values than top values): a value missing
+    from a truncated list is not absent, so only these give value shares."""
+    return f'(SELECT * FROM {summaries} WHERE len(top_values) >= "distinct")'
+
+
+def _value_counts_sql(summaries: str) -> str:
+    return ("SELECT column_name, top.value AS value, sum(top.count) AS n FROM "
+            f"(SELECT column_name, unnest(top_values) AS top FROM {_complete(summaries)} AS c) AS listed GROUP BY ALL")
+
+
+def _value_totals_sql(summaries: str) -> str:
+    return f"SELECT column_name, sum(count) AS total FROM {_complete(summaries)} AS c GROUP BY ALL"
+
+
+def _arcsine(share: str) -> str:
+    """Cohen's arcsine transform of a share: differences of it are comparable at every base rate."""
+    return f"2 * asin(sqrt(least(greatest({share}, 0), 1)))"
+
+
+# Each kind of change in standardised units (about 0.2 small, 0.5 medium, 0.8 large): a mean shift in reference
+# standard deviations (Cohen's d), a change of spread as the log of the ratio of standard deviations, a change of
+# the null share or of any value's share as Cohen's h. Each summary keeps only its most frequent values, so value
+# shares come from the summaries whose list is complete (a value missing from a truncated list is not absent).
+CHANGES = {
+    "mean": "abs(r.mean - l.mean) / nullif(l.std, 0)",
+    "spread": "CASE WHEN l.std > 0 AND r.std > 0 THEN abs(ln(r.std / l.std)) END",
+    "nulls": f"abs({_arcsine('r.null_frac')} - {_arcsine('l.null_frac')})",
+    "categories": "c.shift",
+}
+
+
+def _identifier_test() -> str:
+    """Whether a column looks like a key on both sides (monitor.identifiers' rule, from the summaries)."""
+    key_name = f"regexp_matches(coalesce(l.column_name, r.column_name), {_quoted(KEY_NAME.pattern)}, 'i')"
+    varied = " AND ".join(f"{side}.distinct_share >= {DISTINCT_SHARE} AND {side}.count >= {MIN_VALUES}"
+                          for side in ("l", "r"))
+    return f"({varied} AND (l.mean IS NULL OR {key_name}))"
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def compare_sql(w: SqlWriter, catalog: Catalog, node: ast.Compare) -> str:
-    """The two sides' summaries side by side, with their differences, most shifted first."""
+    """The two sides' summaries side by side, with their differences, the largest standardised change first (its
+    size in `change`, its kind in `change_kind`: mean, spread, nulls or categories); identifier-like and time
+    columns last, with change_kind `identifier` or `time` and no change."""
     columns = [c.name for c in node.on if isinstance(c, ast.Column)]
     unsupported = [c for c in node.on if not isinstance(c, ast.Column)]
     if unsupported:
@@ -61,13 +113,30 @@ def compare_sql(w: SqlWriter, catalog: Catalog, node: ast.Compare) -> str:
     filter_ = ""
     if columns:
         filter_ = f" WHERE coalesce(l.column_name, r.column_name) IN ({', '.join(w.param(c) for c in columns)})"
+    sizes = {name: f"coalesce(nullif({sql}, 'NaN'::DOUBLE), 0)" for name, sql in CHANGES.items()}
+    largest = f"greatest({', '.join(sizes.values())})"
+    kind = " ".join(f"WHEN {size} = {largest} THEN '{name}'" for name, size in sizes.items())
+    ignored = f"CASE WHEN {_identifier_test()} THEN 'identifier' WHEN l.temporal OR r.temporal THEN 'time' END"
+    category_shift = (
+        "SELECT coalesce(a.column_name, b.column_name) AS column_name, "
+        f"max(abs({_arcsine('coalesce(b.n, 0) / rt.total')} - {_arcsine('coalesce(a.n, 0) / lt.total')})) AS shift "
+        "FROM lv AS a FULL OUTER JOIN rv AS b ON a.column_name = b.column_name AND a.value = b.value "
+        "JOIN lt ON lt.column_name = coalesce(a.column_name, b.column_name) "
+        "JOIN rt ON rt.column_name = coalesce(a.column_name, b.column_name) "
+        "WHERE lt.total > 0 AND rt.total > 0 GROUP BY ALL"
+    )
     return (
-        f"WITH l AS ({left}), r AS ({right}) "
+        f"WITH ls AS ({left}), rs AS ({right}), l AS ({_pooled_sql('ls')}), r AS ({_pooled_sql('rs')}), "
+        f"lv AS ({_value_counts_sql('ls')}), rv AS ({_value_counts_sql('rs')}), "
+        f"lt AS ({_value_totals_sql('ls')}), rt AS ({_value_totals_sql('rs')}), c AS ({category_shift}) "
         f"SELECT coalesce(l.column_name, r.column_name) AS column_name, {stats}, "
         "r.mean - l.mean AS mean_diff, (r.mean - l.mean) / nullif(l.std, 0) AS mean_shift_sd, "
-        "r.null_frac - l.null_frac AS null_frac_diff "
-        f"FROM l FULL OUTER JOIN r ON l.column_name = r.column_name{filter_} "
-        "ORDER BY abs((r.mean - l.mean) / nullif(l.std, 0)) DESC NULLS LAST, column_name"
+        "r.null_frac - l.null_frac AS null_frac_diff, "
+        f"CASE WHEN ({ignored}) IS NULL THEN {largest} END AS change, "
+        f"coalesce({ignored}, CASE WHEN {largest} > 0 THEN CASE {kind} END END) AS change_kind "
+        f"FROM l FULL OUTER JOIN r ON l.column_name = r.column_name "
+        f"LEFT JOIN c ON c.column_name = coalesce(l.column_name, r.column_name){filter_} "
+        f"ORDER BY change DESC NULLS LAST, change_kind NULLS FIRST, column_name"
     )
 
 
@@ -86,9 +155,12 @@ def compare_statistics_plan(w: SqlWriter, catalog: Catalog, node: ast.Compare, p
                          line=node.line, column=node.column, suggestion="compare a with b on drift(*)")
     call = node.on[0]
     columns = [arg.name for arg in call.args if isinstance(arg, ast.Column)]
-    if len(columns) != len([a for a in call.args if not isinstance(a, ast.Star)]):
-        raise ObsqlError("input", f"{describe(call)}: give column names, or * for every column",
-                         line=call.line, column=call.column)
+    stars = [arg for arg in call.args if isinstance(arg, ast.Star)]
+    if len(columns) + len(stars) != len(call.args) or (stars and len(call.args) > 1):
+        raise ObsqlError("input", f"{describe(call)}: give column names, or * (optionally * except a, b) for every "
+                                  "column", line=call.line, column=call.column)
+    exclude = list(stars[0].exclude) if stars else []
     steps = {"left": side_rows_sql(w, catalog, node.left, "samples", SAMPLE_COLUMNS),
              "right": side_rows_sql(w, catalog, node.right, "samples", SAMPLE_COLUMNS)}
-    return StepPlan(call.name.lower(), {"columns": columns}, steps, w.params, pipes_over_result(w, pipes))
+    return StepPlan(call.name.lower(), {"columns": columns, "exclude": exclude}, steps, w.params,
+                    pipes_over_result(w, pipes))

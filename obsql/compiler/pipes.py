@@ -125,7 +125,7 @@ def describe(node: ast.Expr) -> str:
     if isinstance(node, ast.Column):
         return node.name
     if isinstance(node, ast.Star):
-        return "*"
+        return f"* except {', '.join(node.exclude)}" if node.exclude else "*"
     if isinstance(node, ast.Literal):
         return repr(node.value) if isinstance(node.value, str) else str(node.value).lower()
     if isinstance(node, ast.Call):

@@ -72,6 +72,9 @@ def _literal(w: SqlWriter, node: ast.Literal) -> str:
 
 
 def _star(w: SqlWriter, node: ast.Star) -> str:
+    if node.exclude:
+        raise ObsqlError("input", "'* except ...' leaves columns out of drift(...) and adversarial(...) only",
+                         line=node.line, column=node.column, suggestion="compare a with b on drift(* except id)")
     return "*"
 
 

@@ -32,30 +32,40 @@ def side_frame(steps: Steps, side: str) -> pl.DataFrame:
     return frame.drop(KEYS)
 
 
-def _sides(steps: Steps, columns: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
-    """Both sides' frames and the columns to compare: those named, else every column both sides logged."""
+def _sides(steps: Steps, columns: list[str], exclude: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """Both sides' frames and the columns to compare: those named, else every column both sides logged but those
+    excluded."""
     left, right = side_frame(steps, "left"), side_frame(steps, "right")
     shared = [c for c in left.columns if c in right.columns]
-    missing = [c for c in columns if c not in shared]
+    missing = [c for c in [*columns, *exclude] if c not in shared]
     if missing:
         raise ObsqlError("name", f"column(s) {', '.join(missing)} not sampled on both sides",
                          suggestion=f"columns both sides logged: {', '.join(shared)}")
-    return left, right, columns or shared
+    return left, right, columns or [c for c in shared if c not in exclude]
 
 
-def drift_table(steps: Steps, columns: list[str]) -> Tabular:
+def drift_table(steps: Steps, columns: list[str], exclude: list[str]) -> Tabular:
+    """Per column, whether its values (and its share of missing values) drifted, the most drifted first and
+    identifier-like columns last."""
     from obsql.monitor import drift
 
-    table = drift(*_sides(steps, columns))
-    table = table.sort(["drifted", "statistic"], descending=True, nulls_last=True)
+    table = drift(*_sides(steps, columns, exclude))
+    table = table.sort([pl.col("method") == "identifier", "drifted", "effect_size"],
+                       descending=[False, True, True], nulls_last=True)
     return Tabular(tuple(table.columns), table.rows())
 
 
-def adversarial_table(steps: Steps, columns: list[str]) -> Tabular:
-    """The features that best tell the two sides apart, most separating first, with the classifier's AUC and loss."""
+def adversarial_table(steps: Steps, columns: list[str], exclude: list[str]) -> Tabular:
+    """The features that best tell the two sides apart, most separating first, with the classifier's AUC and loss.
+    Identifier-like columns are left out unless named."""
     from obsql.monitor import adversarial_validation
+    from obsql.monitor.identifiers import identifier_columns
 
-    result = adversarial_validation(*_sides(steps, columns))
+    left, right, chosen = _sides(steps, columns, exclude)
+    if not columns:
+        keys = set(identifier_columns(left, right, chosen))
+        chosen = [c for c in chosen if c not in keys]
+    result = adversarial_validation(left, right, chosen)
     rows = [(rank, feature, importance, result.auc, result.loss)
             for rank, (feature, importance) in enumerate(result.top_features, start=1)]
     return Tabular(ADVERSARIAL_COLUMNS, rows)

@@ -265,8 +265,8 @@ _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "review": lambda e, steps, a: walks.review(steps),
     "inspect_run": lambda e, steps, a: cards.run_card(steps, a["run_id"]),
     "inspect_pointer": lambda e, steps, a: cards.pointer_card(steps, a["pointer"]),
-    "drift": lambda e, steps, a: _drift().drift_table(steps, a["columns"]),
-    "adversarial": lambda e, steps, a: _drift().adversarial_table(steps, a["columns"]),
+    "drift": lambda e, steps, a: _drift().drift_table(steps, a["columns"], a["exclude"]),
+    "adversarial": lambda e, steps, a: _drift().adversarial_table(steps, a["columns"], a["exclude"]),
     "flag": _flag,
     "unflag_all": _unflag_all,
 }

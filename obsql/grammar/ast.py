@@ -42,7 +42,9 @@ class Literal(Node):
 
 @dataclass
 class Star(Node):
-    """`*`, as in `count(*)` or `drift(*)`."""
+    """`*`, as in `count(*)` or `drift(*)`; `drift(* except id, uuid)` leaves columns out."""
+
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass

@@ -304,5 +304,9 @@ class _AstBuilder(Transformer_NonRecursive):
 
     def arguments(self, meta, first, *rest):
         if isinstance(first, Token) and first.type == "STAR":
-            return (ast.Star(**_at(first)),), False
+            (excluded,) = rest
+            return (ast.Star(excluded or (), **_at(first)),), False
         return rest, first is not None
+
+    def excluded(self, meta, *names):
+        return tuple(_unquote(n) if n.type == "QUOTED_NAME" else str(n) for n in names)

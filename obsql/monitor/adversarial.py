@@ -21,6 +21,7 @@ import polars as pl
 from scipy.special import expit
 from scipy.stats import rankdata
 
+from obsql.monitor.identifiers import identifier_columns
 from obsql.monitor.inputs import as_frame, kind_of
 
 CHANCE_LOSS = math.log(2)
@@ -104,10 +105,15 @@ def adversarial_validation(reference_df: Any, current_df: Any, columns: Sequence
                            test_share: float = 0.3, max_rows: int = 50_000, seed: int = 0) -> AdversarialResult:
     """Train a classifier to tell reference rows (label 0) from current rows (label 1) and test it on held-out rows.
 
-    Each side is first sampled down to `max_rows`. AUC near 0.5 and loss near ln 2 (0.693) mean no shift.
+    Each side is first sampled down to `max_rows`. AUC near 0.5 and loss near ln 2 (0.693) mean no shift. Columns
+    default to those both sides have, but dates and identifier-like columns (see `identifiers`).
     """
     rng = np.random.default_rng(seed)
     reference, current = (_sample(as_frame(f), max_rows, rng) for f in (reference_df, current_df))
+    if columns is None:
+        shared = [c for c, dtype in reference.schema.items() if c in current.columns and kind_of(dtype) != "temporal"]
+        keys = set(identifier_columns(reference, current, shared))
+        columns = [c for c in shared if c not in keys]
     ref_train, ref_test = _split(reference, test_share, rng)
     cur_train, cur_test = _split(current, test_share, rng)
     encoder = FeatureEncoder.fit(pl.concat([ref_train, cur_train], how="diagonal_relaxed"), columns)

@@ -10,7 +10,8 @@ scipy.stats.entropy (natural log) on the same frequencies.
 How `drifted` is decided: with a p-value and at most LARGE_SAMPLE rows on the smaller side, p < alpha. Otherwise
 (p-values on large samples go to zero without practical significance, and some statistics have none) the effect size
 must exceed a threshold: KS statistic > 0.1, Cramer's V > 0.1, PSI > 0.2, Jensen-Shannon distance > 0.1, Wasserstein
-distance over the reference standard deviation > 0.1, KL divergence > 0.1.
+distance over the reference standard deviation > 0.1, KL divergence > 0.1. `null_share` (a change in the share of
+missing values) needs both: p < alpha and Cohen's h > 0.2.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from obsql.monitor.kolmogorov import EXACT_LIMIT, asymptotic_p_value, ks_statist
 ALPHA = 0.05
 LARGE_SAMPLE = 1000
 PSI_FLOOR = 1e-4  # share given to an empty bin, so that PSI stays finite
+NULL_SHARE_FLOOR = 0.2  # Cohen's h of a change in the share of missing values that counts as drift
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,27 @@ def chi2_of_table(table: np.ndarray) -> tuple[float, float]:
         difference = difference - np.minimum(0.5, difference)
     statistic = float((difference**2 / expected).sum())
     return statistic, float(stats.chi2.sf(statistic, dof))
+
+
+def null_share(reference: Any, current: Any, *, alpha: float = ALPHA, threshold: float = NULL_SHARE_FLOOR
+               ) -> DriftResult:
+    """Whether the share of missing values changed: a two-proportion z-test (the same p-value as chi-squared on the
+    2 x 2 table without Yates' correction), with Cohen's h as the effect size. Drifted when p < alpha *and* h
+    exceeds its floor (0.2, a small effect): on large samples any wobble is significant, and 1% -> 2% null is not
+    drift while 0% -> 5% or 2% -> 60% is."""
+    ref, cur = as_series(reference), as_series(current)
+    ref_nulls, cur_nulls = len(ref) - len(present(ref)[0]), len(cur) - len(present(cur)[0])
+    n_ref, n_cur = len(ref), len(cur)
+    if n_ref == 0 or n_cur == 0:
+        raise ValueError("both samples need at least one value, missing or not")
+    p_ref, p_cur = ref_nulls / n_ref, cur_nulls / n_cur
+    pooled = (ref_nulls + cur_nulls) / (n_ref + n_cur)
+    spread = np.sqrt(pooled * (1 - pooled) * (1 / n_ref + 1 / n_cur))
+    p_value = 1.0 if spread == 0 else float(2 * stats.norm.sf(abs(p_cur - p_ref) / spread))
+    h = float(abs(2 * np.arcsin(np.sqrt(p_cur)) - 2 * np.arcsin(np.sqrt(p_ref))))
+    drifted = p_value < alpha and h > threshold
+    return DriftResult("null_share", p_cur - p_ref, p_value, h, threshold, drifted,
+                       "effect_size" if p_value < alpha else "p_value", n_ref, n_cur, ref_nulls, cur_nulls)
 
 
 def psi(reference: Any, current: Any, bins: int = 10, *, threshold: float = 0.2) -> DriftResult:

@@ -7,8 +7,9 @@ from typing import Any, Sequence
 
 import polars as pl
 
+from obsql.monitor.identifiers import identifier_columns
 from obsql.monitor.inputs import as_frame, kind_of, present
-from obsql.monitor.stats import LARGE_SAMPLE, DriftResult, chi2, jensen_shannon, ks
+from obsql.monitor.stats import LARGE_SAMPLE, DriftResult, chi2, jensen_shannon, ks, null_share
 
 SCHEMA = {
     "column": pl.String, "kind": pl.String, "method": pl.String, "statistic": pl.Float64, "p_value": pl.Float64,
@@ -17,18 +18,22 @@ SCHEMA = {
 }
 
 
-def drift(reference_df: Any, current_df: Any, columns: Sequence[str] | None = None) -> pl.DataFrame:
+def drift(reference_df: Any, current_df: Any, columns: Sequence[str] | None = None, *,
+          identifiers: Sequence[str] = ()) -> pl.DataFrame:
     """One row per column: numbers by Kolmogorov-Smirnov, categories by chi-squared (small samples) or
-    Jensen-Shannon distance (large ones); see `column_drift`.
+    Jensen-Shannon distance (large ones); see `column_drift`. A column whose share of missing values differs on
+    either side gets a second row, method `null_share` (see `stats.null_share`). Identifier-like columns (see
+    `identifiers`), and those named in `identifiers`, get one row with method `identifier`, never drifted.
 
     Accepts polars or pandas DataFrames, Arrow tables and dicts of arrays. Columns default to those both tables have.
     Each column costs linear time (see `obsql.monitor.kolmogorov`) and columns run on all cores.
     """
     reference, current = as_frame(reference_df), as_frame(current_df)
     names = _shared_columns(reference, current, columns)
+    keys = set(identifiers) | set(identifier_columns(reference, current, names))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        rows = list(pool.map(lambda name: _row(name, reference[name], current[name]), names))
-    return pl.DataFrame(rows, schema=SCHEMA, orient="row")
+        rows = list(pool.map(lambda name: _rows(name, reference[name], current[name], name in keys), names))
+    return pl.DataFrame([row for column in rows for row in column], schema=SCHEMA, orient="row")
 
 
 def column_drift(reference: pl.Series, current: pl.Series) -> DriftResult:
@@ -45,14 +50,23 @@ def column_kind(series: pl.Series) -> str:
     return "numeric" if kind_of(series.dtype) in ("numeric", "temporal") else "categorical"
 
 
-def _row(name: str, reference: pl.Series, current: pl.Series) -> tuple:
+def _rows(name: str, reference: pl.Series, current: pl.Series, identifier: bool) -> list[tuple]:
+    """The column's rows: its values' test (or `identifier`), then its missing values' test if it has any."""
     kind = "numeric" if column_kind(reference) == column_kind(current) == "numeric" else "categorical"
     (ref, ref_nulls), (cur, cur_nulls) = present(reference), present(current)
-    if len(ref) == 0 or len(cur) == 0:  # nothing to compare
-        return (name, kind, None, None, None, None, None, None, None, len(ref), len(cur), ref_nulls, cur_nulls)
-    result = column_drift(ref, cur)
+    counts = (len(ref), len(cur), ref_nulls, cur_nulls)
+    if identifier:
+        return [(name, kind, "identifier", None, None, None, None, None, False, *counts)]
+    rows = [(name, kind, None, None, None, None, None, None, None, *counts) if len(ref) == 0 or len(cur) == 0
+            else _result_row(name, kind, column_drift(ref, cur), counts)]
+    if ref_nulls or cur_nulls:
+        rows.append(_result_row(name, kind, null_share(reference, current), counts))
+    return rows
+
+
+def _result_row(name: str, kind: str, result: DriftResult, counts: tuple[int, int, int, int]) -> tuple:
     return (name, kind, result.method, result.statistic, result.p_value, result.effect_size, result.threshold,
-            result.decided_by, result.drifted, result.n_reference, result.n_current, ref_nulls, cur_nulls)
+            result.decided_by, result.drifted, *counts)
 
 
 def _shared_columns(reference: pl.DataFrame, current: pl.DataFrame, columns: Sequence[str] | None) -> list[str]:

@@ -52,7 +52,7 @@ BAD = [
     ("runs | group by", ["the query ends too early: expected an expression after by"], 1, 16),
     ("runs where x in 1, 2", ["expected ( after in, but found '1'"], 1, 17),
     ("runs where (x = 1", ["the query ends too early", ")"], 1, 18),
-    ("runs where count(*", ["the query ends too early: expected ) after '*'"], 1, 19),
+    ("runs where count(*", ["the query ends too early: expected one of: except or ) after '*'"], 1, 19),
     ("runs where x between 1", ["the query ends too early", "and"], 1, 23),
     ("runs where x = 1 and", ["the query ends too early: expected an expression after and"], 1, 21),
     ("runs where x is empty", ["but found 'is empty'", "end an expect statement", "is null"], 1, 14),

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 
 from obsql.monitor import chi2, jensen_shannon, kl, ks, psi, wasserstein
+from obsql.monitor.stats import null_share
 from obsql.monitor.stats import decide
 
 continuous = st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=60)
@@ -152,3 +153,30 @@ def test_numeric_statistics_refuse_text():
 def test_booleans_are_categories_for_chi2(reference, current):
     expected = scipy.stats.chi2_contingency(np.vstack(counts_of(reference, current)))
     assert chi2(reference, current).statistic == pytest.approx(expected.statistic, rel=1e-9, abs=1e-12)
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=300), st.lists(st.booleans(), min_size=1, max_size=300))
+def test_null_share_matches_scipy_on_the_two_by_two_table(reference_missing, current_missing):
+    reference = [None if missing else 1.0 for missing in reference_missing]
+    current = [None if missing else 1.0 for missing in current_missing]
+    result = null_share(pl.Series(reference, dtype=pl.Float64), pl.Series(current, dtype=pl.Float64))
+    table = np.array([[sum(reference_missing), len(reference) - sum(reference_missing)],
+                      [sum(current_missing), len(current) - sum(current_missing)]])
+    if (table.sum(axis=0) == 0).any():  # no one missing, or everyone: scipy has no test to run
+        assert result.p_value == 1.0 and result.drifted is False
+        return
+    expected = scipy.stats.chi2_contingency(table, correction=False)
+    assert result.p_value == pytest.approx(expected.pvalue, rel=1e-7, abs=1e-12)
+    shares = table[:, 0] / table.sum(axis=1)
+    assert result.statistic == pytest.approx(shares[1] - shares[0])
+    assert result.drifted == (result.p_value < 0.05 and result.effect_size > 0.2)
+
+
+def test_null_share_does_not_call_a_small_wobble_drift():
+    rng = np.random.default_rng(0)
+    def with_nulls(share):
+        values = rng.normal(size=100_000)
+        values[rng.random(values.size) < share] = np.nan
+        return values
+    assert null_share(with_nulls(0.01), with_nulls(0.02)).drifted is False  # significant, but h is 0.08
+    assert null_share(with_nulls(0.0), with_nulls(0.05)).drifted is True

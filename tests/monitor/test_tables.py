@@ -68,7 +68,9 @@ def test_nulls_are_dropped_and_counted_and_an_empty_side_gives_no_verdict():
     reference = pl.DataFrame({"x": [1.0, None, float("nan"), 2.0, 3.0], "gone": [None] * 5},
                              schema={"x": pl.Float64, "gone": pl.Float64})
     current = pl.DataFrame({"x": [2.0, 5.0, None], "gone": [1.0, 2.0, 3.0]})
-    rows = {row["column"]: row for row in drift(reference, current).iter_rows(named=True)}
+    table = drift(reference, current)
+    rows = {row["column"]: row for row in table.filter(pl.col("method").ne_missing("null_share")).iter_rows(named=True)}
+    assert table.filter(pl.col("method") == "null_share")["column"].to_list() == ["x", "gone"]
     assert (rows["x"]["n_reference"], rows["x"]["nulls_reference"], rows["x"]["nulls_current"]) == (3, 2, 1)
     assert rows["x"]["statistic"] == ks([1.0, 2.0, 3.0], [2.0, 5.0]).statistic
     assert rows["gone"]["method"] is None and rows["gone"]["drifted"] is None
@@ -93,3 +95,34 @@ def test_many_wide_columns_each_get_their_own_row():
     current = pl.DataFrame({f"c{i}": rng.normal(0.3 if i % 4 == 0 else 0.0, 1, size=20_000) for i in range(12)})
     table = drift(reference, current)
     assert table["drifted"].to_list() == [i % 4 == 0 for i in range(12)]
+
+
+def test_identifier_columns_are_reported_as_such_and_never_drift():
+    rng = np.random.default_rng(3)
+    reference = pl.DataFrame({"txn_id": [f"t-{i}" for i in range(500)], "customer_id": np.arange(500),
+                              "amount_cents": rng.integers(0, 10**7, 500), "x": rng.normal(size=500)})
+    current = pl.DataFrame({"txn_id": [f"t-{i}" for i in range(500, 1000)], "customer_id": np.arange(500, 1000),
+                            "amount_cents": rng.integers(0, 10**7, 500), "x": rng.normal(size=500)})
+    rows = {row["column"]: row for row in drift(reference, current).iter_rows(named=True)}
+    assert {name for name, row in rows.items() if row["method"] == "identifier"} == {"txn_id", "customer_id"}
+    assert rows["txn_id"]["drifted"] is False and rows["customer_id"]["statistic"] is None
+    assert rows["amount_cents"]["method"] == "ks"  # an integer nearly all distinct, but not named as a key
+    declared = drift(reference, current, identifiers=["x"]).filter(pl.col("column") == "x")
+    assert declared["method"].to_list() == ["identifier"]
+
+
+def test_a_text_column_with_few_values_is_a_category_not_an_identifier():
+    reference = pl.DataFrame({"city": ["a", "b", "c"] * 100})
+    current = pl.DataFrame({"city": ["a", "b", "d"] * 100})
+    assert drift(reference, current)["method"].to_list() == ["chi2"]
+
+
+def test_a_column_going_mostly_null_has_drifted_even_if_its_values_did_not():
+    rng = np.random.default_rng(4)
+    before = rng.normal(size=2000)
+    after = rng.normal(size=2000)
+    after[rng.random(2000) < 0.6] = np.nan
+    table = drift(pl.DataFrame({"fare": before}), pl.DataFrame({"fare": after}))
+    rows = {row["method"]: row for row in table.iter_rows(named=True)}
+    assert rows["ks"]["drifted"] is False
+    assert rows["null_share"]["drifted"] is True and rows["null_share"]["statistic"] == pytest.approx(0.6, abs=0.05)

@@ -78,3 +78,62 @@ def test_statistics_need_sampled_rows(shifted):
         pass
     with pytest.raises(ObsqlError, match="no sampled rows"):
         shifted.query("compare live with empty on drift(*)")
+
+
+@pytest.fixture
+def orders(tmp_path):
+    """An order-scoring feed logged daily for 20 days: keys on every row (a request uuid, an integer order id),
+    a category, and `discount`, which goes 60% missing from day 10 while its values stay put."""
+    store = obsql.connect(tmp_path / "store", sample_rows=300)
+    rng = np.random.default_rng(1)
+    for day in range(20):
+        discount = rng.normal(10.0, 2.0, 300)
+        discount[rng.random(300) < (0.6 if day >= 10 else 0.01)] = np.nan
+        batch = pl.DataFrame({"request_uuid": [f"{day:02d}-{i:04d}-{rng.integers(1 << 30):x}" for i in range(300)],
+                              "order_id": np.arange(day * 300, (day + 1) * 300),
+                              "basket": rng.normal(50.0, 10.0, 300), "discount": discount,
+                              "channel": rng.choice(["web", "app", "store"], 300)})
+        with obsql.run("orders", start=T0 + timedelta(days=day)) as r:
+            r.add_input(batch, "orders")
+    yield store
+    store.close()
+
+
+ORDERS_BEFORE_AFTER = "compare orders until @2020-01-10 with orders since @2020-01-11"
+
+
+def test_keys_never_drift_and_come_last(orders):
+    rows = orders.query(f"{ORDERS_BEFORE_AFTER} on drift(*) | select column, method, drifted").rows
+    assert sorted(rows[-2:]) == [("order_id", "identifier", False), ("request_uuid", "identifier", False)]
+    assert {(c, m) for c, m, d in rows if d} == {("discount", "null_share")}
+
+
+def test_a_column_going_mostly_missing_is_drift_and_comes_first(orders):
+    first = orders.query(f"{ORDERS_BEFORE_AFTER} on drift(*) | limit 1").to_dicts()[0]
+    assert (first["column"], first["method"], first["drifted"]) == ("discount", "null_share", True)
+    assert first["statistic"] == pytest.approx(0.59, abs=0.05)
+
+
+def test_drift_except_leaves_columns_out(orders):
+    rows = orders.query(f"{ORDERS_BEFORE_AFTER} on drift(* except discount, request_uuid) | select column").rows
+    assert {column for (column,) in rows} == {"order_id", "basket", "channel"}
+    with pytest.raises(ObsqlError, match="not sampled on both sides"):
+        orders.query(f"{ORDERS_BEFORE_AFTER} on drift(* except nope)")
+    with pytest.raises(ObsqlError, match="drift"):
+        orders.query("runs | select count(* except x)")
+
+
+def test_adversarial_leaves_keys_out(orders):
+    features = [row["feature"] for row in orders.query(f"{ORDERS_BEFORE_AFTER} on adversarial(*)").to_dicts()]
+    assert not any(f.startswith(("request_uuid", "order_id")) for f in features)
+    assert features[0] == "discount is null"
+    kept = orders.query(f"{ORDERS_BEFORE_AFTER} on adversarial(* except discount)").to_dicts()
+    assert not any(row["feature"].startswith("discount") for row in kept)
+
+
+def test_plain_compare_orders_by_the_largest_change_of_any_kind(orders):
+    rows = orders.query(f"{ORDERS_BEFORE_AFTER} | select column_name, change, change_kind").rows
+    assert rows[0][0] == "discount" and rows[0][2] == "nulls" and rows[0][1] > 1.0
+    kinds = {name: kind for name, _, kind in rows}
+    assert kinds["request_uuid"] == "identifier" and kinds["order_id"] == "identifier"
+    assert [name for name, _, _ in rows[-2:]] == ["order_id", "request_uuid"]
