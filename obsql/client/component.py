@@ -5,7 +5,8 @@ A subclass overrides `before_run(self, **inputs)` (the call's arguments by name)
 `CheckFailed`. Either way the result is stored with the run; a failing check marks the run stale, and whether the
 exception reaches the caller is the component's choice (`raise_on_failure`, default True as in mltrace).
 A trigger decorated with `@obsql.background` runs in a thread; its results are appended to the run when done.
-`slas={"accuracy": ">= 0.9"}` bounds metrics the runs log; see `slas`.
+`slas={"accuracy": ">= 0.9"}` bounds metrics the runs log (see `obsql.monitor.slas`), and
+`detectors={"accuracy": "page_hinkley"}` watches them for a change (see `obsql.monitor.detectors`); both raise alerts.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from typing import Any, Callable, Iterable
 from obsql.client.logger import DEFAULT_STALENESS_DAYS, ComponentInfo
 from obsql.client.clock import now
 from obsql.client.record import CheckResult
-from obsql.monitor.slas import AlertEvent, SlaWatch, parse_slas
+from obsql.monitor.detectors import Detector, parse_detectors
+from obsql.monitor.slas import AlertEvent, AlertWatch, parse_slas
 
 
 class CheckFailed(Exception):
@@ -43,10 +45,16 @@ class Component:
 
     def __init__(self, name: str, description: str = "", owner: str = "", tags: Iterable[str] = (), *,
                  staleness_days: float = DEFAULT_STALENESS_DAYS, raise_on_failure: bool = True,
-                 slas: dict[str, str] | None = None, on_alert: Callable[[AlertEvent], None] | None = None,
-                 static: bool = False) -> None:
+                 slas: dict[str, str] | None = None, detectors: dict[str, str | Detector] | None = None,
+                 on_alert: Callable[[AlertEvent], None] | None = None, static: bool = False) -> None:
         """`static=True` declares what the component writes long-lived (a reference table loaded once): runs that read
-        it are never stale by its age; a newer version of it still makes them stale."""
+        it are never stale by its age; a newer version of it still makes them stale.
+
+        `slas` bounds metrics (`{"accuracy": ">= 0.9"}`); `detectors` watches metrics for a change instead
+        (`{"accuracy": "page_hinkley", "error_rate": "ddm", "latency_ms": "adwin(delta=0.002)"}`: one of
+        page_hinkley, cusum, adwin, ddm, with parameters or not, or a detector instance). Either way the run that
+        fails one opens an alert (`alerts` in OQL) and `on_alert` gets the event; an SLA's alert resolves after
+        three runs that pass, a detector's after three values without a change once it has warmed up again."""
         if not isinstance(name, str) or not name.strip():
             raise ValueError("a component needs a non-empty name")
         self.name = name
@@ -56,7 +64,9 @@ class Component:
         self.staleness_days = float(staleness_days)
         self.static = static
         self.raise_on_failure = raise_on_failure
-        self.sla_watch = SlaWatch(name, parse_slas(slas))
+        self.slas = parse_slas(slas)
+        self.detectors = parse_detectors(detectors)
+        self.alert_watch = AlertWatch(name, (*self.slas, *self.detectors))
         self.on_alert = on_alert
 
     def before_run(self, **inputs: Any) -> dict | None:
@@ -70,7 +80,7 @@ class Component:
     @property
     def info(self) -> ComponentInfo:
         return ComponentInfo(self.name, self.description, self.owner, self.tags, self.staleness_days,
-                             tuple(str(sla) for sla in self.sla_watch.slas), self.static)
+                             tuple(str(sla) for sla in self.slas), self.static)
 
     def has_trigger(self, phase: str) -> bool:
         """Whether a subclass overrides the trigger of a phase ('before' or 'after')."""

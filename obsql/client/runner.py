@@ -176,7 +176,7 @@ def _finish(component: Component, record: RunRecord, logger: RunLogger, values: 
         _keep(record, outcome)
         if outcome.error is not None and component.raise_on_failure:
             mark_failed(record, outcome.error)
-    record.alerts = component.sla_watch.evaluate(record.run_id, record.metrics)
+    record.alerts = component.alert_watch.evaluate(record.run_id, record.metrics)
     logger.log(record, component.info)
     _notify(component, record.alerts)
     if background:
@@ -210,7 +210,7 @@ def _keep(record: RunRecord, outcome: TriggerOutcome) -> None:
 def _in_background(component: Component, phase: str, values: dict, record: RunRecord, logger: RunLogger) -> None:
     def work() -> None:
         outcome = run_trigger(component, phase, values)
-        alerts = component.sla_watch.evaluate(record.run_id, outcome.metrics)
+        alerts = component.alert_watch.evaluate(record.run_id, outcome.metrics)
         logger.log_checks(record, outcome.checks, outcome.metrics, alerts)
         _notify(component, alerts)
 
