@@ -22,6 +22,7 @@ RANK_COLUMNS = ("rank", "run_id", "component", "start_time", "outputs", "coverag
 CARD_COLUMNS = ("section", "field", "value", "detail")
 EXPECT_COLUMNS = ("expectation", "passed", "observed")
 ADVERSARIAL_COLUMNS = ("rank", "feature", "importance", "auc", "loss")
+DIAGNOSE_COLUMNS = ("rank", "component", "run_id", "start_time", "kind", "subject", "evidence", "score")
 
 # What a shape needs to be drawn as itself; a result piped down to other columns is drawn as a table.
 SHAPE_NEEDS: dict[str, frozenset[str]] = {

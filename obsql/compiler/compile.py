@@ -7,6 +7,7 @@ from typing import Callable
 from obsql.compiler.cards import inspect_pointer_plan, inspect_run_plan
 from obsql.compiler.catalog import Catalog
 from obsql.compiler.compare import asks_for_statistics, compare_sql, compare_statistics_plan
+from obsql.compiler.diagnose import diagnose_plan
 from obsql.compiler.history import history_sql
 from obsql.compiler.lineage import flag_plan, review_plan, slice_plan, trace_plan
 from obsql.compiler.pipes import apply_pipes, describe
@@ -39,6 +40,7 @@ _STEP_SOURCES: dict[type, Callable[..., StepPlan]] = {
     ast.Trace: trace_plan,
     ast.SliceTrace: slice_plan,
     ast.Review: review_plan,
+    ast.Diagnose: diagnose_plan,
     ast.InspectRun: inspect_run_plan,
     ast.InspectPointer: inspect_pointer_plan,
 }

@@ -74,7 +74,7 @@ def slice_outputs_sql(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace, wher
     return outputs
 
 
-def _sampled_pairs(outputs: str) -> str:
+def sampled_pairs(outputs: str) -> str:
     """(pointer, run_id) of a baseline's outputs, a repeatable uniform sample of them when there are very many."""
     return (f"SELECT pointer, run_id FROM ({outputs}) AS b "
             f"USING SAMPLE reservoir({BASELINE_SAMPLE} ROWS) REPEATABLE (1)")
@@ -83,13 +83,13 @@ def _sampled_pairs(outputs: str) -> str:
 def slice_plan(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace, pipes: tuple[ast.Pipe, ...]) -> StepPlan:
     steps = {"outputs": slice_outputs_sql(w, catalog, node, node.where), **_steps("upstream", "runs")}
     if pipes and isinstance(pipes[0], ast.RankRuns):
-        steps["baseline"] = _sampled_pairs(slice_outputs_sql(w, catalog, node, pipes[0].against))
+        steps["baseline"] = sampled_pairs(slice_outputs_sql(w, catalog, node, pipes[0].against))
         return StepPlan("rank", {"component": node.component}, steps, w.params, pipes_over_result(w, pipes[1:]))
     return StepPlan("slice", {"component": node.component}, steps, w.params, pipes_over_result(w, pipes))
 
 
 def review_plan(w: SqlWriter, catalog: Catalog, node: ast.Review, pipes: tuple[ast.Pipe, ...]) -> StepPlan:
-    steps = {**_steps("flagged", "latest_producers", "upstream", "runs"), "baseline": _sampled_pairs(
+    steps = {**_steps("flagged", "latest_producers", "upstream", "runs"), "baseline": sampled_pairs(
         "SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, \"component\") "
         "AND start_time BETWEEN $since AND $until")}
     return StepPlan("review", {}, steps, w.params, pipes_over_result(w, pipes))

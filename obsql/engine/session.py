@@ -248,6 +248,13 @@ def _write_flags(store: ParquetStore, pointers: list[str], flagged: bool) -> Non
     write_flags(store, pointers, flagged)
 
 
+def _diagnose():
+    """The diagnose action, imported when first used: it loads polars and scipy."""
+    from obsql.engine import diagnose
+
+    return diagnose
+
+
 def _drift():
     """The drift and adversarial actions, imported when first used: they load polars and scipy."""
     from obsql.engine import drift
@@ -255,7 +262,7 @@ def _drift():
     return drift
 
 
-_WALKS = {"trace", "trace_forward", "slice", "rank", "review"}
+_WALKS = {"trace", "trace_forward", "slice", "rank", "review", "diagnose"}
 
 _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "trace": lambda e, steps, a: walks.trace(steps, a["pointer"], a["depth"]),
@@ -263,6 +270,7 @@ _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "slice": lambda e, steps, a: walks.slice_traces(steps),
     "rank": lambda e, steps, a: walks.rank_slice(steps),
     "review": lambda e, steps, a: walks.review(steps),
+    "diagnose": lambda e, steps, a: _diagnose().diagnose(steps, a),
     "inspect_run": lambda e, steps, a: cards.run_card(steps, a["run_id"]),
     "inspect_pointer": lambda e, steps, a: cards.pointer_card(steps, a["pointer"]),
     "drift": lambda e, steps, a: _drift().drift_table(steps, a["columns"], a["exclude"]),

@@ -228,12 +228,23 @@ class Outputs:
         return cls(dict(bits), masks[0] | masks[1], masks[1] | masks[2])
 
 
-def rank_runs(steps: Steps, slice_outputs: list[tuple[str, str]],
-              baseline_outputs: list[tuple[str, str]]) -> Tabular:
-    """The runs in the slice's traces, most over-represented first: how much more often each appears in the traces
-    of the slice than in those of the baseline (lift), scored by the hypergeometric test (see monitor.enrichment)."""
-    if not slice_outputs:
-        return Tabular(RANK_COLUMNS, [])
+def upstream_graph(steps: Steps, roots: list[str]) -> Graph:
+    """Every run upstream of `roots`, with the links between them."""
+    return _expand(steps, "upstream", roots, None)
+
+
+@dataclass
+class Ranking:
+    """The graph a ranking walked, and one record per run in the slice's traces, most over-represented first."""
+
+    graph: Graph
+    records: list[dict]
+    producers: list[str]  # the runs that wrote the slice's outputs
+
+
+def ranking(steps: Steps, slice_outputs: list[tuple[str, str]], baseline_outputs: list[tuple[str, str]]) -> Ranking:
+    """How much more often each run appears in the traces of the slice than in those of the baseline (lift),
+    scored by the hypergeometric test (see monitor.enrichment)."""
     from obsql.monitor.enrichment import over_representation
 
     outputs = Outputs.of(slice_outputs, baseline_outputs)
@@ -252,11 +263,20 @@ def rank_runs(steps: Steps, slice_outputs: list[tuple[str, str]],
                         "lift": coverage / baseline_coverage if baseline_coverage else None, "score": float(score)})
     records.sort(key=lambda r: (-r["score"], -(r["lift"] or 0.0), -r["coverage"],
                                 _negated_time(graph, r["run_id"]), r["run_id"]))
-    for position, record in enumerate(records, start=1):
-        attributes = graph.runs.get(record["run_id"], {})
+    return Ranking(graph, records, list(dict.fromkeys(run for _, run in slice_outputs)))
+
+
+def rank_runs(steps: Steps, slice_outputs: list[tuple[str, str]],
+              baseline_outputs: list[tuple[str, str]]) -> Tabular:
+    """The runs in the slice's traces, most over-represented first, with their attributes."""
+    if not slice_outputs:
+        return Tabular(RANK_COLUMNS, [])
+    ranked = ranking(steps, slice_outputs, baseline_outputs)
+    for position, record in enumerate(ranked.records, start=1):
+        attributes = ranked.graph.runs.get(record["run_id"], {})
         record.update(rank=position, component=attributes.get("component"), start_time=attributes.get("start_time"),
                       stale=attributes.get("stale"), stale_reasons=attributes.get("stale_reasons"))
-    return Tabular.of(RANK_COLUMNS, records)
+    return Tabular.of(RANK_COLUMNS, ranked.records)
 
 
 def _negated_time(graph: Graph, run_id: str) -> float:

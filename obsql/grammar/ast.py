@@ -216,6 +216,16 @@ class Review(Node):
 
 
 @dataclass
+class Diagnose(Node):
+    """`diagnose <component> [where <cond>] <time range>`: the upstream runs most likely to explain the component's
+    outputs in the time range (those meeting the condition), with the evidence against each."""
+
+    component: str
+    where: Expr | None
+    time: TimeRange
+
+
+@dataclass
 class Side(Node):
     """One side of `compare`: a component's runs, optionally filtered."""
 
@@ -291,7 +301,7 @@ class RankRuns(Node):
 
 Pipe = Union[Where, Select, OrderBy, Limit, GroupBy, RankRuns]
 Source = Union[Runs, Recent, Components, InspectRun, InspectPointer, History, Trace, SliceTrace, Stale, Alerts,
-               Review, Compare, Sql]
+               Review, Diagnose, Compare, Sql]
 
 
 @dataclass

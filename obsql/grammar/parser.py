@@ -172,6 +172,9 @@ class _AstBuilder(Transformer_NonRecursive):
     def review(self, meta):
         return ast.Review(**_at(meta))
 
+    def diagnose(self, meta, component, where, time):
+        return ast.Diagnose(component, where, time, **_at(meta))
+
     def compare(self, meta, left, right, on):
         return ast.Compare(left, right, on or (), **_at(meta))
 

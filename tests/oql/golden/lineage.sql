@@ -1,4 +1,5 @@
--- Golden cases of lineage: trace, trace forward, slices (trace outputs of), rank runs, flag, unflag and review.
+-- Golden cases of lineage: trace, trace forward, slices (trace outputs of), rank runs, flag, unflag, review and
+-- diagnose.
 
 -- oql: trace 'pred-2020032210-007'
 
@@ -125,3 +126,39 @@ SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FRO
 SELECT pointer, run_id FROM (SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "component") AND start_time BETWEEN $since AND $until) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
 -- then, over __result:
 SELECT "component", "outputs" FROM __result
+
+-- oql: diagnose inference where value > 0.5 between @2020-03-01 and @2020-04-01 | limit 5
+
+-- diagnose {'component': 'inference', 'since': datetime.datetime(2020, 3, 1, 0, 0, tzinfo=datetime.timezone.utc), 'until': datetime.datetime(2020, 4, 1, 0, 0, tzinfo=datetime.timezone.utc), 'sliced': True}
+-- step outputs:
+SELECT * FROM (SELECT o.pointer, o.value, l.label, o.run_id, o.start_time, o.end_time, o.pointer_type FROM (SELECT * FROM io WHERE "component" = $p1 AND direction = 'output' AND "start_time" >= CAST($p2 AS TIMESTAMPTZ) AND "date" >= CAST($p2 AS DATE) AND "start_time" < CAST($p3 AS TIMESTAMPTZ) AND "date" <= CAST($p3 AS DATE)) AS o LEFT JOIN (SELECT id, label FROM (SELECT id, label, row_number() OVER (PARTITION BY id ORDER BY ts DESC) AS newest FROM feedback WHERE label IS NOT NULL) AS latest WHERE newest = 1) AS l ON l.id = o.pointer) AS o WHERE ("value" > $p4)
+-- step upstream:
+SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges WHERE list_contains($frontier, run_id)
+-- step runs:
+SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
+-- step failed_checks:
+SELECT run_id, name, phase, message FROM checks WHERE list_contains($ids, run_id) AND NOT passed
+-- step check_history:
+SELECT "component", name, count(*) AS runs, count(*) FILTER (WHERE NOT passed) AS failed FROM checks WHERE list_contains($components, "component") AND start_time >= $history_since AND start_time < $until AND "date" >= CAST($history_since AS DATE) GROUP BY ALL
+-- step component_runs:
+SELECT run_id, "component", start_time, code_hash, git_commit FROM runs WHERE list_contains($components, "component") AND start_time >= $history_since AND start_time < $until AND "date" >= CAST($history_since AS DATE) ORDER BY start_time, run_id
+-- step column_stats:
+SELECT run_id, "component", min(start_time) AS start_time, column_name, sum(count + nulls) AS n, sum(nulls) / nullif(sum(count + nulls), 0) AS null_frac, sum(mean * count) / nullif(sum(count), 0) AS mean, sqrt(greatest(sum((std * std + mean * mean) * count) / nullif(sum(count), 0) - power(sum(mean * count) / nullif(sum(count), 0), 2), 0)) AS std, sum("distinct") / nullif(sum(count), 0) AS distinct_share, bool_or(kind = 'temporal') AS temporal FROM summaries WHERE list_contains($components, "component") AND start_time >= $history_since AND start_time < $until AND "date" >= CAST($history_since AS DATE) GROUP BY ALL
+-- step metric_values:
+SELECT run_id, "component", start_time, name, value FROM metrics WHERE list_contains($components, "component") AND start_time >= $history_since AND start_time < $until AND "date" >= CAST($history_since AS DATE)
+-- step static:
+SELECT name, static FROM (SELECT name, static, row_number() OVER (PARTITION BY name ORDER BY ts DESC) AS newest FROM components) AS latest WHERE newest = 1
+-- step history_reads:
+SELECT c.run_id, c."component", c.start_time, p."component" AS source, p.start_time AS written_at FROM lineage_edges AS e JOIN lineage_runs AS c ON c.run_id = e.run_id JOIN lineage_runs AS p ON p.run_id = e.dep_run_id WHERE list_contains($components, c."component") AND c.start_time >= $history_since AND c.start_time < $until
+-- step baseline:
+SELECT pointer, run_id FROM (SELECT o.pointer, o.value, l.label, o.run_id, o.start_time, o.end_time, o.pointer_type FROM (SELECT * FROM io WHERE "component" = $p5 AND direction = 'output' AND "start_time" >= CAST($p6 AS TIMESTAMPTZ) AND "date" >= CAST($p6 AS DATE) AND "start_time" < CAST($p7 AS TIMESTAMPTZ) AND "date" <= CAST($p7 AS DATE)) AS o LEFT JOIN (SELECT id, label FROM (SELECT id, label, row_number() OVER (PARTITION BY id ORDER BY ts DESC) AS newest FROM feedback WHERE label IS NOT NULL) AS latest WHERE newest = 1) AS l ON l.id = o.pointer) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
+-- then, over __result:
+SELECT * FROM __result LIMIT 5
+-- parameters:
+--   $p1 = 'inference'
+--   $p2 = datetime.datetime(2020, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
+--   $p3 = datetime.datetime(2020, 4, 1, 0, 0, tzinfo=datetime.timezone.utc)
+--   $p4 = 0.5
+--   $p5 = 'inference'
+--   $p6 = datetime.datetime(2020, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
+--   $p7 = datetime.datetime(2020, 4, 1, 0, 0, tzinfo=datetime.timezone.utc)
