@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 from obsql.client.logger import DEFAULT_STALENESS_DAYS, ComponentInfo
 from obsql.client.clock import now
 from obsql.client.record import CheckResult
+from obsql.monitor.correctness import Correctness, parse_correctness
 from obsql.monitor.detectors import Detector, parse_detectors
 from obsql.monitor.slas import AlertEvent, AlertWatch, parse_slas
 
@@ -46,7 +47,8 @@ class Component:
     def __init__(self, name: str, description: str = "", owner: str = "", tags: Iterable[str] = (), *,
                  staleness_days: float = DEFAULT_STALENESS_DAYS, raise_on_failure: bool = True,
                  slas: dict[str, str] | None = None, detectors: dict[str, str | Detector] | None = None,
-                 on_alert: Callable[[AlertEvent], None] | None = None, static: bool = False) -> None:
+                 on_alert: Callable[[AlertEvent], None] | None = None, static: bool = False,
+                 correct: str | Correctness | None = None) -> None:
         """`static=True` declares what the component writes long-lived (a reference table loaded once): runs that read
         it are never stale by its age; a newer version of it still makes them stale.
 
@@ -54,7 +56,11 @@ class Component:
         (`{"accuracy": "page_hinkley", "error_rate": "ddm", "latency_ms": "adwin(delta=0.002)"}`: one of
         page_hinkley, cusum, adwin, ddm, with parameters or not, or a detector instance). Either way the run that
         fails one opens an alert (`alerts` in OQL) and `on_alert` gets the event; an SLA's alert resolves after
-        three runs that pass, a detector's after three values without a change once it has warmed up again."""
+        three runs that pass, a detector's after three values without a change once it has warmed up again.
+
+        `correct` says when one of its predictions is right about its late label, for the derived `accuracy`:
+        `"binary"` (the default; `"binary(threshold=0.3)"`), `"class"`, or `"regression(tolerance=2, relative=0.1)"`
+        (see `obsql.monitor.correctness`)."""
         if not isinstance(name, str) or not name.strip():
             raise ValueError("a component needs a non-empty name")
         self.name = name
@@ -63,6 +69,7 @@ class Component:
         self.tags = tuple(tags)
         self.staleness_days = float(staleness_days)
         self.static = static
+        self.correct = parse_correctness(correct)
         self.raise_on_failure = raise_on_failure
         self.slas = parse_slas(slas)
         self.detectors = parse_detectors(detectors)
@@ -80,7 +87,7 @@ class Component:
     @property
     def info(self) -> ComponentInfo:
         return ComponentInfo(self.name, self.description, self.owner, self.tags, self.staleness_days,
-                             tuple(str(sla) for sla in self.slas), self.static)
+                             tuple(str(sla) for sla in self.slas), self.static, str(self.correct))
 
     def has_trigger(self, phase: str) -> bool:
         """Whether a subclass overrides the trigger of a phase ('before' or 'after')."""

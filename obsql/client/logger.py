@@ -29,6 +29,7 @@ class ComponentInfo:
     staleness_days: float = DEFAULT_STALENESS_DAYS
     slas: tuple[str, ...] = ()  # as written, e.g. "accuracy >= 0.9"
     static: bool = False  # what it writes is long-lived: reading it is never stale by age
+    correct: str = "binary(threshold=0.5)"  # when a prediction counts as right (monitor.correctness)
 
 
 class RunLogger:
@@ -100,7 +101,7 @@ class RunLogger:
         return [("components", (when.date().isoformat(),), {
             "name": [info.name], "description": [info.description], "owner": [info.owner],
             "tags": [list(info.tags)], "staleness_days": [info.staleness_days], "slas": [list(info.slas)],
-            "ts": [micros(now())], "static": [info.static]})]
+            "ts": [micros(now())], "static": [info.static], "correct": [info.correct]})]
 
     def _code_rows(self, record: RunRecord) -> list[Rows]:
         if not record.code_hash or record.code_hash in self._code_hashes:

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from obsql.errors import UnknownName, did_you_mean, position
 from obsql.grammar import ast
+from obsql.monitor.correctness import Correctness
 
 # Metrics every component has without logging them: computed from runs, io and feedback.
 DERIVED_METRICS = ("duration_s", "accuracy", "labeled", "outputs")
@@ -21,6 +22,8 @@ class Catalog(Protocol):
     def slas(self, component: str) -> dict[str, float]: ...  # metric -> bound, for charts
 
     def columns(self, component: str) -> list[str]: ...  # the dataframe columns its runs summarised
+
+    def correctness(self, component: str) -> Correctness: ...  # when its predictions count as right
 
 
 def require_component(catalog: Catalog, name: str, node: ast.Node) -> str:

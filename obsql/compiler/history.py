@@ -11,6 +11,7 @@ from obsql.compiler.pipes import describe
 from obsql.compiler.sql import SqlWriter, ident, interval_sql, where_clause
 from obsql.compiler.timeexpr import SECONDS, checked, time_filter
 from obsql.errors import ObsqlError
+from obsql.monitor.correctness import Correctness
 from obsql.grammar import ast
 
 # A summary of one logged column per run, from the summaries table; {f} filters the rows to that column.
@@ -55,7 +56,7 @@ def history_sql(w: SqlWriter, catalog: Catalog, node: ast.History) -> str:
         joins.append("LEFT JOIN summarised USING (run_id)")
     realized = {m.name for m in metrics if isinstance(m, ast.Column) and m.name in _REALIZED} - set(logged)
     if realized:
-        parts.append(_realized_accuracy(in_range))
+        parts.append(_realized_accuracy(in_range, catalog.correctness(component)))
         joins.append("LEFT JOIN realized USING (run_id)")
         if "accuracy" in realized and "labeled" not in realized:  # bucketed accuracy is weighted by labels
             metrics = (*metrics, ast.Column("labeled"))
@@ -89,12 +90,22 @@ def _summary_pivot(w: SqlWriter, metric: ast.Call) -> str:
     return f"{aggregate} AS {ident(describe(metric))}"
 
 
-def _realized_accuracy(in_range: str) -> str:
-    """Accuracy from late labels: an output's value (a score) rounded, against its latest feedback label."""
+def _correct_sql(rule: Correctness, value: str, label: str) -> str:
+    """The SQL condition for an output's value being right about its label under the component's rule."""
+    if rule.kind == "binary":
+        return f"({value} >= {rule.threshold!r}) = ({label} >= 0.5)"
+    if rule.kind == "class":
+        return f"{value} = {label}"
+    return f"abs({value} - {label}) <= {rule.tolerance!r} + {rule.relative!r} * abs({label})"
+
+
+def _realized_accuracy(in_range: str, rule: Correctness) -> str:
+    """Accuracy from late labels: each output's value (a score, class or number) against its latest feedback label,
+    by the component's rule of correctness."""
     return (
         f"labels AS ({LATEST_LABELS}), "
         "realized AS (SELECT o.run_id, count(*) AS outputs, count(l.id) AS labeled, "
-        "avg(CASE WHEN l.id IS NULL THEN NULL WHEN (o.value > 0.5) = (l.label > 0.5) THEN 1.0 ELSE 0.0 END) "
+        f"avg(CASE WHEN l.id IS NULL THEN NULL WHEN {_correct_sql(rule, 'o.value', 'l.label')} THEN 1.0 ELSE 0.0 END) "
         "AS accuracy FROM (SELECT run_id, pointer, value FROM io"
         f"{in_range} AND direction = 'output' AND value IS NOT NULL) AS o "
         "LEFT JOIN labels AS l ON l.id = o.pointer GROUP BY o.run_id)"

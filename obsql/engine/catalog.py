@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from obsql.compiler.sql import latest
+from obsql.monitor.correctness import Correctness, parse_correctness
 from obsql.monitor.slas import parse_slas
 from obsql.storage.reader import StoreReader
 
 SLAS = latest("components", "slas", None, where="name = $c")
+CORRECT = latest("components", "correct", None, where="name = $c")
 
 
 class StoreCatalog:
@@ -32,6 +34,11 @@ class StoreCatalog:
         declared = rows[0][0] if rows else None
         parsed = parse_slas({text.split(" ", 1)[0]: text.split(" ", 1)[1] for text in declared or []})
         return {sla.metric: sla.bound for sla in parsed}
+
+    def correctness(self, component: str) -> Correctness:
+        """The rule the component declared most recently for when a prediction is right (binary at 0.5 if none)."""
+        rows = self._query(CORRECT, {"c": component})
+        return parse_correctness(rows[0][0] if rows else None)
 
     def columns(self, component: str) -> list[str]:
         return [name for (name,) in self._query(

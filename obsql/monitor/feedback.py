@@ -14,10 +14,11 @@ import math
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from numbers import Number
 from typing import Any, Hashable
 
 import numpy as np
+
+from obsql.monitor.correctness import Correctness, parse_correctness
 
 
 @dataclass(frozen=True)
@@ -63,10 +64,13 @@ class FeedbackJoin:
     evicted the answer is exact and the interval has zero width.
     """
 
-    def __init__(self, capacity: int, bucket: timedelta | float = timedelta(minutes=1), *, seed: int = 0) -> None:
+    def __init__(self, capacity: int, bucket: timedelta | float = timedelta(minutes=1), *, seed: int = 0,
+                 correct: str | Correctness | None = None) -> None:
+        """`correct` is the rule a prediction is right by (see `correctness`; binary at 0.5 by default)."""
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self.capacity = capacity
+        self.correct = parse_correctness(correct)
         self.bucket_seconds = _seconds(bucket)
         self._rng = np.random.default_rng(seed)
         self._rate = 1.0
@@ -178,7 +182,7 @@ class FeedbackJoin:
                 self._waiting[id] = (seconds, prediction, key, self._rate)
 
     def _fold(self, seconds: float, prediction: Any, label: Any, weight: float) -> None:
-        correct = is_correct(prediction, label)
+        correct = self.correct.is_correct(prediction, label)
         self.joined += 1
         self._total.add(weight, correct)
         self._recent.append((weight, correct))
@@ -191,14 +195,6 @@ class FeedbackJoin:
                 if oldest == key:
                     return
         self._buckets[key].add(weight, correct)
-
-
-def is_correct(prediction: Any, label: Any) -> bool:
-    """A number is right when it rounds (half up) to the label, as a probability does for binary labels; anything
-    else must equal the label."""
-    if isinstance(prediction, Number) and isinstance(label, Number):
-        return math.floor(prediction + 0.5) == label
-    return prediction == label
 
 
 def _seconds(value: datetime | timedelta | float) -> float:

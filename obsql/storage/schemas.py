@@ -105,7 +105,7 @@ TABLES: dict[str, TableSpec] = {
         _spec(
             "components", BY_DATE, ("name", "ts"),
             ("name", TEXT), ("description", TEXT), ("owner", TEXT), ("tags", TEXTS), ("staleness_days", FLOAT),
-            ("slas", TEXTS), ("ts", TIME), ("static", BOOL),
+            ("slas", TEXTS), ("ts", TIME), ("static", BOOL), ("correct", TEXT),
         ),
         _spec("code", BY_DATE, ("code_hash",), ("code_hash", TEXT), ("source", TEXT), ("ts", TIME)),
         _spec(

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from obsql.monitor import FeedbackJoin
-from obsql.monitor.feedback import is_correct
+from obsql.monitor.correctness import Correctness, parse_correctness
 
 START = datetime(2024, 3, 1)
 
@@ -103,12 +103,37 @@ def test_requests_beyond_what_is_kept_are_refused(kwargs, message):
         join.accuracy(**kwargs)
 
 
-@pytest.mark.parametrize("prediction, label, expected", [
-    (0.7, 1, True), (0.5, 1, True), (0.49, 0, True), (0.2, 1, False), (2.0, 2, True), (True, 1, True),
-    ("cat", "cat", True), ("cat", "dog", False), (1, "yes", False),
+@pytest.mark.parametrize("rule, prediction, label, expected", [
+    ("binary", 0.7, 1, True), ("binary", 0.5, 1, True), ("binary", 0.49, 0, True), ("binary", 0.2, 1, False),
+    ("binary", True, 1, True), ("binary(threshold=0.3)", 0.35, 1, True), ("binary(threshold=0.3)", 0.35, 0, False),
+    ("class", 2.0, 2, True), ("class", 2.0, 1, False), ("class", "cat", "cat", True), ("binary", "cat", "dog", False),
+    ("binary", 1, "yes", False), ("regression(tolerance=2)", 10.0, 11.5, True), ("regression(tolerance=2)", 10, 13, False),
+    ("regression(relative=0.1)", 95, 100, True), ("regression(tolerance=1, relative=0.1)", 88, 100, False),
 ])
-def test_correctness(prediction, label, expected):
-    assert is_correct(prediction, label) == expected
+def test_correctness(rule, prediction, label, expected):
+    assert parse_correctness(rule).is_correct(prediction, label) == expected
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("probability", "takes one of binary, class, regression"), ("binary(tolerance=1)", "takes the parameters threshold"),
+    ("regression(tolerance=x)", "must be a number"), ("regression(tolerance=-1)", ">= 0"), ("class(k=1)", "none"),
+])
+def test_a_malformed_rule_says_what_is_accepted(spec, message):
+    with pytest.raises(ValueError, match=message):
+        parse_correctness(spec)
+
+
+def test_rules_print_as_they_are_declared():
+    assert str(parse_correctness("regression(tolerance=2)")) == "regression(tolerance=2, relative=0)"
+    assert parse_correctness(str(Correctness("binary", threshold=0.3))) == Correctness("binary", threshold=0.3)
+
+
+def test_a_join_counts_by_its_rule():
+    join = FeedbackJoin(capacity=10, bucket=60.0, correct="regression(tolerance=1)")
+    for i, (prediction, label) in enumerate([(10.0, 10.5), (10.0, 12.0)]):
+        join.add_prediction(i, float(i), prediction)
+        join.add_feedback(i, float(i), label)
+    assert join.accuracy() == 0.5
 
 
 def test_a_join_that_has_seen_nothing_has_no_accuracy_in_any_window():

@@ -30,6 +30,7 @@ from obsql.compiler.compile import compile_statement
 from obsql.compiler.plans import ExpectPlan, Plan, SqlPlan
 from obsql.grammar import parse
 from obsql.grammar.parser import STATEMENT_KEYWORDS
+from obsql.monitor.correctness import DEFAULT, Correctness
 
 GOLDEN = Path(__file__).with_name("golden")
 UPDATING = os.environ.get("OBSQL_UPDATE_GOLDEN") == "1"
@@ -56,6 +57,9 @@ class StubCatalog:
 
     def columns(self, component: str) -> list[str]:
         return ["avg_speed_mph", "fare_amount", "trip_distance", "trip_duration_min"]
+
+    def correctness(self, component: str) -> Correctness:
+        return DEFAULT
 
 
 # -- fixture files ------------------------------------------------------------------------------------------------
