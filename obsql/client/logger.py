@@ -178,7 +178,7 @@ def _alert_rows(alerts: list, ts: int) -> list[Rows]:
         "component": [a.component for a in alerts], "run_id": [a.run_id for a in alerts], "ts": [ts] * len(alerts),
         "metric": [a.metric for a in alerts], "value": [a.value for a in alerts], "op": [a.sla.op for a in alerts],
         "bound": [a.sla.bound for a in alerts], "state": [a.state for a in alerts],
-        "message": [a.message for a in alerts]})]
+        "message": [a.message for a in alerts], "direction": [a.direction for a in alerts]})]
 
 
 def _metric_columns(run_id: str, start: int, metrics: dict[str, float]) -> dict[str, list]:

@@ -80,21 +80,22 @@ def alerts_sql(w: SqlWriter, catalog: Catalog, node: ast.Alerts) -> str:
 
 def _alert_episodes_sql(w: SqlWriter, catalog: Catalog, node: ast.Alerts) -> str:
     """Every violation, resolved or still open (`until` null): when it began and ended, how long it lasted, and the
-    worst value the metric took meanwhile (the lowest for a lower bound, the highest for an upper one)."""
+    worst value the metric took meanwhile (the lowest for a lower bound or a change down, the highest otherwise)."""
     conditions = [f'e."component" = {w.param(require_component(catalog, node.component, node))}'] \
         if node.component else []
     conditions += time_filter(w, node.time, column="e.since", date_column=None)
     return (
         "WITH episodes AS (SELECT v.component, v.metric, v.ts AS since, (SELECT min(r.ts) FROM alerts AS r "
         "WHERE r.component = v.component AND r.metric = v.metric AND r.state = 'resolved' AND r.ts > v.ts) AS until, "
-        "v.value, v.op, v.bound, v.run_id, v.message FROM alerts AS v WHERE v.state = 'violated') "
+        "v.value, v.op, v.bound, v.run_id, v.message, v.direction FROM alerts AS v WHERE v.state = 'violated') "
         "SELECT e.component, e.metric, e.since, e.until, "
-        "date_diff('millisecond', e.since, e.until) / 1000.0 AS duration_s, CASE WHEN e.op IN ('>=', '>') THEN least(e.value, min(m.value)) ELSE greatest(e.value, max(m.value)) END "
+        "date_diff('millisecond', e.since, e.until) / 1000.0 AS duration_s, CASE WHEN e.direction = 'down' OR (e.direction IS NULL AND e.op IN ('>=', '>')) "
+        "THEN least(e.value, min(m.value)) ELSE greatest(e.value, max(m.value)) END "
         "AS worst, e.op, e.bound, e.run_id, e.message FROM episodes AS e LEFT JOIN metrics AS m "
         'ON m."component" = e.component AND m.name = e.metric AND m.start_time > e.since '
         "AND (e.until IS NULL OR m.start_time < e.until)"
         f"{where_clause(conditions)} "
-        "GROUP BY e.component, e.metric, e.since, e.until, e.value, e.op, e.bound, e.run_id, e.message "
+        "GROUP BY e.component, e.metric, e.since, e.until, e.value, e.op, e.bound, e.run_id, e.message, e.direction "
         "ORDER BY e.since DESC, e.component, e.metric"
     )
 

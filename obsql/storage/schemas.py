@@ -111,7 +111,7 @@ TABLES: dict[str, TableSpec] = {
         _spec(
             "alerts", BY_DATE, ("component", "metric", "ts"),
             ("component", TEXT), ("run_id", TEXT), ("ts", TIME), ("metric", TEXT), ("value", FLOAT), ("op", TEXT),
-            ("bound", FLOAT), ("state", TEXT), ("message", TEXT),
+            ("bound", FLOAT), ("state", TEXT), ("message", TEXT), ("direction", TEXT),
         ),
     )
 }
