@@ -46,7 +46,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -442,8 +442,8 @@ class FraudWorld:
         self.onboarded = np.where(joins, rng.integers(FRAUD_PREHISTORY_DAYS, span, MERCHANTS), -365)
         self.acquirer = rng.choice(["acq-north", "acq-east", "acq-west", "acq-intl"], MERCHANTS, p=[.4, .3, .2, .1])
         self.targeted = self._fraud_rings(rng, span)
-        self.intercepts = {id(signal): self._calibrated_intercept(signal)
-                           for signal in (FRAUD_SIGNAL, FRAUD_SIGNAL_SHIFTED)}
+        self.intercepts = {shifted: self._calibrated_intercept(signal)
+                           for shifted, signal in ((False, FRAUD_SIGNAL), (True, FRAUD_SIGNAL_SHIFTED))}
         self.counts = np.zeros((MERCHANTS, span))
         self.frauds = np.zeros((MERCHANTS, span))
         self._prehistory_counts(rng)
@@ -550,9 +550,11 @@ class FraudWorld:
         rng = random_stream(self.seed, "fraud", "batch", t)
         raw = self._draw(rng, self.volume(day, rng), t)
         cards = self._cards(day, raw)
-        signal = FRAUD_SIGNAL_SHIFTED if self.fault.active("concept_shift", day) else FRAUD_SIGNAL
+        shifted = self.fault.active("concept_shift", day)
+        signal = FRAUD_SIGNAL_SHIFTED if shifted else FRAUD_SIGNAL
         z = self._log_odds(signal, raw, card_velocity(cards, self.previous, OFFLINE_VELOCITY_WINDOW))
-        is_fraud = random_stream(self.seed, "fraud", "labels", t).random(len(z)) < sigmoid(z + self.intercepts[id(signal)])
+        chance = sigmoid(z + self.intercepts[shifted])
+        is_fraud = random_stream(self.seed, "fraud", "labels", t).random(len(z)) < chance
         self.previous = cards
         np.add.at(self.counts[:, t], raw["merchant"], 1)
         np.add.at(self.frauds[:, t], raw["merchant"], is_fraud)
@@ -589,7 +591,8 @@ class FraudWorld:
         return signals.filter(pl.Series(rng.random(n) >= 0.004))  # the vendor timed out on a few
 
     def _label_later(self, day: date, txn_ids: list[str], is_fraud: np.ndarray) -> None:
-        """Disputes come back over days to weeks, settlements within days; some transactions are never labelled."""
+        """Fraud is reported within hours to weeks (chargebacks last), settlements come within a day or two; some
+        transactions are never labelled."""
         rng = random_stream(self.seed, "fraud", "label delays", self.index(day))
         n = len(txn_ids)
         days_late = np.where(is_fraud, rng.lognormal(np.log(1.5), 0.8, n), 0.5 + rng.exponential(1.0, n))
@@ -747,7 +750,8 @@ class FraudPipeline:
             static=True).run(**fetch, output_vars=("codes", "path"))(load_mcc_codes)
         self.ingest_card_txns = KeyedIngest(
             "ingest_card_txns", "loads yesterday's authorisations", "txns", ("txn_id", "card_id", "amount"),
-            KEY_NULL_LIMIT, measures=("duplicates",), owner=owner, tags=tags).run(**fetch, output_vars=("txns", "path"))(ingest_card_txns)
+            KEY_NULL_LIMIT, measures=("duplicates",), owner=owner, tags=tags).run(
+            **fetch, output_vars=("txns", "path"))(ingest_card_txns)
         self.ingest_device_signals = Ingest(
             "ingest_device_signals", "loads the risk vendor's device and IP signals", "signals", owner=owner,
             tags=tags).run(**fetch, output_vars=("signals", "path"))(ingest_device_signals)
@@ -759,7 +763,8 @@ class FraudPipeline:
             tags=tags).run(**fetch, output_vars=("labels", "path"))(ingest_fraud_labels)
         self.join_txns = Ingest(
             "join_txns", "joins transactions with signals, merchants and categories", "joined",
-            measures=("signal_match_rate",), owner=owner, tags=tags).run(input_vars=("inputs",), output_vars=("joined", "path"))(join_txns)
+            measures=("signal_match_rate",), owner=owner, tags=tags).run(
+            input_vars=("inputs",), output_vars=("joined", "path"))(join_txns)
         ml = "fraud-ml"
         self.fit_encoder = obsql.Component(
             "fit_encoder", "refits fill values, amount clip and merchant fraud rates daily", owner=ml, tags=tags).run(
@@ -1020,7 +1025,8 @@ class DemandWorld:
             "holiday_name": [HOLIDAYS.get(d) for d in dates for _ in self.stores],
             "pre_holiday": [any(d + timedelta(days=k) in HOLIDAYS for k in (1, 2)) for d in dates for _ in self.stores],
             "school_break": [on_school_break(d) for d in dates for _ in self.stores],
-            "opening_hours": ["08:00-20:00" if d.weekday() == 6 else "07:00-22:00" for d in dates for _ in self.stores]})
+            "opening_hours": ["08:00-20:00" if d.weekday() == 6 else "07:00-22:00"
+                              for d in dates for _ in self.stores]})
 
     def catalog(self) -> pl.DataFrame:
         rng = random_stream(self.seed, "demand", "catalog")
@@ -1270,7 +1276,8 @@ class DemandPipeline:
             input_vars=("inputs",), output_vars=("features", "path"))(build_demand_features)
         self.train_forecaster = GatedTrainer(
             "train_forecaster", "refits the demand forecaster on 56 days", "wape", "<=", MAX_HOLDOUT_WAPE,
-            owner=ml, tags=tags, staleness_days=WINDOW_STALENESS_DAYS).run(input_vars=("feature_paths",), output_vars=("model_path",))(train_forecaster)
+            owner=ml, tags=tags, staleness_days=WINDOW_STALENESS_DAYS).run(
+            input_vars=("feature_paths",), output_vars=("model_path",))(train_forecaster)
         self.score_demand = DemandScorer(
             "score_demand", "forecasts today's units per store and product", owner=ml, tags=tags,
             slas={"recent_wape": WAPE_SLA}, staleness_days=SERVING_STALENESS_DAYS).run(
@@ -1443,7 +1450,7 @@ def timed_simulation(pipeline: str, fault: str, store_path: Path, days: int, see
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, required=True, help="a directory for the stores, one per pipeline and fault")
+    parser.add_argument("--root", type=Path, required=True, help="where the stores go, one per pipeline and fault")
     parser.add_argument("--days", type=int, default=DEFAULT_DAYS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=1, help="stores simulated at once, each in its own process")
