@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import obsql  # noqa: E402
-from diagnosis_pipelines import DEFAULT_DAYS, FAULTS, PIPELINES, GroundTruth, simulate  # noqa: E402
+from diagnosis_pipelines import DEFAULT_DAYS, FAULTS, PIPELINES, GroundTruth, plan_fault, simulate  # noqa: E402
 
 WINDOW = timedelta(days=3)
 ALERT_GOAL_DAYS = 3
@@ -125,8 +125,6 @@ def evaluate(pipeline: str, fault: str, root: Path, days: int, seed: int, reuse:
 
 def _truth(pipeline: str, fault: str, path: Path, days: int, seed: int, reuse: bool) -> GroundTruth:
     if reuse and path.exists():
-        from diagnosis_pipelines import plan_fault
-
         spec = PIPELINES[pipeline]
         return spec.ground_truth(plan_fault(pipeline, fault, spec.first_day, days, seed))
     return simulate(pipeline, fault, path, days, seed)

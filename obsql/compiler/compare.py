@@ -85,16 +85,12 @@ CHANGES = {
 }
 
 
-def _identifier_test() -> str:
+def _identifier_test(w: SqlWriter) -> str:
     """Whether a column looks like a key on both sides (monitor.identifiers' rule, from the summaries)."""
-    key_name = f"regexp_matches(coalesce(l.column_name, r.column_name), {_quoted(KEY_NAME.pattern)}, 'i')"
+    key_name = f"regexp_matches(coalesce(l.column_name, r.column_name), {w.param(KEY_NAME.pattern)}, 'i')"
     varied = " AND ".join(f"{side}.distinct_share >= {DISTINCT_SHARE} AND {side}.count >= {MIN_VALUES}"
                           for side in ("l", "r"))
     return f"({varied} AND (l.mean IS NULL OR {key_name}))"
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def compare_sql(w: SqlWriter, catalog: Catalog, node: ast.Compare) -> str:
@@ -116,7 +112,7 @@ def compare_sql(w: SqlWriter, catalog: Catalog, node: ast.Compare) -> str:
     sizes = {name: f"coalesce(nullif({sql}, 'NaN'::DOUBLE), 0)" for name, sql in CHANGES.items()}
     largest = f"greatest({', '.join(sizes.values())})"
     kind = " ".join(f"WHEN {size} = {largest} THEN '{name}'" for name, size in sizes.items())
-    ignored = f"CASE WHEN {_identifier_test()} THEN 'identifier' WHEN l.temporal OR r.temporal THEN 'time' END"
+    ignored = f"CASE WHEN {_identifier_test(w)} THEN 'identifier' WHEN l.temporal OR r.temporal THEN 'time' END"
     category_shift = (
         "SELECT coalesce(a.column_name, b.column_name) AS column_name, "
         f"max(abs({_arcsine('coalesce(b.n, 0) / rt.total')} - {_arcsine('coalesce(a.n, 0) / lt.total')})) AS shift "

@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from obsql.engine.walks import Graph, Steps, Tabular, ranking, upstream_graph
+from obsql.engine.walks import Graph, Steps, Tabular, ranking, upstream_depths, upstream_graph
 from obsql.result import DIAGNOSE_COLUMNS
 
 HISTORY_RUNS = 30
@@ -76,7 +76,7 @@ def diagnose(steps: Steps, args: dict[str, Any]) -> Tabular:
     else:
         producers = list(dict.fromkeys(run for _, run in chosen))
         graph, ranked = upstream_graph(steps, producers), None
-    depths = _depths(graph, producers)
+    depths = upstream_depths(graph, producers)
     traced = {run_id: graph.runs[run_id] for run_id in depths if run_id in graph.runs}
     context = _Context(steps, graph, traced, depths, args["since"], args["until"])
     if ranked is not None:
@@ -84,21 +84,6 @@ def diagnose(steps: Steps, args: dict[str, Any]) -> Tabular:
     for gather in (_checks, _code, _data, _metrics, _stale):
         suspects += gather(context)
     return Tabular(DIAGNOSE_COLUMNS, _ranked_rows(_collapsed(suspects, context)))
-
-
-def _depths(graph: Graph, roots: list[str]) -> dict[str, int]:
-    """Each run's shortest distance upstream from the runs that wrote the outputs."""
-    depths = {run_id: 0 for run_id in roots}
-    frontier = list(roots)
-    while frontier:
-        following = []
-        for run_id in frontier:
-            for dependency, _ in graph.links.get(run_id, []):
-                if dependency not in depths:
-                    depths[dependency] = depths[run_id] + 1
-                    following.append(dependency)
-        frontier = following
-    return depths
 
 
 class _Context:

@@ -309,12 +309,15 @@ def slice_traces(steps: Steps) -> Tabular:
     return Tabular.of(SLICE_COLUMNS, rows)
 
 
-
-
 def _closure(graph: Graph, root: str) -> list[tuple[str, int]]:
     """A run and everything upstream of it, each once, with its shortest depth."""
-    depths = {root: 0}
-    frontier = [root]
+    return list(upstream_depths(graph, [root]).items())
+
+
+def upstream_depths(graph: Graph, roots: list[str]) -> dict[str, int]:
+    """Every run upstream of `roots` (and the roots), with its shortest distance from them."""
+    depths = {run_id: 0 for run_id in roots}
+    frontier = list(roots)
     while frontier:
         next_frontier = []
         for run_id in frontier:
@@ -323,7 +326,7 @@ def _closure(graph: Graph, root: str) -> list[tuple[str, int]]:
                     depths[dependency] = depths[run_id] + 1
                     next_frontier.append(dependency)
         frontier = next_frontier
-    return list(depths.items())
+    return depths
 
 
 def review(steps: Steps) -> Tabular:
