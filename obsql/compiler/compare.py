@@ -109,9 +109,7 @@ def compare_sql(w: SqlWriter, catalog: Catalog, node: ast.Compare) -> str:
     filter_ = ""
     if columns:
         filter_ = f" WHERE coalesce(l.column_name, r.column_name) IN ({', '.join(w.param(c) for c in columns)})"
-    sizes = {name: f"coalesce(nullif({sql}, 'NaN'::DOUBLE), 0)" for name, sql in CHANGES.items()}
-    largest = f"greatest({', '.join(sizes.values())})"
-    kind = " ".join(f"WHEN {size} = {largest} THEN '{name}'" for name, size in sizes.items())
+    sizes = ", ".join(f"coalesce(nullif({sql}, 'NaN'::DOUBLE), 0) AS {name}_change" for name, sql in CHANGES.items())
     ignored = f"CASE WHEN {_identifier_test(w)} THEN 'identifier' WHEN l.temporal OR r.temporal THEN 'time' END"
     category_shift = (
         "SELECT coalesce(a.column_name, b.column_name) AS column_name, "
@@ -121,18 +119,23 @@ def compare_sql(w: SqlWriter, catalog: Catalog, node: ast.Compare) -> str:
         "JOIN rt ON rt.column_name = coalesce(a.column_name, b.column_name) "
         "WHERE lt.total > 0 AND rt.total > 0 GROUP BY ALL"
     )
+    shown = ["column_name", *(f"{side}_{s}" for s in COMPARE_STATS for side in ("left", "right")),
+             "mean_diff", "mean_shift_sd", "null_frac_diff"]
+    largest = f"greatest({', '.join(f'{name}_change' for name in CHANGES)})"
+    kind = " ".join(f"WHEN {name}_change = largest THEN '{name}'" for name in CHANGES)
     return (
         f"WITH ls AS ({left}), rs AS ({right}), l AS ({_pooled_sql('ls')}), r AS ({_pooled_sql('rs')}), "
         f"lv AS ({_value_counts_sql('ls')}), rv AS ({_value_counts_sql('rs')}), "
-        f"lt AS ({_value_totals_sql('ls')}), rt AS ({_value_totals_sql('rs')}), c AS ({category_shift}) "
-        f"SELECT coalesce(l.column_name, r.column_name) AS column_name, {stats}, "
+        f"lt AS ({_value_totals_sql('ls')}), rt AS ({_value_totals_sql('rs')}), c AS ({category_shift}), "
+        f"sized AS (SELECT coalesce(l.column_name, r.column_name) AS column_name, {stats}, "
         "r.mean - l.mean AS mean_diff, (r.mean - l.mean) / nullif(l.std, 0) AS mean_shift_sd, "
-        "r.null_frac - l.null_frac AS null_frac_diff, "
-        f"CASE WHEN ({ignored}) IS NULL THEN {largest} END AS change, "
-        f"coalesce({ignored}, CASE WHEN {largest} > 0 THEN CASE {kind} END END) AS change_kind "
+        f"r.null_frac - l.null_frac AS null_frac_diff, {sizes}, {ignored} AS ignored "
         f"FROM l FULL OUTER JOIN r ON l.column_name = r.column_name "
-        f"LEFT JOIN c ON c.column_name = coalesce(l.column_name, r.column_name){filter_} "
-        f"ORDER BY change DESC NULLS LAST, change_kind NULLS FIRST, column_name"
+        f"LEFT JOIN c ON c.column_name = coalesce(l.column_name, r.column_name){filter_}), "
+        f"largest AS (SELECT *, {largest} AS largest FROM sized) "
+        f"SELECT {', '.join(shown)}, CASE WHEN ignored IS NULL THEN largest END AS change, "
+        f"coalesce(ignored, CASE WHEN largest > 0 THEN CASE {kind} END END) AS change_kind FROM largest "
+        "ORDER BY change DESC NULLS LAST, change_kind NULLS FIRST, column_name"
     )
 
 
