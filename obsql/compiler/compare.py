@@ -40,16 +40,17 @@ def _side_sql(w: SqlWriter, catalog: Catalog, side: ast.Side) -> str:
 
 
 def _pooled_sql(summaries: str) -> str:
-    """Per logged column, a side's summaries pooled over its runs."""
+    """Per logged column, a side's summaries pooled over its runs (the spread about the pooled mean: the textbook
+    sum of squares less the squared mean loses every digit when the spread is tiny beside the mean)."""
+    pooled = ("SELECT *, sum(mean * count) OVER per_column / nullif(sum(count) OVER per_column, 0) AS pooled_mean "
+              f"FROM {summaries} WINDOW per_column AS (PARTITION BY column_name)")
     return (
         "SELECT column_name, sum(count) AS count, sum(nulls) AS nulls, "
-        "sum(nulls) / nullif(sum(count + nulls), 0) AS null_frac, "
-        "sum(mean * count) / nullif(sum(count), 0) AS mean, "
-        "sqrt(sum((std * std + mean * mean) * count) / nullif(sum(count), 0) - "
-        "power(sum(mean * count) / nullif(sum(count), 0), 2)) AS std, "
+        "sum(nulls) / nullif(sum(count + nulls), 0) AS null_frac, any_value(pooled_mean) AS mean, "
+        "sqrt(sum(count * (coalesce(std * std, 0) + power(mean - pooled_mean, 2))) / nullif(sum(count), 0)) AS std, "
         "avg(quantiles[2]) AS p05, avg(quantiles[11]) AS p50, avg(quantiles[20]) AS p95, "
         'min(min) AS min, max(max) AS max, sum("distinct") / nullif(sum(count), 0) AS distinct_share, '
-        f"bool_or(kind = 'temporal') AS temporal FROM {summaries} GROUP BY column_name"
+        f"bool_or(kind = 'temporal') AS temporal FROM ({pooled}) AS pooled GROUP BY column_name"
     )
 
 
@@ -159,7 +160,10 @@ def compare_statistics_plan(w: SqlWriter, catalog: Catalog, node: ast.Compare, p
         raise ObsqlError("input", f"{describe(call)}: give column names, or * (optionally * except a, b) for every "
                                   "column", line=call.line, column=call.column)
     exclude = list(stars[0].exclude) if stars else []
+    kinds = [side_rows_sql(w, catalog, side, "summaries", "s.column_name, s.kind") for side in (node.left, node.right)]
     steps = {"left": side_rows_sql(w, catalog, node.left, "samples", SAMPLE_COLUMNS),
-             "right": side_rows_sql(w, catalog, node.right, "samples", SAMPLE_COLUMNS)}
+             "right": side_rows_sql(w, catalog, node.right, "samples", SAMPLE_COLUMNS),
+             "temporal": " UNION ".join(f"SELECT column_name FROM ({sql}) AS k WHERE kind = 'temporal'"
+                                        for sql in kinds)}
     return StepPlan(call.name.lower(), {"columns": columns, "exclude": exclude}, steps, w.params,
                     pipes_over_result(w, pipes))

@@ -6,6 +6,8 @@ fetch that evidence for a set of runs and components at once; the walk binds the
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from obsql.compiler.catalog import Catalog, require_component
 from obsql.compiler.lineage import STEPS, sampled_pairs, slice_outputs_sql
 from obsql.compiler.pipes import pipes_over_result
@@ -24,14 +26,21 @@ EVIDENCE_STEPS = {
                      f"FROM checks WHERE {_OF_COMPONENTS} GROUP BY ALL",
     "component_runs": 'SELECT run_id, "component", start_time, code_hash, git_commit FROM runs '
                       f"WHERE {_OF_COMPONENTS} ORDER BY start_time, run_id",
-    # per run and logged column, its frames' summaries pooled (a run may log several frames with the column)
+    # per run and logged column, its frames' summaries pooled (a run may log several frames with the column): the
+    # spread about the pooled mean (stable where the spread is tiny beside the mean), and from the largest frame the
+    # midmean and interquartile range (quantiles 6 to 16 are the levels 0.25 to 0.75), which a few extreme values
+    # do not move
     "column_stats": (
+        "WITH frames AS (SELECT *, list_avg(list_slice(quantiles, 6, 16)) AS midmean, "
+        "quantiles[16] - quantiles[6] AS iqr, sum(mean * count) OVER per_column / "
+        "nullif(sum(count) OVER per_column, 0) AS pooled_mean "
+        f"FROM summaries WHERE {_OF_COMPONENTS} WINDOW per_column AS (PARTITION BY run_id, column_name)) "
         'SELECT run_id, "component", min(start_time) AS start_time, column_name, sum(count + nulls) AS n, '
-        "sum(nulls) / nullif(sum(count + nulls), 0) AS null_frac, sum(mean * count) / nullif(sum(count), 0) AS mean, "
-        "sqrt(greatest(sum((std * std + mean * mean) * count) / nullif(sum(count), 0) - "
-        "power(sum(mean * count) / nullif(sum(count), 0), 2), 0)) AS std, "
+        "sum(nulls) / nullif(sum(count + nulls), 0) AS null_frac, any_value(pooled_mean) AS mean, "
+        "sqrt(sum(count * (coalesce(std * std, 0) + power(mean - pooled_mean, 2))) / nullif(sum(count), 0)) AS std, "
+        "arg_max(midmean, count) AS midmean, arg_max(iqr, count) AS iqr, "
         'sum("distinct") / nullif(sum(count), 0) AS distinct_share, bool_or(kind = \'temporal\') AS temporal '
-        f"FROM summaries WHERE {_OF_COMPONENTS} GROUP BY ALL"
+        "FROM frames GROUP BY ALL"
     ),
     "metric_values": f'SELECT run_id, "component", start_time, name, value FROM metrics WHERE {_OF_COMPONENTS}',
     "static": latest("components", "name, static", "name"),
@@ -46,6 +55,13 @@ EVIDENCE_STEPS = {
 }
 
 
+def earlier_window(since: datetime, until: datetime) -> tuple[datetime, datetime]:
+    """The outputs a diagnosis takes for good ones: as long a range as the one asked about, one such range before
+    it, so that a user who noticed the fault a little late still has its start inside the range or the gap."""
+    span = max(until - since, timedelta(days=1))
+    return since - 2 * span, since - span
+
+
 def diagnose_plan(w: SqlWriter, catalog: Catalog, node: ast.Diagnose, pipes: tuple[ast.Pipe, ...]) -> StepPlan:
     require_component(catalog, node.component, node)
     window = ast.SliceTrace(node.component, node.where, node.time, line=node.line, column=node.column)
@@ -55,5 +71,11 @@ def diagnose_plan(w: SqlWriter, catalog: Catalog, node: ast.Diagnose, pipes: tup
         steps["baseline"] = sampled_pairs(slice_outputs_sql(w, catalog, window, None))
     since = resolve_time(node.time.start, w.now) if node.time.start is not None else None
     until = resolve_time(node.time.end, w.now) if node.time.end is not None else w.now
-    args = {"component": node.component, "since": since, "until": until, "sliced": node.where is not None}
+    before = None if since is None else earlier_window(since, until)
+    if before is not None:  # the same slice earlier, when the outputs were still good
+        earlier = ast.SliceTrace(node.component, node.where, ast.TimeRange(
+            ast.TimePoint("absolute", at=before[0]), ast.TimePoint("absolute", at=before[1])))
+        steps["earlier_outputs"] = sampled_pairs(slice_outputs_sql(w, catalog, earlier, node.where))
+    args = {"component": node.component, "since": since, "until": until, "before": before,
+            "sliced": node.where is not None}
     return StepPlan("diagnose", args, steps, w.params, pipes_over_result(w, pipes))

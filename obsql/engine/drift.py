@@ -49,23 +49,28 @@ def drift_table(steps: Steps, columns: list[str], exclude: list[str]) -> Tabular
     identifier-like columns last."""
     from obsql.monitor import drift
 
-    table = drift(*_sides(steps, columns, exclude))
-    table = table.sort([pl.col("method") == "identifier", "drifted", "effect_size"],
+    table = drift(*_sides(steps, columns, exclude), times=[] if columns else _time_columns(steps))
+    table = table.sort([pl.col("method").is_in(["identifier", "time"]), "drifted", "effect_size"],
                        descending=[False, True, True], nulls_last=True)
     return Tabular(tuple(table.columns), table.rows())
 
 
 def adversarial_table(steps: Steps, columns: list[str], exclude: list[str]) -> Tabular:
     """The features that best tell the two sides apart, most separating first, with the classifier's AUC and loss.
-    Identifier-like columns are left out unless named."""
+    Identifier-like columns and dates are left out unless named."""
     from obsql.monitor import adversarial_validation
     from obsql.monitor.identifiers import identifier_columns
 
     left, right, chosen = _sides(steps, columns, exclude)
     if not columns:
-        keys = set(identifier_columns(left, right, chosen))
+        keys = set(identifier_columns(left, right, chosen)) | set(_time_columns(steps))
         chosen = [c for c in chosen if c not in keys]
     result = adversarial_validation(left, right, chosen)
     rows = [(rank, feature, importance, result.auc, result.loss)
             for rank, (feature, importance) in enumerate(result.top_features, start=1)]
     return Tabular(ADVERSARIAL_COLUMNS, rows)
+
+
+def _time_columns(steps: Steps) -> list[str]:
+    """The columns either side logged as dates or timestamps (samples hold them as numbers; summaries know)."""
+    return [name for (name,) in steps.rows("temporal")]

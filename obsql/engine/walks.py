@@ -201,6 +201,13 @@ def _reach(graph: Graph, producers: dict[str, int]) -> dict[str, int]:
     return reach
 
 
+def coverage(graph: Graph, roots: list[str]) -> dict[str, float]:
+    """For each run in the traces of `roots` (the roots included), the share of the roots whose trace holds it."""
+    unique = list(dict.fromkeys(roots))
+    reach = _reach(graph, {run_id: 1 << index for index, run_id in enumerate(unique)})
+    return {run_id: bits.bit_count() / len(unique) for run_id, bits in reach.items() if bits}
+
+
 @dataclass
 class Outputs:
     """The outputs a ranking compares, one bit each: the slice's and the baseline's (which may overlap), laid out

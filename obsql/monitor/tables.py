@@ -19,20 +19,26 @@ SCHEMA = {
 
 
 def drift(reference_df: Any, current_df: Any, columns: Sequence[str] | None = None, *,
-          identifiers: Sequence[str] = ()) -> pl.DataFrame:
+          identifiers: Sequence[str] = (), times: Sequence[str] | None = None) -> pl.DataFrame:
     """One row per column: numbers by Kolmogorov-Smirnov, categories by chi-squared (small samples) or
     Jensen-Shannon distance (large ones); see `column_drift`. A column whose share of missing values differs on
     either side gets a second row, method `null_share` (see `stats.null_share`). Identifier-like columns (see
-    `identifiers`), and those named in `identifiers`, get one row with method `identifier`, never drifted.
+    `identifiers`), and those named in `identifiers`, get one row with method `identifier`, never drifted. So do
+    dates and timestamps, with method `time` (two time ranges always differ in when, which says nothing about
+    what): those `times` names, by default the date and datetime columns unless `columns` names them.
 
     Accepts polars or pandas DataFrames, Arrow tables and dicts of arrays. Columns default to those both tables have.
     Each column costs linear time (see `obsql.monitor.kolmogorov`) and columns run on all cores.
     """
     reference, current = as_frame(reference_df), as_frame(current_df)
     names = _shared_columns(reference, current, columns)
-    keys = set(identifiers) | set(identifier_columns(reference, current, names))
+    if times is None:
+        times = [] if columns is not None else [n for n in names if kind_of(reference[n].dtype) == "temporal"]
+    roles = {**{name: "identifier" for name in identifiers}, **{name: "time" for name in times}}
+    for name in identifier_columns(reference, current, [n for n in names if n not in roles]):
+        roles[name] = "identifier"
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        rows = list(pool.map(lambda name: _rows(name, reference[name], current[name], name in keys), names))
+        rows = list(pool.map(lambda name: _rows(name, reference[name], current[name], roles.get(name)), names))
     return pl.DataFrame([row for column in rows for row in column], schema=SCHEMA, orient="row")
 
 
@@ -50,13 +56,14 @@ def column_kind(series: pl.Series) -> str:
     return "numeric" if kind_of(series.dtype) in ("numeric", "temporal") else "categorical"
 
 
-def _rows(name: str, reference: pl.Series, current: pl.Series, identifier: bool) -> list[tuple]:
-    """The column's rows: its values' test (or `identifier`), then its missing values' test if it has any."""
+def _rows(name: str, reference: pl.Series, current: pl.Series, role: str | None) -> list[tuple]:
+    """The column's rows: its values' test (or one row naming its role, `identifier` or `time`), then its missing
+    values' test if it has any."""
     kind = "numeric" if column_kind(reference) == column_kind(current) == "numeric" else "categorical"
     (ref, ref_nulls), (cur, cur_nulls) = present(reference), present(current)
     counts = (len(ref), len(cur), ref_nulls, cur_nulls)
-    if identifier:
-        return [(name, kind, "identifier", None, None, None, None, None, False, *counts)]
+    if role is not None:
+        return [(name, kind, role, None, None, None, None, None, False, *counts)]
     rows = [(name, kind, None, None, None, None, None, None, None, *counts) if len(ref) == 0 or len(cur) == 0
             else _result_row(name, kind, column_drift(ref, cur), counts)]
     if ref_nulls or cur_nulls:

@@ -83,7 +83,8 @@ def test_statistics_need_sampled_rows(shifted):
 @pytest.fixture
 def orders(tmp_path):
     """An order-scoring feed logged daily for 20 days: keys on every row (a request uuid, an integer order id),
-    a category, and `discount`, which goes 60% missing from day 10 while its values stay put."""
+    when each order was placed, a category, and `discount`, which goes 60% missing from day 10 while its values
+    stay put."""
     store = obsql.connect(tmp_path / "store", sample_rows=300)
     rng = np.random.default_rng(1)
     for day in range(20):
@@ -91,6 +92,7 @@ def orders(tmp_path):
         discount[rng.random(300) < (0.6 if day >= 10 else 0.01)] = np.nan
         batch = pl.DataFrame({"request_uuid": [f"{day:02d}-{i:04d}-{rng.integers(1 << 30):x}" for i in range(300)],
                               "order_id": np.arange(day * 300, (day + 1) * 300),
+                              "ordered_at": [T0 + timedelta(days=day, seconds=60 * i) for i in range(300)],
                               "basket": rng.normal(50.0, 10.0, 300), "discount": discount,
                               "channel": rng.choice(["web", "app", "store"], 300)})
         with obsql.run("orders", start=T0 + timedelta(days=day)) as r:
@@ -102,10 +104,16 @@ def orders(tmp_path):
 ORDERS_BEFORE_AFTER = "compare orders until @2020-01-10 with orders since @2020-01-11"
 
 
-def test_keys_never_drift_and_come_last(orders):
+def test_keys_and_times_never_drift_and_come_last(orders):
     rows = orders.query(f"{ORDERS_BEFORE_AFTER} on drift(*) | select column, method, drifted").rows
-    assert sorted(rows[-2:]) == [("order_id", "identifier", False), ("request_uuid", "identifier", False)]
+    assert sorted(rows[-3:]) == [("order_id", "identifier", False), ("ordered_at", "time", False),
+                                 ("request_uuid", "identifier", False)]
     assert {(c, m) for c, m, d in rows if d} == {("discount", "null_share")}
+
+
+def test_a_time_column_named_is_tested_like_any_other(orders):
+    rows = orders.query(f"{ORDERS_BEFORE_AFTER} on drift(ordered_at) | select column, method, drifted").rows
+    assert rows == [("ordered_at", "ks", True)]
 
 
 def test_a_column_going_mostly_missing_is_drift_and_comes_first(orders):
@@ -116,7 +124,7 @@ def test_a_column_going_mostly_missing_is_drift_and_comes_first(orders):
 
 def test_drift_except_leaves_columns_out(orders):
     rows = orders.query(f"{ORDERS_BEFORE_AFTER} on drift(* except discount, request_uuid) | select column").rows
-    assert {column for (column,) in rows} == {"order_id", "basket", "channel"}
+    assert {column for (column,) in rows} == {"order_id", "ordered_at", "basket", "channel"}
     with pytest.raises(ObsqlError, match="not sampled on both sides"):
         orders.query(f"{ORDERS_BEFORE_AFTER} on drift(* except nope)")
     with pytest.raises(ObsqlError, match="drift"):
@@ -125,7 +133,7 @@ def test_drift_except_leaves_columns_out(orders):
 
 def test_adversarial_leaves_keys_out(orders):
     features = [row["feature"] for row in orders.query(f"{ORDERS_BEFORE_AFTER} on adversarial(*)").to_dicts()]
-    assert not any(f.startswith(("request_uuid", "order_id")) for f in features)
+    assert not any(f.startswith(("request_uuid", "order_id", "ordered_at")) for f in features)
     assert features[0] == "discount is null"
     kept = orders.query(f"{ORDERS_BEFORE_AFTER} on adversarial(* except discount)").to_dicts()
     assert not any(row["feature"].startswith("discount") for row in kept)
@@ -136,4 +144,5 @@ def test_plain_compare_orders_by_the_largest_change_of_any_kind(orders):
     assert rows[0][0] == "discount" and rows[0][2] == "nulls" and rows[0][1] > 1.0
     kinds = {name: kind for name, _, kind in rows}
     assert kinds["request_uuid"] == "identifier" and kinds["order_id"] == "identifier"
-    assert [name for name, _, _ in rows[-2:]] == ["order_id", "request_uuid"]
+    assert kinds["ordered_at"] == "time"
+    assert sorted(name for name, _, _ in rows[-3:]) == ["order_id", "ordered_at", "request_uuid"]

@@ -129,7 +129,7 @@ SELECT "component", "outputs" FROM __result
 
 -- oql: diagnose inference where value > 0.5 between @2020-03-01 and @2020-04-01 | limit 5
 
--- diagnose {'component': 'inference', 'since': datetime.datetime(2020, 3, 1, 0, 0, tzinfo=datetime.timezone.utc), 'until': datetime.datetime(2020, 4, 1, 0, 0, tzinfo=datetime.timezone.utc), 'sliced': True}
+-- diagnose {'component': 'inference', 'since': datetime.datetime(2020, 3, 1, 0, 0, tzinfo=datetime.timezone.utc), 'until': datetime.datetime(2020, 4, 1, 0, 0, tzinfo=datetime.timezone.utc), 'before': (datetime.datetime(2019, 12, 30, 0, 0, tzinfo=datetime.timezone.utc), datetime.datetime(2020, 1, 30, 0, 0, tzinfo=datetime.timezone.utc)), 'sliced': True}
 -- step outputs:
 SELECT * FROM (SELECT o.pointer, o.value, l.label, o.run_id, o.start_time, o.end_time, o.pointer_type FROM (SELECT * FROM io WHERE "component" = $p1 AND direction = 'output' AND "start_time" >= CAST($p2 AS TIMESTAMPTZ) AND "date" >= CAST($p2 AS DATE) AND "start_time" < CAST($p3 AS TIMESTAMPTZ) AND "date" <= CAST($p3 AS DATE)) AS o LEFT JOIN (SELECT id, label FROM (SELECT id, label, row_number() OVER (PARTITION BY id ORDER BY ts DESC) AS newest FROM feedback WHERE label IS NOT NULL) AS latest WHERE newest = 1) AS l ON l.id = o.pointer) AS o WHERE ("value" > $p4)
 -- step upstream:
@@ -143,7 +143,7 @@ SELECT "component", name, count(*) AS runs, count(*) FILTER (WHERE NOT passed) A
 -- step component_runs:
 SELECT run_id, "component", start_time, code_hash, git_commit FROM runs WHERE list_contains($components, "component") AND start_time >= $history_since AND start_time < $until AND "date" >= CAST($history_since AS DATE) ORDER BY start_time, run_id
 -- step column_stats:
-SELECT run_id, "component", min(start_time) AS start_time, column_name, sum(count + nulls) AS n, sum(nulls) / nullif(sum(count + nulls), 0) AS null_frac, sum(mean * count) / nullif(sum(count), 0) AS mean, sqrt(greatest(sum((std * std + mean * mean) * count) / nullif(sum(count), 0) - power(sum(mean * count) / nullif(sum(count), 0), 2), 0)) AS std, sum("distinct") / nullif(sum(count), 0) AS distinct_share, bool_or(kind = 'temporal') AS temporal FROM summaries WHERE list_contains($components, "component") AND start_time >= $history_since AND start_time < $until AND "date" >= CAST($history_since AS DATE) GROUP BY ALL
+WITH frames AS (SELECT *, list_avg(list_slice(quantiles, 6, 16)) AS midmean, quantiles[16] - quantiles[6] AS iqr, sum(mean * count) OVER per_column / nullif(sum(count) OVER per_column, 0) AS pooled_mean FROM summaries WHERE list_contains($components, "component") AND start_time >= $history_since AND start_time < $until AND "date" >= CAST($history_since AS DATE) WINDOW per_column AS (PARTITION BY run_id, column_name)) SELECT run_id, "component", min(start_time) AS start_time, column_name, sum(count + nulls) AS n, sum(nulls) / nullif(sum(count + nulls), 0) AS null_frac, any_value(pooled_mean) AS mean, sqrt(sum(count * (coalesce(std * std, 0) + power(mean - pooled_mean, 2))) / nullif(sum(count), 0)) AS std, arg_max(midmean, count) AS midmean, arg_max(iqr, count) AS iqr, sum("distinct") / nullif(sum(count), 0) AS distinct_share, bool_or(kind = 'temporal') AS temporal FROM frames GROUP BY ALL
 -- step metric_values:
 SELECT run_id, "component", start_time, name, value FROM metrics WHERE list_contains($components, "component") AND start_time >= $history_since AND start_time < $until AND "date" >= CAST($history_since AS DATE)
 -- step static:
@@ -152,6 +152,8 @@ SELECT name, static FROM (SELECT name, static, row_number() OVER (PARTITION BY n
 SELECT c.run_id, c."component", c.start_time, p."component" AS source, p.start_time AS written_at FROM lineage_edges AS e JOIN lineage_runs AS c ON c.run_id = e.run_id JOIN lineage_runs AS p ON p.run_id = e.dep_run_id WHERE list_contains($components, c."component") AND c.start_time >= $history_since AND c.start_time < $until
 -- step baseline:
 SELECT pointer, run_id FROM (SELECT o.pointer, o.value, l.label, o.run_id, o.start_time, o.end_time, o.pointer_type FROM (SELECT * FROM io WHERE "component" = $p5 AND direction = 'output' AND "start_time" >= CAST($p6 AS TIMESTAMPTZ) AND "date" >= CAST($p6 AS DATE) AND "start_time" < CAST($p7 AS TIMESTAMPTZ) AND "date" <= CAST($p7 AS DATE)) AS o LEFT JOIN (SELECT id, label FROM (SELECT id, label, row_number() OVER (PARTITION BY id ORDER BY ts DESC) AS newest FROM feedback WHERE label IS NOT NULL) AS latest WHERE newest = 1) AS l ON l.id = o.pointer) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
+-- step earlier_outputs:
+SELECT pointer, run_id FROM (SELECT * FROM (SELECT o.pointer, o.value, l.label, o.run_id, o.start_time, o.end_time, o.pointer_type FROM (SELECT * FROM io WHERE "component" = $p8 AND direction = 'output' AND "start_time" >= CAST($p9 AS TIMESTAMPTZ) AND "date" >= CAST($p9 AS DATE) AND "start_time" < CAST($p10 AS TIMESTAMPTZ) AND "date" <= CAST($p10 AS DATE)) AS o LEFT JOIN (SELECT id, label FROM (SELECT id, label, row_number() OVER (PARTITION BY id ORDER BY ts DESC) AS newest FROM feedback WHERE label IS NOT NULL) AS latest WHERE newest = 1) AS l ON l.id = o.pointer) AS o WHERE ("value" > $p11)) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
 -- then, over __result:
 SELECT * FROM __result LIMIT 5
 -- parameters:
@@ -162,3 +164,7 @@ SELECT * FROM __result LIMIT 5
 --   $p5 = 'inference'
 --   $p6 = datetime.datetime(2020, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
 --   $p7 = datetime.datetime(2020, 4, 1, 0, 0, tzinfo=datetime.timezone.utc)
+--   $p8 = 'inference'
+--   $p9 = datetime.datetime(2019, 12, 30, 0, 0, tzinfo=datetime.timezone.utc)
+--   $p10 = datetime.datetime(2020, 1, 30, 0, 0, tzinfo=datetime.timezone.utc)
+--   $p11 = 0.5
