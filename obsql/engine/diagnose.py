@@ -1,7 +1,8 @@
 """`diagnose`: rank the upstream runs that most likely explain a component's outputs in a time range.
 
-Every run in the traces of those outputs is compared with the earlier runs of its own component (its history: up
-to HISTORY_RUNS runs that began before the time range, or before the run if it is older), using only what obsql
+Every run in the traces of those outputs is compared with the earlier runs of its own component (its history: the
+runs that began before the time range, or before the run if it is older; `obsql.monitor.anomalies` judges how
+unusual each value is against it, and documents the baselines), using only what obsql
 logs by itself, so a pipeline whose user wrote no checks still gets an answer. Each kind of evidence becomes a
 score on one scale, a robust z-score (how many standard deviations from what the component usually does),
 capped at Z_CAP so that one enormous number does not hide the others:
@@ -22,50 +23,34 @@ capped at Z_CAP so that one enormous number does not hide the others:
   relationship between the inputs and the outcomes changed: the model is out of date), or, at Z_MIN, as the
   explanation left when nothing else is as strong.
 
-A value is judged against the baseline it looks least unusual against: the last runs, the seasonal peers (same
-hour, same weekday and hour) and, for levels (means, metrics), the last runs' robust linear trend carried forward,
-so a slow seasonal rise is not an anomaly. A change the component already showed in its history (a run at least
-half as unusual, in the same direction) counts RECURRENT: it is something the component does now and then.
-
 The user's range is when the outputs were bad, so the outputs of an as long range, one range before it, are taken
 for good ones: what is wrong with a run that was already in their traces explains less, in proportion to how much
 of its presence is old (a run upstream of all the bad outputs and of all the good ones explains nothing); a
-dependency read late is the exception, since the late reads are the new thing. A change in a column that an
-upstream suspect showed in the same column, in a run upstream of it, is the upstream one's echo and counts ECHO.
+dependency read late is the exception, since the late reads are the new thing. A change in a column that a run
+upstream of it showed in the same column, or in a run downstream of a dependency read late, is that cause's echo
+and counts ECHO.
 Suspects are collapsed per (component, kind, subject), keeping the strongest run. Ties go to the most upstream
 suspect: faults flow downstream.
 """
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from statistics import median
-from typing import Any, Callable, Iterable, NamedTuple
-
-import numpy as np
+from typing import Any, Iterable
 
 from obsql.engine.walks import Graph, Steps, Tabular, coverage, ranking, upstream_depths, upstream_graph
+from obsql.monitor.anomalies import (COLUMN_TESTS, MIN_HISTORY, Z_CAP, Z_MIN, age_change, judged, least_unusual,
+                                     metric_change, series_by)
 from obsql.result import DIAGNOSE_COLUMNS
 
-HISTORY_RUNS = 30
-MIN_HISTORY = 5  # fewer earlier runs say nothing about what a component usually does
 HISTORY_DAYS = 120  # how far before the earliest traced run the history is read
 READS_KEPT = 300  # of a pair of components, the latest reads of earlier versions that show the usual age
-MIN_PEERS = 3  # seasonal peers needed before they count as a baseline
-Z_MIN = 4.0
-Z_CAP = 100.0
 CHECK_SCORE = 20.0  # a check failing for the first time: the user said this must not happen
-ROBUST = 1.4826  # MAD to standard deviation, for normal data
-IQR_SD = 1.349  # interquartile range to standard deviation, for normal data
 CODE_SCORE = 6.0  # a code change: always worth a look, below a measured anomaly at its cap
 LINEAGE_LIFT = 1.5  # over-representation smaller than this is not a suspect, however significant
 ECHO = 0.5  # weight of a column change an upstream run shows in the same column
-RECURRENT = 0.5  # weight of a change the component already showed in its history
-COUNT_RATIO = 2.0  # a count must at least halve or double to be a suspect
-TRENDED = ("mean", "midmean", "value")  # the levels a trend baseline carries forward
 
 
 @dataclass
@@ -78,16 +63,6 @@ class Suspect:
     evidence: str
     score: float
     depth: int
-
-
-class Verdict(NamedTuple):
-    """How a value compares with a baseline: in words, as a robust z, whether the move is large enough to matter,
-    and its direction (the signed move, in the test's own units)."""
-
-    evidence: str
-    z: float
-    large: bool
-    shift: float
 
 
 def diagnose(steps: Steps, args: dict[str, Any]) -> Tabular:
@@ -165,117 +140,6 @@ class _Context:
                        self.depths.get(run_id, 0))
 
 
-class _Series:
-    """One history (a component's logged column, metric, or reads of another component), in start order, and
-    the baselines a run is judged against: the component's last HISTORY_RUNS runs before the run's cutoff, and,
-    so that a weekly or daily cycle is not an anomaly, its seasonal peers (earlier runs at the same hour of the day,
-    and at the same hour of the same weekday)."""
-
-    def __init__(self, rows: list[dict]) -> None:
-        self.rows = rows
-        self.times = [row["start_time"] for row in rows]
-        self.peers: dict[tuple, list[int]] = defaultdict(list)
-        for index, start in enumerate(self.times):
-            self.peers[("hour", start.hour)].append(index)
-            self.peers[("weekday", start.weekday(), start.hour)].append(index)
-
-    def earlier(self, cutoff: datetime) -> list[dict]:
-        return self.rows[:bisect_left(self.times, cutoff)]
-
-    def baselines(self, start: datetime, cutoff: datetime) -> list[list[dict]]:
-        """The runs to compare a run that began at `start` with; none when the history is too short."""
-        end = bisect_left(self.times, cutoff)
-        if end < MIN_HISTORY:
-            return []
-        chosen = [self.rows[max(0, end - HISTORY_RUNS):end]]
-        for key in (("hour", start.hour), ("weekday", start.weekday(), start.hour)):
-            indices = self.peers[key]
-            earlier = indices[:bisect_left(indices, end)][-HISTORY_RUNS:]
-            if len(earlier) >= MIN_PEERS:
-                chosen.append([self.rows[i] for i in earlier])
-        return chosen
-
-    def trend(self, start: datetime, cutoff: datetime) -> list[dict]:
-        """The last runs before the cutoff with their levels carried forward to `start` along their robust
-        (Theil-Sen) linear trend: what the component would show now if it kept changing as it has."""
-        last = self.rows[max(0, bisect_left(self.times, cutoff) - HISTORY_RUNS):bisect_left(self.times, cutoff)]
-        days = np.array([(row["start_time"] - start).total_seconds() / 86_400 for row in last])
-        carried = [dict(row) for row in last]
-        for field in TRENDED:
-            known = [i for i, row in enumerate(last) if row.get(field) is not None]
-            if len(known) < MIN_HISTORY:
-                continue
-            slope = _theil_sen_slope(days[known], np.array([last[i][field] for i in known], dtype=np.float64))
-            for i in known:
-                carried[i][field] = last[i][field] - slope * days[i]
-        return carried
-
-
-def _theil_sen_slope(x: np.ndarray, y: np.ndarray) -> float:
-    """The median of the slopes between every two points: a trend that a few outliers do not bend."""
-    i, j = np.triu_indices(len(x), 1)
-    run = x[j] - x[i]
-    keep = run != 0
-    return float(np.median((y[j] - y[i])[keep] / run[keep])) if keep.any() else 0.0
-
-
-def _series(rows: list[dict], key: Callable[[dict], tuple]) -> dict[tuple, _Series]:
-    """Rows grouped by `key` into series."""
-    grouped: dict[tuple, list[dict]] = defaultdict(list)
-    for row in sorted(rows, key=lambda r: (r["start_time"], r["run_id"])):
-        grouped[key(row)].append(row)
-    return {name: _Series(group) for name, group in grouped.items()}
-
-
-Test = Callable[[dict, list[dict]], "Verdict | None"]
-
-
-def _least_unusual(row: dict, baselines: list[list[dict]], test: Test) -> Verdict | None:
-    """The verdict against the baseline the value looks least unusual against, if it is alarming against all."""
-    verdicts = [verdict for verdict in (test(row, past) for past in baselines) if verdict is not None]
-    if len(verdicts) < len(baselines) or not verdicts:
-        return None
-    least = min(verdicts, key=lambda verdict: verdict.z)
-    return least if _alarming(least) else None
-
-
-def _judged(row: dict, series: _Series, cutoff: datetime, test: Test, *, trended: bool = False) \
-        -> tuple[str, float] | None:
-    """A change of a run of the series, as (evidence, score), or None; `trended`: its trend is a baseline too."""
-    baselines = series.baselines(row["start_time"], cutoff)
-    if trended and _least_unusual(row, baselines, test) is not None:
-        baselines = baselines + [series.trend(row["start_time"], cutoff)]
-    least = _least_unusual(row, baselines, test)
-    if least is None:
-        return None
-    evidence, score = least.evidence, min(Z_CAP, least.z)
-    seen = _seen_before(least, series.earlier(cutoff), baselines[0], test)
-    if seen is not None:
-        evidence += f"; about as unusual on {seen:%Y-%m-%d}"
-        score *= RECURRENT
-    return evidence, score
-
-
-def _alarming(verdict: Verdict) -> bool:
-    return verdict.large and verdict.z >= Z_MIN
-
-
-def _seen_before(verdict: Verdict, history: list[dict], past: list[dict], test: Test) -> datetime | None:
-    """The latest earlier run that moved the same way, at least half as unusually, against the same baseline."""
-    for row in reversed(history):
-        earlier = test(row, past)
-        if earlier is not None and earlier.z >= verdict.z / 2 and earlier.shift * verdict.shift > 0:
-            return row["start_time"]
-    return None
-
-
-def _robust_z(value: float, past: list[float], floor: float) -> tuple[float, float]:
-    """How unusual `value` is among `past`: (|value - median| / max(robust sd, floor), median)."""
-    middle = median(past)
-    spread = max(ROBUST * median([abs(p - middle) for p in past]), floor, 1e-12)
-    return abs(value - middle) / spread, middle
-
-
 # -- the kinds of evidence ----------------------------------------------------------------------------------------
 
 
@@ -311,7 +175,7 @@ def _checks(context: _Context) -> list[Suspect]:
 
 def _code(context: _Context) -> list[Suspect]:
     found = []
-    for series in _series(context.rows("component_runs"), lambda r: (r["component"],)).values():
+    for series in series_by(context.rows("component_runs"), lambda r: (r["component"],)).values():
         runs = series.rows
         for previous, run in zip(runs, runs[1:]):
             if run["run_id"] not in context.traced:
@@ -328,113 +192,25 @@ def _code(context: _Context) -> list[Suspect]:
 def _data(context: _Context) -> list[Suspect]:
     found = []
     rows = [row for row in context.rows("column_stats") if not row["temporal"]]
-    for (_, column), series in _series(rows, lambda r: (r["component"], r["column_name"])).items():
+    for (_, column), series in series_by(rows, lambda r: (r["component"], r["column_name"])).items():
         for row in series.rows:
             run = context.traced.get(row["run_id"])
             if run is None:
                 continue
             cutoff = context.cutoff(run)
-            changes = [change for change in (_judged(row, series, cutoff, test, trended=test is _mean_change)
-                                             for test in COLUMN_TESTS) if change]
+            changes = [change for change in (judged(row, series, cutoff, test) for test in COLUMN_TESTS) if change]
             if changes:
                 found.append(context.suspect(row["run_id"], "data", column, *max(changes, key=lambda c: c[1])))
     return found
 
 
-def _values(past: list[dict], field: str) -> list[float]:
-    return [p[field] for p in past if p[field] is not None]
-
-
-def _null_change(row: dict, past: list[dict]) -> Verdict | None:
-    values, n = _values(past, "null_frac"), max(row["n"] or 0, 1)
-    if row["null_frac"] is None or not values:
-        return None
-    usual = median(values)
-    z, usual = _robust_z(row["null_frac"], values, math.sqrt(max(usual, 0.5 / n) * (1 - min(usual, 0.5)) / n))
-    effect = 2 * math.asin(math.sqrt(row["null_frac"])) - 2 * math.asin(math.sqrt(usual))
-    return Verdict(f"{row['null_frac']:.1%} missing, usually {usual:.1%}", z, abs(effect) >= 0.2, effect)
-
-
-def _mean_change(row: dict, past: list[dict]) -> Verdict | None:
-    """The mean moved, and so did the midmean where the column has one (a few extreme values move the mean
-    alone)."""
-    values, spreads = _values(past, "mean"), _values(past, "std")
-    if row["mean"] is None or not values or not spreads or not median(spreads) > 0:
-        return None
-    sd, n = median(spreads), max(row["n"] or 0, 1)
-    z, usual = _robust_z(row["mean"], values, sd / math.sqrt(n))
-    verdict = Verdict(f"mean {row['mean']:.4g}, usually {usual:.4g} (sd {sd:.3g})", z,
-                      abs(row["mean"] - usual) >= 0.2 * sd, row["mean"] - usual)
-    middle, quartiles = _values(past, "midmean"), _values(past, "iqr")
-    if row["midmean"] is None or not middle or not quartiles or not median(quartiles) > 0:
-        return verdict
-    sd_middle = median(quartiles) / IQR_SD
-    z_middle, usual_middle = _robust_z(row["midmean"], middle, sd_middle / math.sqrt(n))
-    large = verdict.large and abs(row["midmean"] - usual_middle) >= 0.2 * sd_middle
-    return verdict._replace(z=min(z, z_middle), large=large)
-
-
-def _log_spread(value: float | None, usual: float) -> float | None:
-    """log of a spread, a spread of zero (a column gone constant) as a thousandth of the usual one."""
-    return None if value is None else math.log(max(value, 1e-3 * usual))
-
-
-def _spread_move(row: dict, past: list[dict], field: str, n: int) -> tuple[float, float, float] | None:
-    """(z, usual spread, signed move in log units) of a spread field, or None without a positive usual spread."""
-    values = _values(past, field)
-    usual = median(values) if values else 0.0
-    if row[field] is None or not usual > 0:
-        return None
-    logs = [_log_spread(v, usual) for v in values]
-    z, middle = _robust_z(_log_spread(row[field], usual), logs, 1 / math.sqrt(2 * n))
-    return z, math.exp(middle), _log_spread(row[field], usual) - middle
-
-
-def _spread_change(row: dict, past: list[dict]) -> Verdict | None:
-    """The spread moved, and so did the interquartile range where the column has one."""
-    n = max(row["n"] or 0, 1)
-    moved = _spread_move(row, past, "std", n)
-    if moved is None:
-        return None
-    z, usual, shift = moved
-    verdict = Verdict(f"sd {row['std']:.3g}, usually {usual:.3g}", z, abs(shift) >= 0.2, shift)
-    middle = _spread_move(row, past, "iqr", n)
-    if middle is None:
-        return verdict
-    return verdict._replace(z=min(z, middle[0]), large=verdict.large and abs(middle[2]) >= 0.2)
-
-
-def _distinct_change(row: dict, past: list[dict]) -> Verdict | None:
-    values = _values(past, "distinct_share")
-    if row["distinct_share"] is None or not values:
-        return None
-    z, usual = _robust_z(row["distinct_share"], values, math.sqrt(0.25 / max(row["n"] or 0, 1)))
-    evidence = f"{row['distinct_share']:.0%} of values distinct, usually {usual:.0%}"
-    shift = row["distinct_share"] - usual
-    return Verdict(evidence, z, abs(shift) >= 0.2, shift)
-
-
-COLUMN_TESTS: tuple[Test, ...] = (_null_change, _mean_change, _spread_change, _distinct_change)
-
-
-def _metric_change(row: dict, past: list[dict]) -> Verdict | None:
-    values = _values(past, "value")
-    z, usual = _robust_z(row["value"], values, 0.01 * abs(median(values)))
-    shift = row["value"] - usual
-    if all(float(v).is_integer() and v >= 0 for v in [*values, row["value"]]):  # a count
-        large = max(row["value"], usual) >= COUNT_RATIO * max(min(row["value"], usual), 1)
-    else:
-        large = abs(shift) >= 0.05 * abs(usual)
-    return Verdict(f"{row['name']} = {row['value']:.4g}, usually {usual:.4g}", z, large, shift)
-
-
 def _metrics(context: _Context) -> list[Suspect]:
     found = []
     rows = [row for row in context.rows("metric_values") if row["value"] is not None and math.isfinite(row["value"])]
-    for (_, name), series in _series(rows, lambda r: (r["component"], r["name"])).items():
+    for (_, name), series in series_by(rows, lambda r: (r["component"], r["name"])).items():
         for row in series.rows:
             run = context.traced.get(row["run_id"])
-            change = _judged(row, series, context.cutoff(run), _metric_change, trended=True) if run else None
+            change = judged(row, series, context.cutoff(run), metric_change) if run else None
             if change is not None:
                 found.append(context.suspect(row["run_id"], "metric", name, *change))
     return found
@@ -460,23 +236,11 @@ def _stale(context: _Context) -> list[Suspect]:
                        if read["written_at"] < source["start_time"]][-READS_KEPT:]
             read = {"pointer": pointer, "reader": run["component"],
                     "age": (run["start_time"] - source["start_time"]).total_seconds() / 86_400}
-            change = _least_unusual(read, [earlier], _age_change) if len(earlier) >= MIN_HISTORY else None
+            change = least_unusual(read, [earlier], age_change) if len(earlier) >= MIN_HISTORY else None
             if change is not None:
                 found.append(context.suspect(dependency, "stale", run["component"], change.evidence,
                                              min(Z_CAP, change.z)))
     return found
-
-
-def _age_change(read: dict, past: list[dict]) -> Verdict:
-    ages = _values(past, "age")
-    z, usual = _robust_z(read["age"], ages, 1 / 24)
-    evidence = (f"{read['reader']} read {read['pointer']} {_days(read['age'])} after it was written, usually "
-                f"{_days(usual)}")
-    return Verdict(evidence, z, read["age"] >= 2 * max(usual, 1 / 24), read["age"] - usual)
-
-
-def _days(days: float) -> str:
-    return f"{days:.0f} days" if days >= 2 else f"{days * 24:.0f} hours"
 
 
 # -- concept drift, and ranking -----------------------------------------------------------------------------------

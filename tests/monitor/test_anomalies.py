@@ -1,0 +1,53 @@
+"""How unusual a run's value is for its component: the baselines and tests `diagnose` builds on."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+
+from obsql.monitor.anomalies import COLUMN_TESTS, Series, judged, metric_change
+
+T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+def _metric_rows(values):
+    return [{"run_id": f"r{i}", "start_time": T0 + timedelta(days=i, minutes=37 * i), "name": "m", "value": v}
+            for i, v in enumerate(values)]
+
+
+def test_a_steady_rise_is_not_an_anomaly():
+    rng = np.random.default_rng(0)
+    rows = _metric_rows(list(100 + 2 * np.arange(40) + rng.normal(0, 0.5, 40)))
+    assert judged(rows[-1], Series(rows), rows[-1]["start_time"], metric_change) is None
+    rows[-1]["value"] = 260.0  # where the line would be some 40 runs later
+    assert judged(rows[-1], Series(rows), rows[-1]["start_time"], metric_change) is not None
+
+
+def test_a_count_must_halve_or_double():
+    rows = _metric_rows([1000.0 + i % 5 for i in range(30)] + [1400.0])
+    assert judged(rows[-1], Series(rows), rows[-1]["start_time"], metric_change) is None
+    rows[-1]["value"] = 2100.0
+    assert judged(rows[-1], Series(rows), rows[-1]["start_time"], metric_change) is not None
+
+
+def _column_row(i, values):
+    values = np.asarray(values, dtype=float)
+    quantiles = np.quantile(values, [k / 20 for k in range(21)])
+    return {"run_id": f"r{i}", "start_time": T0 + timedelta(days=i), "n": len(values), "null_frac": 0.0,
+            "mean": values.mean(), "std": values.std(ddof=1), "midmean": quantiles[5:16].mean(),
+            "iqr": quantiles[15] - quantiles[5], "distinct_share": 1.0}
+
+
+def _column_changes(last_values):
+    rng = np.random.default_rng(1)
+    rows = [_column_row(i, rng.normal(15, 3, 12)) for i in range(30)] + [_column_row(30, last_values)]
+    series = Series(rows)
+    return [test for test in COLUMN_TESTS if judged(rows[-1], series, rows[-1]["start_time"], test) is not None]
+
+
+def test_a_sentinel_in_one_row_is_not_a_change_but_a_constant_column_is():
+    rng = np.random.default_rng(2)
+    sentinel = rng.normal(15, 3, 12)
+    sentinel[0] = 999.0
+    assert _column_changes(sentinel) == []
+    assert "_spread_change" in [test.__name__ for test in _column_changes(np.full(12, 21.5))]
