@@ -66,7 +66,7 @@ class Component:
         self.name = name
         self.description = description
         self.owner = owner
-        self.tags = tuple(tags)
+        self.tags = tuple(dict.fromkeys(tags))
         self.staleness_days = float(staleness_days)
         self.static = static
         self.correct = parse_correctness(correct)

@@ -45,9 +45,10 @@ class RunRecord:
     alerts: list = field(default_factory=list)  # SLA events this run caused (slas.AlertEvent)
 
     def add_input(self, value: Any, var: str = "input") -> None:
-        """Record `value` (a name, names, a dataframe, any object) as an input of this run."""
+        """Record `value` (a name, names, a dataframe, any object) as an input of this run; a pointer it already
+        has is kept once, where it first came."""
         self.values[var] = value
-        self.inputs.extend(to_pointers(value, self.component, var, self.frames, produced=False))
+        _extend_once(self.inputs, to_pointers(value, self.component, var, self.frames, produced=False))
 
     def add_output(self, value: Any, var: str = "output", values: Sequence[float] | None = None) -> None:
         """Record `value` as an output; `values` gives a number per pointer (e.g. prediction scores)."""
@@ -55,7 +56,7 @@ class RunRecord:
         pointers = to_pointers(value, self.component, var, self.frames, produced=True)
         if values is not None:
             attach_values(pointers, values)
-        self.outputs.extend(pointers)
+        _extend_once(self.outputs, pointers)
 
     def log_metric(self, name: str, value: float) -> None:
         """Record a numeric metric of this run (the latest value for a name wins)."""
@@ -64,6 +65,16 @@ class RunRecord:
     @property
     def failed_checks(self) -> list[CheckResult]:
         return [c for c in self.checks if not c.passed]
+
+
+def _extend_once(kept: list[Pointer], pointers: list[Pointer]) -> None:
+    """Append the pointers not already in `kept` (by name), in order: a run that names one input twice read it
+    once, and counting it twice would show one run as two versions of it."""
+    names = {pointer.name for pointer in kept}
+    for pointer in pointers:
+        if pointer.name not in names:
+            names.add(pointer.name)
+            kept.append(pointer)
 
 
 def attach_values(pointers: list[Pointer], values: Sequence[float]) -> None:

@@ -32,8 +32,8 @@ def decorate(component: Component, func: Callable, *, input_vars: tuple[str, ...
     """Wrap `func` so each call is logged as a run of `component`. A generator function's run is logged when the
     generator is exhausted or closed, an `async def` function's when its coroutine completes."""
     signature = inspect.signature(func)
-    _check_input_vars(func, signature, input_vars)
-    needs_locals = bool(output_vars or output_values) or component.has_trigger("after")
+    read_at_call, read_at_return = _split_input_vars(func, signature, input_vars)
+    needs_locals = bool(output_vars or output_values or read_at_return) or component.has_trigger("after")
     capture = LocalsCapture(func) if needs_locals else None
     source, code_hash = source_of(func)
     commit = git_commit_for(func)
@@ -44,7 +44,7 @@ def decorate(component: Component, func: Callable, *, input_vars: tuple[str, ...
         record = logger.new_record(component.name)
         record.code, record.code_hash, record.git_commit, record.host = source, code_hash, commit, HOST
         arguments = _arguments(signature, args, kwargs)
-        for var in input_vars:
+        for var in read_at_call:
             record.add_input(arguments[var], var)
         record.add_input(list(inputs))
         stop = _run_before(component, record, logger, arguments)
@@ -55,6 +55,8 @@ def decorate(component: Component, func: Callable, *, input_vars: tuple[str, ...
 
     def end(record: RunRecord, values: dict) -> None:
         record.end = now()
+        for var in read_at_return:
+            record.add_input(_local(values, var, "input_vars"), var)
         _record_outputs(record, values, output_vars, output_values)
         record.add_output(list(outputs))
 
@@ -223,14 +225,21 @@ def _notify(component: Component, alerts: list) -> None:
             component.on_alert(event)
 
 
-def _check_input_vars(func: Callable, signature: inspect.Signature, input_vars: tuple[str, ...]) -> None:
+def _split_input_vars(func: Callable, signature: inspect.Signature,
+                      input_vars: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The input variables read at the call (arguments: `before_run` sees them) and those read when the function
+    returns (any other local variable, as mltrace allows); a name that is neither is an error now, not at a run."""
     parameters = signature.parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return
-    for var in input_vars:
-        if var not in parameters:
-            raise ValueError(f"input_vars names '{var}', which is not an argument of {func.__qualname__}"
-                             f" (its arguments: {', '.join(parameters) or 'none'})")
+    keywords = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    code = getattr(inspect.unwrap(func), "__code__", None)
+    local_names = [] if code is None else [n for n in (*code.co_varnames, *code.co_cellvars) if n not in parameters]
+    at_return = tuple(var for var in input_vars if var not in parameters and var in local_names)
+    unknown = [var for var in input_vars if var not in parameters and var not in at_return]
+    if unknown and not keywords:
+        known = ", ".join(dict.fromkeys([*parameters, *local_names])) or "none"
+        raise ValueError(f"input_vars names '{unknown[0]}', which is neither an argument nor a variable of "
+                         f"{func.__qualname__} (its variables: {known})")
+    return tuple(var for var in input_vars if var not in at_return), at_return
 
 
 def _arguments(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Any]:

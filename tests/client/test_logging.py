@@ -135,10 +135,11 @@ def test_a_changed_object_under_the_same_name_has_a_new_content_hash(store):
 
 
 def test_missing_variables_raise_value_error_naming_them(store):
-    with pytest.raises(ValueError, match="'nope'"):
+    with pytest.raises(ValueError, match="'nope', which is neither an argument nor a variable.*its variables: a, b"):
         @obsql.register("x", input_vars=["nope"])
         def f(a):
-            return a
+            b = a
+            return b
 
     @obsql.register("y", output_vars=["missing"])
     def g(a):
@@ -349,3 +350,32 @@ def test_a_component_another_process_declared_static_does_not_age_either(tmp_pat
         assert rows(store, "SELECT stale FROM runs WHERE component = 'use'") == [(False,)]
     finally:
         store.close()
+
+
+def test_input_vars_may_name_any_local_read_when_the_function_returns(store):
+    """mltrace's habit: an input that is not an argument is read as it is at return; an argument at the call."""
+    seen = []
+
+    class Before(obsql.Component):
+        def before_run(self, day, **others):
+            seen.append(sorted(others))
+
+    @Before("load").run(input_vars=["day", "source"], output_vars=["frame"])
+    def load(day):
+        source = f"s3://raw/{day}.csv"
+        frame = pl.DataFrame({"x": [1, 2]})
+        return frame
+
+    load("2020-01-01")
+    inputs = rows(store, "SELECT pointer FROM io WHERE direction = 'input' ORDER BY pointer")
+    assert ("s3://raw/2020-01-01.csv",) in inputs and ("2020-01-01",) in inputs
+    assert seen == [[]]  # before_run saw the argument only: `source` did not exist yet
+
+
+def test_a_pointer_named_twice_in_a_run_and_duplicate_tags_are_kept_once(store):
+    with obsql.run(obsql.Component("dup", tags=["a", "a", "b"]), inputs=["x.csv", "y.csv", "x.csv"]) as r:
+        r.add_input("y.csv", "again")
+        r.add_output(["o1", "o2", "o1"], "outs")
+    assert rows(store, "SELECT direction, pointer FROM io ORDER BY direction, pointer") == [
+        ("input", "x.csv"), ("input", "y.csv"), ("output", "o1"), ("output", "o2")]
+    assert store.query("components | where component = 'dup' | select tags").rows[0][0] == ["a", "b"]
