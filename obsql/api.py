@@ -58,15 +58,18 @@ class Store:
         component = name if isinstance(name, Component) else Component(name)
         return run_block(self.logger, component, caller, inputs, outputs, start, end)
 
-    def flag(self, pointer: str) -> None:
-        """Mark an output as suspicious; `review` ranks the runs common to flagged outputs' traces."""
-        self.engine.run_statement(ast.Flag(pointer))
+    def flag(self, *pointers: str) -> None:
+        """Mark outputs as suspicious, all in one write; `review` ranks the runs common to flagged outputs' traces.
+        A pointer the store never saw raises before anything is written."""
+        if pointers:
+            self.engine.run_statement(ast.Flag(tuple(dict.fromkeys(pointers))))
 
-    def unflag(self, pointer: str) -> None:
-        self.engine.run_statement(ast.Unflag(pointer))
+    def unflag(self, *pointers: str) -> None:
+        if pointers:
+            self.engine.run_statement(ast.Unflag(tuple(dict.fromkeys(pointers))))
 
     def unflag_all(self) -> None:
-        self.engine.run_statement(ast.Unflag(None))
+        self.engine.run_statement(ast.Unflag())
 
     def flagged(self) -> list[str]:
         """The pointers flagged now (the latest event per pointer wins)."""
@@ -150,12 +153,12 @@ def register(name: str, *, description: str = "", owner: str = "", tags: Iterabl
                          output_values=output_values)
 
 
-def flag(pointer: str) -> None:
-    current().flag(pointer)
+def flag(*pointers: str) -> None:
+    current().flag(*pointers)
 
 
-def unflag(pointer: str) -> None:
-    current().unflag(pointer)
+def unflag(*pointers: str) -> None:
+    current().unflag(*pointers)
 
 
 def unflag_all() -> None:

@@ -33,6 +33,8 @@ STEPS = {
     "latest_producers": latest("lineage_producers", "pointer, run_id", "pointer", _NEWEST_VERSION,
                                "list_contains($pointers, pointer)"),
     "exists": "SELECT count(*) FROM lineage_producers WHERE pointer = $pointer",
+    "known_pointers": "SELECT pointer FROM lineage_producers WHERE list_contains($pointers, pointer) UNION "
+                      "SELECT pointer FROM lineage_consumers WHERE list_contains($pointers, pointer)",
     "exists_as_input": "SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer",
     # suggestions for an unknown pointer: first among those sharing its stem (a range of the sorted index), then
     # among all (a scan of every pointer: over a second at 10M runs, so only when the stem finds none)
@@ -96,7 +98,13 @@ def review_plan(w: SqlWriter, catalog: Catalog, node: ast.Review, pipes: tuple[a
 
 
 def flag_plan(w: SqlWriter, catalog: Catalog, node: ast.Flag | ast.Unflag) -> StepPlan:
-    if isinstance(node, ast.Unflag) and node.pointer is None:
+    """Flags are written in one write per statement: named pointers (each must be known), or a component's outputs
+    as `trace outputs of` slices them."""
+    flagged = isinstance(node, ast.Flag)
+    if node.outputs is not None:
+        steps = {"outputs": slice_outputs_sql(w, catalog, node.outputs, node.outputs.where)}
+        return StepPlan("flag_outputs", {"flagged": flagged}, steps, w.params)
+    if not node.pointers:
         return StepPlan("unflag_all", {}, _steps("flagged"))
-    return StepPlan("flag", {"pointer": node.pointer, "flagged": isinstance(node, ast.Flag)},
-                    _steps("exists", "exists_as_input", *NEAREST))
+    return StepPlan("flag", {"pointers": list(node.pointers), "flagged": flagged},
+                    _steps("known_pointers", *NEAREST))

@@ -228,11 +228,20 @@ def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _flag(engine: Engine, steps: walks.Steps, args: dict) -> walks.Tabular:
-    pointer, flagged = args["pointer"], args["flagged"]
-    if not (steps.rows("exists", pointer=pointer)[0][0] or steps.rows("exists_as_input", pointer=pointer)[0][0]):
-        raise walks.unknown_pointer(steps, pointer)
-    _write_flags(engine.store, [pointer], flagged)
-    return walks.Tabular(("pointer", "flagged"), [(pointer, flagged)])
+    """Flag (or unflag) named pointers; an unknown one stops the statement before anything is written."""
+    pointers, flagged = args["pointers"], args["flagged"]
+    known = {pointer for (pointer,) in steps.rows("known_pointers", pointers=pointers)}
+    unknown = next((pointer for pointer in pointers if pointer not in known), None)
+    if unknown is not None:
+        raise walks.unknown_pointer(steps, unknown)
+    _write_flags(engine.store, pointers, flagged)
+    return walks.Tabular(("pointer", "flagged"), [(pointer, flagged) for pointer in pointers])
+
+
+def _flag_outputs(engine: Engine, steps: walks.Steps, args: dict) -> walks.Tabular:
+    pointers = list(dict.fromkeys(pointer for pointer, *_ in steps.rows("outputs")))
+    _write_flags(engine.store, pointers, args["flagged"])
+    return walks.Tabular(("pointer", "flagged"), [(pointer, args["flagged"]) for pointer in pointers])
 
 
 def _unflag_all(engine: Engine, steps: walks.Steps, args: dict) -> walks.Tabular:
@@ -276,6 +285,7 @@ _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "drift": lambda e, steps, a: _drift().drift_table(steps, a["columns"], a["exclude"]),
     "adversarial": lambda e, steps, a: _drift().adversarial_table(steps, a["columns"], a["exclude"]),
     "flag": _flag,
+    "flag_outputs": _flag_outputs,
     "unflag_all": _unflag_all,
 }
 

@@ -202,12 +202,18 @@ class Alerts(Node):
 
 @dataclass
 class Flag(Node):
-    pointer: str
+    """`flag 'a', 'b'` or `flag outputs of <component> [where <cond>] [<time range>]`: one write for all."""
+
+    pointers: tuple[str, ...] = ()
+    outputs: "SliceTrace | None" = None
 
 
 @dataclass
 class Unflag(Node):
-    pointer: str | None = None  # None: `unflag all`
+    """`unflag 'a', 'b'`, `unflag outputs of ...` (as `flag`), or `unflag all` (no pointers, no outputs)."""
+
+    pointers: tuple[str, ...] = ()
+    outputs: "SliceTrace | None" = None
 
 
 @dataclass

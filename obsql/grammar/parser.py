@@ -128,14 +128,23 @@ class _AstBuilder(Transformer_NonRecursive):
         kind = "not_empty" if "not" in ending.lower().split() else "empty"
         return ast.Expect(ast.Query(source, tuple(pipes), **_at(source)), kind, **_at(meta))
 
-    def flag(self, meta, pointer):
-        return ast.Flag(_unquote(pointer), **_at(meta))
+    def pointers(self, meta, *pointers):
+        return tuple(dict.fromkeys(_unquote(pointer) for pointer in pointers))
 
-    def unflag(self, meta, pointer):
-        return ast.Unflag(_unquote(pointer), **_at(meta))
+    def flag(self, meta, pointers):
+        return ast.Flag(pointers, **_at(meta))
+
+    def flag_outputs(self, meta, component, where, time):
+        return ast.Flag(outputs=ast.SliceTrace(component, where, time, **_at(meta)), **_at(meta))
+
+    def unflag(self, meta, pointers):
+        return ast.Unflag(pointers, **_at(meta))
+
+    def unflag_outputs(self, meta, component, where, time):
+        return ast.Unflag(outputs=ast.SliceTrace(component, where, time, **_at(meta)), **_at(meta))
 
     def unflag_all(self, meta, _all):
-        return ast.Unflag(None, **_at(meta))
+        return ast.Unflag(**_at(meta))
 
     # sources
     def runs(self, meta, component, where, time):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from obsql.errors import ObsqlError
 from tests.oql.conftest import answer, at
 
 QUERIES = [
@@ -80,6 +81,36 @@ def test_expect_reports_pass_and_fail(small):
     assert answer(small, "expect stale is empty").passed is False
     result = answer(small, "expect history train metric accuracy | min(accuracy) >= 0.9")
     assert result.passed is False and result.rows[0][2] == "min(accuracy) = 0.8"
+
+
+def _flag_files(store) -> int:
+    return sum(1 for _ in (store.path / "flags").rglob("*.parquet")) if (store.path / "flags").exists() else 0
+
+
+def test_a_statement_flags_many_pointers_in_one_write(small):
+    before = _flag_files(small)
+    assert answer(small, "flag 'pred-1', 'pred-2', 'pred-3'").rows == [
+        ("pred-1", True), ("pred-2", True), ("pred-3", True)]
+    assert _flag_files(small) == before + 1
+    assert sorted(small.flagged()) == ["pred-1", "pred-2", "pred-3"]
+    small.unflag("pred-1", "pred-2")
+    assert small.flagged() == ["pred-3"]
+    answer(small, "unflag all")
+
+
+def test_an_unknown_pointer_stops_the_whole_flag_statement(small):
+    with pytest.raises(ObsqlError) as caught:
+        answer(small, "flag 'pred-1', 'pred-9'")
+    assert "pred-9" in caught.value.message and caught.value.suggestion
+    assert small.flagged() == []
+
+
+def test_flag_outputs_of_a_slice(small):
+    assert sorted(answer(small, "flag outputs of infer where value > 0.5").rows) == [("pred-1", True), ("pred-3", True)]
+    assert sorted(small.flagged()) == ["pred-1", "pred-3"]
+    answer(small, "unflag outputs of infer since @2020-01-10")
+    assert small.flagged() == ["pred-1"]
+    answer(small, "unflag all")
 
 
 def test_flag_review_and_unflag(small):

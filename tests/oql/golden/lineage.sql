@@ -83,11 +83,9 @@ SELECT * FROM __result LIMIT 5
 
 -- oql: flag 'pred-42'
 
--- flag {'pointer': 'pred-42', 'flagged': True}
--- step exists:
-SELECT count(*) FROM lineage_producers WHERE pointer = $pointer
--- step exists_as_input:
-SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer
+-- flag {'pointers': ['pred-42'], 'flagged': True}
+-- step known_pointers:
+SELECT pointer FROM lineage_producers WHERE list_contains($pointers, pointer) UNION SELECT pointer FROM lineage_consumers WHERE list_contains($pointers, pointer)
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step nearest:
@@ -95,11 +93,9 @@ SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer 
 
 -- oql: unflag 'pred-42'
 
--- flag {'pointer': 'pred-42', 'flagged': False}
--- step exists:
-SELECT count(*) FROM lineage_producers WHERE pointer = $pointer
--- step exists_as_input:
-SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer
+-- flag {'pointers': ['pred-42'], 'flagged': False}
+-- step known_pointers:
+SELECT pointer FROM lineage_producers WHERE list_contains($pointers, pointer) UNION SELECT pointer FROM lineage_consumers WHERE list_contains($pointers, pointer)
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step nearest:
