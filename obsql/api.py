@@ -148,7 +148,8 @@ def register(name: str, *, description: str = "", owner: str = "", tags: Iterabl
              outputs: Iterable[str] = (), output_values: dict[str, str] | None = None,
              staleness_days: float = 30.0, static: bool = False) -> Callable:
     """The run decorator without a Component object: `@obsql.register("clean", input_vars=["raw"])`."""
-    component = Component(name, description, owner, tags, staleness_days=staleness_days, static=static)
+    component = Component(name, description=description, owner=owner, tags=tags, staleness_days=staleness_days,
+                          static=static)
     return component.run(input_vars=input_vars, output_vars=output_vars, inputs=inputs, outputs=outputs,
                          output_values=output_values)
 

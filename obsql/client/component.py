@@ -44,12 +44,15 @@ def background(trigger: Callable) -> Callable:
 class Component:
     """A stage of a pipeline: name (the key), description, owner, tags, and its triggers."""
 
-    def __init__(self, name: str, description: str = "", owner: str = "", tags: Iterable[str] = (), *,
+    def __init__(self, name: str, *, description: str = "", owner: str = "", tags: Iterable[str] = (),
                  staleness_days: float = DEFAULT_STALENESS_DAYS, raise_on_failure: bool = True,
                  slas: dict[str, str] | None = None, detectors: dict[str, str | Detector] | None = None,
                  on_alert: Callable[[AlertEvent], None] | None = None, static: bool = False,
                  correct: str | Correctness | None = None) -> None:
-        """`static=True` declares what the component writes long-lived (a reference table loaded once): runs that read
+        """Everything after the name is keyword-only: mltrace's `Component(name, owner, description)` order,
+        passed on positionally, would swap them silently.
+
+        `static=True` declares what the component writes long-lived (a reference table loaded once): runs that read
         it are never stale by its age; a newer version of it still makes them stale.
 
         `slas` bounds metrics (`{"accuracy": ">= 0.9"}`); `detectors` watches metrics for a change instead

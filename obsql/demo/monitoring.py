@@ -109,7 +109,7 @@ class Monitor(obsql.Component):
         return measured
 
 
-monitor_component = Monitor("monitor", "compares live features with training daily; diagnoses shifts",
+monitor_component = Monitor("monitor", description="compares live features with training daily; diagnoses shifts",
                             owner="ml", tags=("taxi", "monitoring"), raise_on_failure=False)
 
 

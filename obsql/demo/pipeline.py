@@ -86,13 +86,15 @@ class Inference(obsql.Component):
         return {name: value for name, value in metrics.items() if value is not None}
 
 
-etl_component = Ingest("etl", "loads the day's TLC yellow-taxi trips", owner="data-eng", tags=("taxi", "raw"),
-                       raise_on_failure=False)
-clean_component = Clean("clean", "drops impossible trips, fills missing fares", owner="data-eng", tags=("taxi",))
-featuregen_component = obsql.Component("featuregen", "fits feature parameters, builds offline features",
+etl_component = Ingest("etl", description="loads the day's TLC yellow-taxi trips", owner="data-eng",
+                       tags=("taxi", "raw"), raise_on_failure=False)
+clean_component = Clean("clean", description="drops impossible trips, fills missing fares", owner="data-eng",
+                        tags=("taxi",))
+featuregen_component = obsql.Component("featuregen", description="fits feature parameters, builds offline features",
                                        owner="ml", tags=("taxi", "features"))
-train_component = Train("train", "fits the high-tip classifier weekly", owner="ml", tags=("taxi", "model"))
-inference_component = Inference("inference", "scores trips hourly (online features)", owner="ml",
+train_component = Train("train", description="fits the high-tip classifier weekly", owner="ml",
+                        tags=("taxi", "model"))
+inference_component = Inference("inference", description="scores trips hourly (online features)", owner="ml",
                                 tags=("taxi", "serving"), slas={"recent_accuracy": ACCURACY_SLA})
 
 

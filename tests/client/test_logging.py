@@ -379,3 +379,11 @@ def test_a_pointer_named_twice_in_a_run_and_duplicate_tags_are_kept_once(store):
     assert rows(store, "SELECT direction, pointer FROM io ORDER BY direction, pointer") == [
         ("input", "x.csv"), ("input", "y.csv"), ("output", "o1"), ("output", "o2")]
     assert store.query("components | where component = 'dup' | select tags").rows[0][0] == ["a", "b"]
+
+
+def test_everything_after_a_components_name_is_keyword_only():
+    """mltrace's Component(name, owner, description), passed on positionally, must not swap them silently."""
+    with pytest.raises(TypeError):
+        obsql.Component("train", "ml-team", "fits the model")
+    component = obsql.Component("train", owner="ml-team", description="fits the model")
+    assert (component.owner, component.description) == ("ml-team", "fits the model")
