@@ -71,6 +71,16 @@ class Store:
     def unflag_all(self) -> None:
         self.engine.run_statement(ast.Unflag())
 
+    def tag(self, component: str, *tags: str) -> None:
+        """Add tags to a component after the fact (an event: `components` shows them; the latest per tag wins)."""
+        if tags:
+            self.engine.run_statement(ast.Tag(component, tuple(dict.fromkeys(tags))))
+
+    def untag(self, component: str, *tags: str) -> None:
+        """Remove tags from a component, declared ones included, until it is tagged again."""
+        if tags:
+            self.engine.run_statement(ast.Tag(component, tuple(dict.fromkeys(tags)), tagged=False))
+
     def flagged(self) -> list[str]:
         """The pointers flagged now (the latest event per pointer wins)."""
         return [pointer for (pointer,) in self.engine.run_statement(ast.Query(ast.Sql(FLAGGED_NOW))).rows]
@@ -164,6 +174,14 @@ def unflag(*pointers: str) -> None:
 
 def unflag_all() -> None:
     current().unflag_all()
+
+
+def tag(component: str, *tags: str) -> None:
+    current().tag(component, *tags)
+
+
+def untag(component: str, *tags: str) -> None:
+    current().untag(component, *tags)
 
 
 def log_feedback(ids: Sequence[str] | str, labels: Sequence[Any] | Any,

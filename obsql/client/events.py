@@ -23,6 +23,17 @@ def write_flags(store: ParquetStore, pointers: Sequence[str], flagged: bool) -> 
     store.flush()
 
 
+def write_tags(store: ParquetStore, component: str, tags: Sequence[str], tagged: bool) -> None:
+    """Append one tag event per tag of a component (added, or removed), all in one write."""
+    if not tags:
+        return
+    moment = datetime.now(timezone.utc)
+    columns = {"component": [component] * len(tags), "tag": list(tags), "tagged": [tagged] * len(tags),
+               "ts": [micros(moment)] * len(tags)}
+    store.writer.append([("tag_events", (moment.date().isoformat(),), columns)])
+    store.flush()
+
+
 def write_feedback(store: ParquetStore, ids: Sequence[str] | str, labels: Sequence[Any] | Any,
                    ts: datetime | Sequence[datetime] | None = None) -> None:
     """Append labels for prediction ids (one label per id; `ts` one time for all, or one per id, else now)."""

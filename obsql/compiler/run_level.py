@@ -38,9 +38,17 @@ def recent_sql(w: SqlWriter, catalog: Catalog, node: ast.Recent) -> str:
 
 
 def components_sql(w: SqlWriter, catalog: Catalog, node: ast.Components) -> str:
+    """Each component: what its code declared, its tags as `tag` and `untag` left them, and its runs."""
     declared = latest("components", "name, description, owner, tags", "name")
-    return (
-        f"WITH meta AS (SELECT name AS component, description, owner, tags FROM ({declared}) AS c), "
+    events = latest("tag_events", "component, tag, tagged, ts", "component, tag")
+    # declared tags less those untagged since, then those tagged after the fact, oldest first
+    tags = ("list_concat(list_filter(coalesce(c.tags, []), lambda t: NOT list_contains(coalesce(e.removed, []), t)), "
+            "list_filter(coalesce(e.added, []), lambda t: NOT list_contains(coalesce(c.tags, []), t)))")
+    listing = (
+        f"WITH meta AS (SELECT coalesce(c.name, e.component) AS component, c.description, c.owner, {tags} AS tags "
+        f"FROM ({declared}) AS c FULL OUTER JOIN (SELECT component, list(tag ORDER BY ts) FILTER (WHERE tagged) AS "
+        f"added, list(tag) FILTER (WHERE NOT tagged) AS removed FROM ({events}) AS t GROUP BY component) AS e "
+        "ON e.component = c.name), "
         "stats AS (SELECT component, count(*) AS runs, sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, "
         "sum(CASE WHEN stale THEN 1 ELSE 0 END) AS stale, min(start_time) AS first_run, max(start_time) AS last_run "
         "FROM runs GROUP BY component) "
@@ -49,6 +57,7 @@ def components_sql(w: SqlWriter, catalog: Catalog, node: ast.Components) -> str:
         "s.first_run, s.last_run FROM stats AS s FULL OUTER JOIN meta AS m ON s.component = m.component "
         "ORDER BY s.first_run NULLS LAST, component"
     )
+    return listing if node.where is None else f"SELECT * FROM ({listing}) AS c WHERE {w.expr(node.where)}"
 
 
 def stale_sql(w: SqlWriter, catalog: Catalog, node: ast.Stale) -> str:

@@ -250,6 +250,14 @@ def _unflag_all(engine: Engine, steps: walks.Steps, args: dict) -> walks.Tabular
     return walks.Tabular(("pointer", "flagged"), [(p, False) for p in pointers])
 
 
+def _tag(engine: Engine, steps: walks.Steps, args: dict) -> walks.Tabular:
+    """Tag or untag a component after the fact: events, the latest per tag wins over what its code declared."""
+    from obsql.client.events import write_tags
+
+    write_tags(engine.store, args["component"], args["tags"], args["tagged"])
+    return walks.Tabular(("component", "tag", "tagged"), [(args["component"], t, args["tagged"]) for t in args["tags"]])
+
+
 def _write_flags(store: ParquetStore, pointers: list[str], flagged: bool) -> None:
     """Flags are written by the client, loaded when a statement first writes (queries never need it)."""
     from obsql.client.events import write_flags
@@ -286,6 +294,7 @@ _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "adversarial": lambda e, steps, a: _drift().adversarial_table(steps, a["columns"], a["exclude"]),
     "flag": _flag,
     "flag_outputs": _flag_outputs,
+    "tag": _tag,
     "unflag_all": _unflag_all,
 }
 

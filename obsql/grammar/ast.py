@@ -137,7 +137,9 @@ class Recent(Node):
 
 @dataclass
 class Components(Node):
-    """`components`: every component with its metadata and run counts."""
+    """`components [where <cond>]`: every component with its metadata and run counts."""
+
+    where: Expr | None = None
 
 
 @dataclass
@@ -214,6 +216,15 @@ class Unflag(Node):
 
     pointers: tuple[str, ...] = ()
     outputs: "SliceTrace | None" = None
+
+
+@dataclass
+class Tag(Node):
+    """`tag <component> 'a', 'b'` (`tagged`) or `untag <component> 'a'`: tags changed after the fact."""
+
+    component: str
+    tags: tuple[str, ...]
+    tagged: bool = True
 
 
 @dataclass
@@ -327,7 +338,7 @@ class Expect(Node):
     condition: Expr | None = None
 
 
-Statement = Union[Query, Expect, Flag, Unflag]
+Statement = Union[Query, Expect, Flag, Unflag, Tag]
 
 
 @dataclass

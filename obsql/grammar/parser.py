@@ -143,6 +143,15 @@ class _AstBuilder(Transformer_NonRecursive):
     def unflag_outputs(self, meta, component, where, time):
         return ast.Unflag(outputs=ast.SliceTrace(component, where, time, **_at(meta)), **_at(meta))
 
+    def tags(self, meta, *tags):
+        return tuple(dict.fromkeys(_unquote(tag) for tag in tags))
+
+    def tag(self, meta, component, tags):
+        return ast.Tag(component, tags, True, **_at(meta))
+
+    def untag(self, meta, component, tags):
+        return ast.Tag(component, tags, False, **_at(meta))
+
     def unflag_all(self, meta, _all):
         return ast.Unflag(**_at(meta))
 
@@ -153,8 +162,8 @@ class _AstBuilder(Transformer_NonRecursive):
     def recent(self, meta, limit):
         return ast.Recent(None if limit is None else _count(limit, "recent"), **_at(meta))
 
-    def components(self, meta):
-        return ast.Components(**_at(meta))
+    def components(self, meta, where):
+        return ast.Components(where, **_at(meta))
 
     def inspect_run(self, meta, run_id):
         return ast.InspectRun(_unquote(run_id), **_at(meta))

@@ -107,6 +107,10 @@ TABLES: dict[str, TableSpec] = {
             ("name", TEXT), ("description", TEXT), ("owner", TEXT), ("tags", TEXTS), ("staleness_days", FLOAT),
             ("slas", TEXTS), ("ts", TIME), ("static", BOOL), ("correct", TEXT),
         ),
+        _spec(  # tags added or removed after the fact (`tag`, `untag`): per component and tag the latest wins
+            "tag_events", BY_DATE, ("component", "tag", "ts"),
+            ("component", TEXT), ("tag", TEXT), ("tagged", BOOL), ("ts", TIME),
+        ),
         _spec("code", BY_DATE, ("code_hash",), ("code_hash", TEXT), ("source", TEXT), ("ts", TIME)),
         _spec(
             "alerts", BY_DATE, ("component", "metric", "ts"),

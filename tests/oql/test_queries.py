@@ -121,3 +121,26 @@ def test_flag_review_and_unflag(small):
     assert answer(small, "unflag 'pred-1'; review | where component = 'infer' | select outputs").rows == [(1,)]
     answer(small, "unflag all")
     assert answer(small, "review").rows == []
+
+
+def test_tags_added_and_removed_after_the_fact(tmp_path):
+    import obsql
+
+    store = obsql.connect(tmp_path / "store")
+    with obsql.run(obsql.Component("train", owner="ml", tags=["model", "weekly"]), outputs=["m.pkl"]):
+        pass
+    with obsql.run(obsql.Component("etl", owner="data"), outputs=["raw.csv"]):
+        pass
+    store.flush()
+    assert answer(store, "tag train 'prod', 'model'").rows == [("train", "prod", True), ("train", "model", True)]
+    store.untag("train", "weekly")
+    tags = dict(answer(store, "components | select component, tags").rows)
+    assert tags == {"train": ["model", "prod"], "etl": []}
+    assert answer(store, "components where list_contains(tags, 'prod') | select component").rows == [("train",)]
+    assert answer(store, "components where owner = 'data' | select component").rows == [("etl",)]
+    answer(store, "untag train 'prod'; tag train 'weekly'")
+    assert dict(answer(store, "components | select component, tags").rows)["train"] == ["model", "weekly"]
+    with pytest.raises(ObsqlError) as caught:
+        answer(store, "tag trian 'x'")
+    assert caught.value.suggestion == "did you mean 'train'?"
+    store.close()
