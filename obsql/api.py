@@ -76,6 +76,10 @@ class Store:
         if tags:
             self.engine.run_statement(ast.Tag(component, tuple(dict.fromkeys(tags))))
 
+    def add_notes(self, run_id: str, text: str) -> None:
+        """Add a note to a run (its id or a unique prefix); `inspect run` shows every note with its time."""
+        self.engine.run_statement(ast.Note(run_id, text))
+
     def untag(self, component: str, *tags: str) -> None:
         """Remove tags from a component, declared ones included, until it is tagged again."""
         if tags:
@@ -182,6 +186,10 @@ def tag(component: str, *tags: str) -> None:
 
 def untag(component: str, *tags: str) -> None:
     current().untag(component, *tags)
+
+
+def add_notes(run_id: str, text: str) -> None:
+    current().add_notes(run_id, text)
 
 
 def log_feedback(ids: Sequence[str] | str, labels: Sequence[Any] | Any,

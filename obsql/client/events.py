@@ -34,6 +34,14 @@ def write_tags(store: ParquetStore, component: str, tags: Sequence[str], tagged:
     store.flush()
 
 
+def write_note(store: ParquetStore, run_id: str, note: str) -> None:
+    """Append a note to a run (notes accumulate: each is kept with its time)."""
+    moment = datetime.now(timezone.utc)
+    columns = {"run_id": [run_id], "note": [note], "ts": [micros(moment)]}
+    store.writer.append([("run_notes", (moment.date().isoformat(),), columns)])
+    store.flush()
+
+
 def write_feedback(store: ParquetStore, ids: Sequence[str] | str, labels: Sequence[Any] | Any,
                    ts: datetime | Sequence[datetime] | None = None) -> None:
     """Append labels for prediction ids (one label per id; `ts` one time for all, or one per id, else now)."""

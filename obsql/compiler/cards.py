@@ -26,6 +26,7 @@ RUN_STEPS = {
     "checks": f"SELECT name, phase, passed, value, message FROM checks WHERE {IN_RUN_PARTITION} ORDER BY ts",
     "metrics": f"SELECT name, value FROM metrics WHERE {IN_RUN_PARTITION} ORDER BY name",
     "code": "SELECT source FROM code WHERE code_hash = $code_hash LIMIT 1",
+    "notes": "SELECT ts, note FROM run_notes WHERE run_id = $run_id ORDER BY ts",
 }
 
 POINTER_STEPS = {
@@ -47,3 +48,8 @@ def inspect_pointer_plan(w: SqlWriter, catalog: Catalog, node: ast.InspectPointe
     steps = {**POINTER_STEPS, **{name: STEPS[name] for name in NEAREST}}
     return StepPlan("inspect_pointer", {"pointer": node.pointer}, steps, w.params, pipes_over_result(w, pipes),
                     "card")
+
+
+def note_plan(w: SqlWriter, catalog: Catalog, node: ast.Note) -> StepPlan:
+    """A note on the run an id prefix names (resolved as `inspect run` does)."""
+    return StepPlan("note", {"run_id": node.run_id, "text": node.text}, {"resolve": RUN_STEPS["resolve"]})

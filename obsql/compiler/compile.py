@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Callable
 
-from obsql.compiler.cards import inspect_pointer_plan, inspect_run_plan
+from obsql.compiler.cards import inspect_pointer_plan, inspect_run_plan, note_plan
 from obsql.compiler.catalog import Catalog, require_component
 from obsql.compiler.compare import asks_for_statistics, compare_sql, compare_statistics_plan
 from obsql.compiler.diagnose import diagnose_plan
@@ -54,6 +54,8 @@ def compile_statement(statement: ast.Statement, catalog: Catalog, text: str = ""
         return _expect(writer, catalog, statement, text)
     if isinstance(statement, (ast.Flag, ast.Unflag)):
         return flag_plan(writer, catalog, statement)
+    if isinstance(statement, ast.Note):
+        return note_plan(writer, catalog, statement)
     if isinstance(statement, ast.Tag):
         component = require_component(catalog, statement.component, statement)
         return StepPlan("tag", {"component": component, "tags": list(statement.tags), "tagged": statement.tagged}, {})

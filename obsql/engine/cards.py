@@ -79,6 +79,8 @@ def run_card(steps: Steps, prefix: str) -> Tabular:
                  check["message"] or (None if check["value"] is None else check["value"]))
     for metric in steps.dicts("metrics", **where):
         card.add("metrics", metric["name"], metric["value"])
+    for note in steps.dicts("notes", run_id=run["run_id"]):
+        card.add("notes", note["ts"], note["note"])
     if run["code_hash"]:
         source = steps.rows("code", code_hash=run["code_hash"])
         card.add("code", "hash", run["code_hash"], source[0][0] if source and source[0][0] else None)

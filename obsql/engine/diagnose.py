@@ -84,7 +84,8 @@ def diagnose(steps: Steps, args: dict[str, Any]) -> Tabular:
         suspects += gather(context)
     suspects = [s for s in suspects if s.score > 0]
     suspects, concept = _concept(suspects, context)
-    return Tabular(DIAGNOSE_COLUMNS, _ranked_rows(_collapsed(_echoes_discounted(suspects, context), context) + [concept]))
+    suspects = _collapsed(_echoes_discounted(suspects, context), context)
+    return Tabular(DIAGNOSE_COLUMNS, _ranked_rows(suspects + [concept]))
 
 
 class _Context:

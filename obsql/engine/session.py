@@ -258,6 +258,16 @@ def _tag(engine: Engine, steps: walks.Steps, args: dict) -> walks.Tabular:
     return walks.Tabular(("component", "tag", "tagged"), [(args["component"], t, args["tagged"]) for t in args["tags"]])
 
 
+def _note(engine: Engine, steps: walks.Steps, args: dict) -> walks.Tabular:
+    """A note on a run: an event, kept with its time beside the run's earlier notes."""
+    from obsql.client.events import write_note
+    from obsql.engine.cards import resolve_run
+
+    run_id = resolve_run(steps, args["run_id"])["run_id"]
+    write_note(engine.store, run_id, args["text"])
+    return walks.Tabular(("run_id", "note"), [(run_id, args["text"])])
+
+
 def _write_flags(store: ParquetStore, pointers: list[str], flagged: bool) -> None:
     """Flags are written by the client, loaded when a statement first writes (queries never need it)."""
     from obsql.client.events import write_flags
@@ -295,6 +305,7 @@ _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "flag": _flag,
     "flag_outputs": _flag_outputs,
     "tag": _tag,
+    "note": _note,
     "unflag_all": _unflag_all,
 }
 

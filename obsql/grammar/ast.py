@@ -228,6 +228,14 @@ class Tag(Node):
 
 
 @dataclass
+class Note(Node):
+    """`note run '<id or unique prefix>' '<text>'`: a note on a run, kept with its time beside earlier ones."""
+
+    run_id: str
+    text: str
+
+
+@dataclass
 class Review(Node):
     """`review`: the runs most common to the traces of all flagged outputs."""
 
@@ -338,7 +346,7 @@ class Expect(Node):
     condition: Expr | None = None
 
 
-Statement = Union[Query, Expect, Flag, Unflag, Tag]
+Statement = Union[Query, Expect, Flag, Unflag, Tag, Note]
 
 
 @dataclass

@@ -152,6 +152,9 @@ class _AstBuilder(Transformer_NonRecursive):
     def untag(self, meta, component, tags):
         return ast.Tag(component, tags, False, **_at(meta))
 
+    def note(self, meta, run_id, text):
+        return ast.Note(_unquote(run_id), _unquote(text), **_at(meta))
+
     def unflag_all(self, meta, _all):
         return ast.Unflag(**_at(meta))
 

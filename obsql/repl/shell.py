@@ -24,7 +24,7 @@ from obsql.repl.enter import LEAVE_WORDS
 from obsql.repl.names import StoreNames
 from obsql.repl.settings import Settings
 
-WRITES = (ast.Flag, ast.Unflag, ast.Tag)  # statements after which completion reads the store's names again
+WRITES = (ast.Flag, ast.Unflag, ast.Tag, ast.Note)  # statements after which completion reads the store's names again
 
 
 class Shell:

@@ -111,6 +111,7 @@ TABLES: dict[str, TableSpec] = {
             "tag_events", BY_DATE, ("component", "tag", "ts"),
             ("component", TEXT), ("tag", TEXT), ("tagged", BOOL), ("ts", TIME),
         ),
+        _spec("run_notes", BY_DATE, ("run_id", "ts"), ("run_id", TEXT), ("note", TEXT), ("ts", TIME)),
         _spec("code", BY_DATE, ("code_hash",), ("code_hash", TEXT), ("source", TEXT), ("ts", TIME)),
         _spec(
             "alerts", BY_DATE, ("component", "metric", "ts"),

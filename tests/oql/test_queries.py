@@ -144,3 +144,22 @@ def test_tags_added_and_removed_after_the_fact(tmp_path):
         answer(store, "tag trian 'x'")
     assert caught.value.suggestion == "did you mean 'train'?"
     store.close()
+
+
+def test_notes_on_a_run_are_kept_with_their_times(tmp_path):
+    import obsql
+
+    store = obsql.connect(tmp_path / "store")
+    with obsql.run("train", outputs=["m.pkl"]) as run:
+        pass
+    store.flush()
+    run_id = run.run_id
+    assert answer(store, f"note run '{run_id[:10]}' 'retrained by hand'").rows == [(run_id, "retrained by hand")]
+    store.add_notes(run_id, "bad labels in week 3")
+    card = answer(store, f"inspect run '{run_id}'").to_dicts()
+    notes = [row for row in card if row["section"] == "notes"]
+    assert [row["value"] for row in notes] == ["retrained by hand", "bad labels in week 3"]
+    assert all(row["field"] for row in notes)  # each with its time
+    with pytest.raises(ObsqlError, match="no run id starts with"):
+        answer(store, "note run 'ZZZ' 'x'")
+    store.close()

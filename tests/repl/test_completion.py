@@ -103,7 +103,7 @@ CASES = [
     (".mode ", ["table", "csv", "json", "markdown"]),
     (".mode c", ["csv"]),
     (".timer o", ["on", "off"]),
-    (".schema ru", ["runs"]),
+    (".schema ru", ["runs", "run_notes"]),
     (".help .s", [".store", ".schema"]),
 ]
 

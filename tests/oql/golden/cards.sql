@@ -17,6 +17,8 @@ SELECT name, phase, passed, value, message FROM checks WHERE "component" = $comp
 SELECT name, value FROM metrics WHERE "component" = $component AND "date" = CAST($start_time AS DATE) AND run_id = $run_id ORDER BY name
 -- step code:
 SELECT source FROM code WHERE code_hash = $code_hash LIMIT 1
+-- step notes:
+SELECT ts, note FROM run_notes WHERE run_id = $run_id ORDER BY ts
 
 -- oql: inspect 'models/tip-model.json' | where section = 'read by'
 
@@ -37,3 +39,9 @@ SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer 
 SELECT * FROM __result WHERE ("section" = $p1)
 -- parameters:
 --   $p1 = 'read by'
+
+-- oql: note run '01H' 'retrained by hand'
+
+-- note {'run_id': '01H', 'text': 'retrained by hand'}
+-- step resolve:
+SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE run_id >= $prefix AND run_id < $prefix_end ORDER BY run_id LIMIT 5

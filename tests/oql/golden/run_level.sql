@@ -18,7 +18,7 @@ SELECT run_id, component, start_time, end_time, date_diff('millisecond', start_t
 
 -- oql: components
 
-WITH meta AS (SELECT name AS component, description, owner, tags FROM (SELECT name, description, owner, tags FROM (SELECT name, description, owner, tags, row_number() OVER (PARTITION BY name ORDER BY ts DESC) AS newest FROM components) AS latest WHERE newest = 1) AS c), stats AS (SELECT component, count(*) AS runs, sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, sum(CASE WHEN stale THEN 1 ELSE 0 END) AS stale, min(start_time) AS first_run, max(start_time) AS last_run FROM runs GROUP BY component) SELECT coalesce(s.component, m.component) AS component, m.description, m.owner, m.tags, coalesce(s.runs, 0) AS runs, coalesce(s.failed, 0) AS failed, coalesce(s.stale, 0) AS stale, s.first_run, s.last_run FROM stats AS s FULL OUTER JOIN meta AS m ON s.component = m.component ORDER BY s.first_run NULLS LAST, component
+WITH meta AS (SELECT coalesce(c.name, e.component) AS component, c.description, c.owner, list_concat(list_filter(coalesce(c.tags, []), lambda t: NOT list_contains(coalesce(e.removed, []), t)), list_filter(coalesce(e.added, []), lambda t: NOT list_contains(coalesce(c.tags, []), t))) AS tags FROM (SELECT name, description, owner, tags FROM (SELECT name, description, owner, tags, row_number() OVER (PARTITION BY name ORDER BY ts DESC) AS newest FROM components) AS latest WHERE newest = 1) AS c FULL OUTER JOIN (SELECT component, list(tag ORDER BY ts) FILTER (WHERE tagged) AS added, list(tag) FILTER (WHERE NOT tagged) AS removed FROM (SELECT component, tag, tagged, ts FROM (SELECT component, tag, tagged, ts, row_number() OVER (PARTITION BY component, tag ORDER BY ts DESC) AS newest FROM tag_events) AS latest WHERE newest = 1) AS t GROUP BY component) AS e ON e.component = c.name), stats AS (SELECT component, count(*) AS runs, sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, sum(CASE WHEN stale THEN 1 ELSE 0 END) AS stale, min(start_time) AS first_run, max(start_time) AS last_run FROM runs GROUP BY component) SELECT coalesce(s.component, m.component) AS component, m.description, m.owner, m.tags, coalesce(s.runs, 0) AS runs, coalesce(s.failed, 0) AS failed, coalesce(s.stale, 0) AS stale, s.first_run, s.last_run FROM stats AS s FULL OUTER JOIN meta AS m ON s.component = m.component ORDER BY s.first_run NULLS LAST, component
 
 -- oql: stale
 
@@ -56,3 +56,17 @@ WITH episodes AS (SELECT v.component, v.metric, v.ts AS since, (SELECT min(r.ts)
 -- parameters:
 --   $p1 = 'inference'
 --   $p2 = datetime.datetime(2020, 1, 31, 12, 0, tzinfo=datetime.timezone.utc)
+
+-- oql: tag inference 'prod', 'reviewed'
+
+-- tag {'component': 'inference', 'tags': ['prod', 'reviewed'], 'tagged': True}
+
+-- oql: untag inference 'reviewed'
+
+-- tag {'component': 'inference', 'tags': ['reviewed'], 'tagged': False}
+
+-- oql: components where list_contains(tags, 'taxi')
+
+SELECT * FROM (WITH meta AS (SELECT coalesce(c.name, e.component) AS component, c.description, c.owner, list_concat(list_filter(coalesce(c.tags, []), lambda t: NOT list_contains(coalesce(e.removed, []), t)), list_filter(coalesce(e.added, []), lambda t: NOT list_contains(coalesce(c.tags, []), t))) AS tags FROM (SELECT name, description, owner, tags FROM (SELECT name, description, owner, tags, row_number() OVER (PARTITION BY name ORDER BY ts DESC) AS newest FROM components) AS latest WHERE newest = 1) AS c FULL OUTER JOIN (SELECT component, list(tag ORDER BY ts) FILTER (WHERE tagged) AS added, list(tag) FILTER (WHERE NOT tagged) AS removed FROM (SELECT component, tag, tagged, ts FROM (SELECT component, tag, tagged, ts, row_number() OVER (PARTITION BY component, tag ORDER BY ts DESC) AS newest FROM tag_events) AS latest WHERE newest = 1) AS t GROUP BY component) AS e ON e.component = c.name), stats AS (SELECT component, count(*) AS runs, sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, sum(CASE WHEN stale THEN 1 ELSE 0 END) AS stale, min(start_time) AS first_run, max(start_time) AS last_run FROM runs GROUP BY component) SELECT coalesce(s.component, m.component) AS component, m.description, m.owner, m.tags, coalesce(s.runs, 0) AS runs, coalesce(s.failed, 0) AS failed, coalesce(s.stale, 0) AS stale, s.first_run, s.last_run FROM stats AS s FULL OUTER JOIN meta AS m ON s.component = m.component ORDER BY s.first_run NULLS LAST, component) AS c WHERE list_contains("tags", $p1)
+-- parameters:
+--   $p1 = 'taxi'
