@@ -1,7 +1,8 @@
-"""Rows about outputs that come after their run: flags people set and labels that arrive late.
+"""Rows that come after their run: flags and tags people set, notes they add, and labels that arrive late.
 
-Both tables are event logs partitioned by date: nothing is updated in place, the latest event per key wins when read.
-Every row format of the store is written by the client; the query engine hands `flag` statements here.
+These tables are event logs partitioned by date: nothing is updated in place, the latest event per key wins when
+read. Every row format of the store is written by the client; the query engine hands `flag`, `tag` and `note`
+statements here.
 """
 from __future__ import annotations
 
@@ -12,34 +13,30 @@ from obsql.client.clock import micros, now, utc
 from obsql.storage.store import ParquetStore
 
 
-def write_flags(store: ParquetStore, pointers: Sequence[str], flagged: bool) -> None:
-    """Append one flag event per pointer, all in one write, and make them visible to queries at once."""
-    if not pointers:
-        return
+def _append_events(store: ParquetStore, table: str, columns: dict[str, list]) -> None:
+    """Append rows (all as of now) to an event table in one write, and make them visible to queries at once."""
     moment = datetime.now(timezone.utc)
-    columns = {"pointer": list(pointers), "flagged": [flagged] * len(pointers),
-               "ts": [micros(moment)] * len(pointers)}
-    store.writer.append([("flags", (moment.date().isoformat(),), columns)])
+    rows = len(next(iter(columns.values())))
+    if not rows:
+        return
+    store.writer.append([(table, (moment.date().isoformat(),), {**columns, "ts": [micros(moment)] * rows})])
     store.flush()
+
+
+def write_flags(store: ParquetStore, pointers: Sequence[str], flagged: bool) -> None:
+    """Append one flag event per pointer, all in one write."""
+    _append_events(store, "flags", {"pointer": list(pointers), "flagged": [flagged] * len(pointers)})
 
 
 def write_tags(store: ParquetStore, component: str, tags: Sequence[str], tagged: bool) -> None:
     """Append one tag event per tag of a component (added, or removed), all in one write."""
-    if not tags:
-        return
-    moment = datetime.now(timezone.utc)
-    columns = {"component": [component] * len(tags), "tag": list(tags), "tagged": [tagged] * len(tags),
-               "ts": [micros(moment)] * len(tags)}
-    store.writer.append([("tag_events", (moment.date().isoformat(),), columns)])
-    store.flush()
+    _append_events(store, "tag_events", {"component": [component] * len(tags), "tag": list(tags),
+                                         "tagged": [tagged] * len(tags)})
 
 
 def write_note(store: ParquetStore, run_id: str, note: str) -> None:
     """Append a note to a run (notes accumulate: each is kept with its time)."""
-    moment = datetime.now(timezone.utc)
-    columns = {"run_id": [run_id], "note": [note], "ts": [micros(moment)]}
-    store.writer.append([("run_notes", (moment.date().isoformat(),), columns)])
-    store.flush()
+    _append_events(store, "run_notes", {"run_id": [run_id], "note": [note]})
 
 
 def write_feedback(store: ParquetStore, ids: Sequence[str] | str, labels: Sequence[Any] | Any,

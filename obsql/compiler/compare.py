@@ -11,7 +11,7 @@ from __future__ import annotations
 from obsql.compiler.catalog import Catalog, require_columns, require_component
 from obsql.compiler.pipes import describe, pipes_over_result
 from obsql.compiler.plans import StepPlan
-from obsql.compiler.sql import SqlWriter, where_clause
+from obsql.compiler.sql import POOLED_STD, SqlWriter, pooled_mean, where_clause
 from obsql.compiler.timeexpr import time_filter
 from obsql.errors import ObsqlError
 from obsql.grammar import ast
@@ -40,15 +40,12 @@ def _side_sql(w: SqlWriter, catalog: Catalog, side: ast.Side) -> str:
 
 
 def _pooled_sql(summaries: str) -> str:
-    """Per logged column, a side's summaries pooled over its runs (the spread about the pooled mean: the textbook
-    sum of squares less the squared mean loses every digit when the spread is tiny beside the mean)."""
-    pooled = ("SELECT *, sum(mean * count) OVER per_column / nullif(sum(count) OVER per_column, 0) AS pooled_mean "
-              f"FROM {summaries} WINDOW per_column AS (PARTITION BY column_name)")
+    """Per logged column, a side's summaries pooled over its runs."""
+    pooled = f"SELECT *, {pooled_mean('column_name')} AS pooled_mean FROM {summaries}"
     return (
         "SELECT column_name, sum(count) AS count, sum(nulls) AS nulls, "
         "sum(nulls) / nullif(sum(count + nulls), 0) AS null_frac, any_value(pooled_mean) AS mean, "
-        "sqrt(sum(count * (coalesce(std * std, 0) + power(mean - pooled_mean, 2))) / nullif(sum(count), 0)) AS std, "
-        "avg(quantiles[2]) AS p05, avg(quantiles[11]) AS p50, avg(quantiles[20]) AS p95, "
+        f"{POOLED_STD} AS std, avg(quantiles[2]) AS p05, avg(quantiles[11]) AS p50, avg(quantiles[20]) AS p95, "
         'min(min) AS min, max(max) AS max, sum("distinct") / nullif(sum(count), 0) AS distinct_share, '
         f"bool_or(kind = 'temporal') AS temporal FROM ({pooled}) AS pooled GROUP BY column_name"
     )

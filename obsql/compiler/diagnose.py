@@ -12,7 +12,7 @@ from obsql.compiler.catalog import Catalog, require_component
 from obsql.compiler.lineage import STEPS, sampled_pairs, slice_outputs_sql
 from obsql.compiler.pipes import pipes_over_result
 from obsql.compiler.plans import StepPlan
-from obsql.compiler.sql import SqlWriter, latest
+from obsql.compiler.sql import POOLED_STD, SqlWriter, latest, pooled_mean
 from obsql.compiler.timeexpr import resolve_time
 from obsql.grammar import ast
 
@@ -27,18 +27,15 @@ EVIDENCE_STEPS = {
     "component_runs": 'SELECT run_id, "component", start_time, code_hash, git_commit FROM runs '
                       f"WHERE {_OF_COMPONENTS} ORDER BY start_time, run_id",
     # per run and logged column, its frames' summaries pooled (a run may log several frames with the column): the
-    # spread about the pooled mean (stable where the spread is tiny beside the mean), and from the largest frame the
-    # midmean and interquartile range (quantiles 6 to 16 are the levels 0.25 to 0.75), which a few extreme values
-    # do not move
+    # spread about the pooled mean (sql.POOLED_STD), and from the largest frame the midmean and interquartile range
+    # (quantiles 6 to 16 are the levels 0.25 to 0.75), which a few extreme values do not move
     "column_stats": (
         "WITH frames AS (SELECT *, list_avg(list_slice(quantiles, 6, 16)) AS midmean, "
-        "quantiles[16] - quantiles[6] AS iqr, sum(mean * count) OVER per_column / "
-        "nullif(sum(count) OVER per_column, 0) AS pooled_mean "
-        f"FROM summaries WHERE {_OF_COMPONENTS} WINDOW per_column AS (PARTITION BY run_id, column_name)) "
+        f"quantiles[16] - quantiles[6] AS iqr, {pooled_mean('run_id, column_name')} AS pooled_mean "
+        f"FROM summaries WHERE {_OF_COMPONENTS}) "
         'SELECT run_id, "component", min(start_time) AS start_time, column_name, sum(count + nulls) AS n, '
         "sum(nulls) / nullif(sum(count + nulls), 0) AS null_frac, any_value(pooled_mean) AS mean, "
-        "sqrt(sum(count * (coalesce(std * std, 0) + power(mean - pooled_mean, 2))) / nullif(sum(count), 0)) AS std, "
-        "arg_max(midmean, count) AS midmean, arg_max(iqr, count) AS iqr, "
+        f"{POOLED_STD} AS std, arg_max(midmean, count) AS midmean, arg_max(iqr, count) AS iqr, "
         'sum("distinct") / nullif(sum(count), 0) AS distinct_share, bool_or(kind = \'temporal\') AS temporal '
         "FROM frames GROUP BY ALL"
     ),

@@ -41,6 +41,17 @@ def latest(source: str, columns: str, key: str | None, order: str = "ts DESC", w
             f"FROM {source}{condition}) AS latest WHERE newest = 1")
 
 
+def pooled_mean(partition: str) -> str:
+    """The mean of summaries' means weighted by their counts, over a window partitioned by `partition`."""
+    return (f"sum(mean * count) OVER (PARTITION BY {partition}) / "
+            f"nullif(sum(count) OVER (PARTITION BY {partition}), 0)")
+
+
+# The spread of pooled summaries, from rows carrying `pooled_mean`: about the pooled mean, since the textbook sum of
+# squares less the squared mean loses every digit when the spread is tiny beside the mean (a column gone constant).
+POOLED_STD = "sqrt(sum(count * (coalesce(std * std, 0) + power(mean - pooled_mean, 2))) / nullif(sum(count), 0))"
+
+
 @dataclass
 class SqlWriter:
     """Collects the parameters of one compiled statement; `now` pins relative times for the whole statement."""

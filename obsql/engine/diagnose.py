@@ -94,7 +94,7 @@ class _Context:
 
     def __init__(self, steps: Steps, graph: Graph, producers: list[str], args: dict[str, Any]) -> None:
         self.steps, self.graph, self.producers, self.since = steps, graph, producers, args["since"]
-        self.component, self.before = args["component"], args["before"]
+        self.before = args["before"]
         self.depths = upstream_depths(graph, producers)
         self.traced = {run_id: graph.runs[run_id] for run_id in self.depths if run_id in graph.runs}
         self.components = sorted({run["component"] for run in self.traced.values()})
