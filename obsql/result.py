@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 RUN_COLUMNS = ("run_id", "component", "start_time", "end_time", "duration_s", "status", "stale", "stale_reasons",
                "error", "notes", "git_commit", "host")
 TRACE_COLUMNS = ("depth", "component", "run_id", "start_time", "end_time", "status", "stale", "stale_reasons",
-                 "via", "parent_run_id", "repeated")
+                 "via", "parent_run_id", "repeated", "outputs")
 SLICE_COLUMNS = ("pointer", "value", "depth", "run_id", "component", "start_time", "stale")
 RANK_COLUMNS = ("rank", "run_id", "component", "start_time", "outputs", "coverage", "baseline_coverage", "lift",
                 "score", "stale", "stale_reasons")

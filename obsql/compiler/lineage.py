@@ -29,6 +29,10 @@ STEPS = {
     "downstream": "SELECT dep_run_id AS parent_run_id, run_id, pointer FROM lineage_dependents "
                   "WHERE list_contains($frontier, dep_run_id)",
     "runs": f"SELECT {RUN_FIELDS} FROM lineage_runs WHERE list_contains($ids, run_id)",
+    # every output of the runs a trace visited, pruned to their components' and days' partitions
+    "outputs_of": "SELECT run_id, list(pointer ORDER BY pointer)[1:$limit], count(*) FROM io "
+                  "WHERE direction = 'output' AND list_contains($components, \"component\") "
+                  "AND list_contains($days, date) AND list_contains($ids, run_id) GROUP BY run_id",
     "flagged": FLAGGED_NOW,
     "latest_producers": latest("lineage_producers", "pointer, run_id", "pointer", _NEWEST_VERSION,
                                "list_contains($pointers, pointer)"),
@@ -57,9 +61,9 @@ def trace_plan(w: SqlWriter, catalog: Catalog, node: ast.Trace, pipes: tuple[ast
         raise ObsqlError("input", "depth must not be negative", line=node.line, column=node.column)
     args = {"pointer": node.pointer, "depth": node.depth}
     if node.forward:
-        steps = _steps("readers", "downstream", "runs", "exists", *NEAREST)
+        steps = _steps("readers", "downstream", "runs", "exists", "outputs_of", *NEAREST)
         return StepPlan("trace_forward", args, steps, w.params, pipes_over_result(w, pipes), "trace")
-    steps = _steps("producer", "upstream", "runs", "exists_as_input", *NEAREST)
+    steps = _steps("producer", "upstream", "runs", "exists_as_input", "outputs_of", *NEAREST)
     return StepPlan("trace", args, steps, w.params, pipes_over_result(w, pipes), "trace")
 
 

@@ -176,7 +176,8 @@ class Engine:
             built = _ACTIONS[plan.action](self, walks.Steps(plan, self.reader, core), plan.args)
             self._walked = (list(built.columns), built.rows[:1])  # to find which pipe fails, if one does
             columns, rows = self._refine(list(built.columns), built.rows, plan.pipe_sql, plan.params)
-            return Result(columns, rows, plan.explain(), plan.shape if plan.pipe_sql is None else "table", text)
+            return Result(columns, rows, plan.explain(), plan.shape if plan.pipe_sql is None else "table", text,
+                          notes=list(built.notes))
         return self._expect(plan, text)
 
     def _core(self) -> walks.UpstreamCore | None:

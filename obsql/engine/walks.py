@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from obsql.compiler.plans import StepPlan
@@ -17,14 +17,18 @@ from obsql.result import RANK_COLUMNS, SLICE_COLUMNS, TRACE_COLUMNS
 from obsql.storage.reader import StoreReader
 
 _PARAM = re.compile(r"\$(\w+)")
+MAX_LISTED_OUTPUTS = 100  # of one run, in a trace's `outputs` column
+MAX_RUNS_WITH_OUTPUTS = 10_000  # a trace forward past this lists no outputs: looking them up would cost more than
+                                # the walk itself
 
 
 @dataclass
 class Tabular:
-    """Rows built by a walk or a card, before pipes refine them."""
+    """Rows built by a walk or a card, before pipes refine them, and notes for the reader."""
 
     columns: tuple[str, ...]
     rows: list[tuple]
+    notes: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, columns: tuple[str, ...], records: list[dict]) -> "Tabular":
@@ -126,7 +130,8 @@ def _run_attributes(steps: Steps, run_ids: list[str], known: dict[str, dict]) ->
     return attributes
 
 
-def _tree_rows(graph: Graph, roots: list[tuple[str, str | None]], max_depth: int | None) -> list[tuple]:
+def _tree_rows(graph: Graph, roots: list[tuple[str, str | None]], max_depth: int | None,
+               outputs: dict[str, list[str]]) -> list[tuple]:
     """Depth-first rows (in TRACE_COLUMNS order) from the roots, newest neighbours first; a run reached again is
     listed once more, marked repeated, and not expanded. Iterative, so long version chains do not recurse."""
     rows: list[tuple] = []
@@ -138,7 +143,7 @@ def _tree_rows(graph: Graph, roots: list[tuple[str, str | None]], max_depth: int
         a = graph.runs.get(run_id, missing)
         repeated = run_id in expanded
         rows.append((depth, a.get("component"), run_id, a.get("start_time"), a.get("end_time"), a.get("status"),
-                     a.get("stale"), a.get("stale_reasons"), via, parent, repeated))
+                     a.get("stale"), a.get("stale_reasons"), via, parent, repeated, outputs.get(run_id)))
         if repeated or (max_depth is not None and depth >= max_depth):
             continue
         expanded.add(run_id)
@@ -163,7 +168,7 @@ def trace(steps: Steps, pointer: str, depth: int | None) -> Tabular:
         raise unknown_pointer(steps, pointer)
     root = found[0]["run_id"]
     graph = _expand(steps, "upstream", [root], depth, known={root: found[0]})
-    return Tabular(TRACE_COLUMNS, _tree_rows(graph, [(root, pointer)], depth))
+    return _trace_table(steps, graph, [(root, pointer)], depth)
 
 
 def trace_forward(steps: Steps, pointer: str, depth: int | None) -> Tabular:
@@ -173,7 +178,31 @@ def trace_forward(steps: Steps, pointer: str, depth: int | None) -> Tabular:
         raise unknown_pointer(steps, pointer)
     roots = list(dict.fromkeys(run_id for run_id, _ in readers))
     graph = _expand(steps, "downstream", roots, None if depth is None else max(depth, 0))
-    return Tabular(TRACE_COLUMNS, _tree_rows(graph, [(r, pointer) for r in roots], depth))
+    return _trace_table(steps, graph, [(r, pointer) for r in roots], depth)
+
+
+def _trace_table(steps: Steps, graph: Graph, roots: list[tuple[str, str]], depth: int | None) -> Tabular:
+    outputs, notes = outputs_of_runs(steps, graph)
+    return Tabular(TRACE_COLUMNS, _tree_rows(graph, roots, depth, outputs), notes)
+
+
+def outputs_of_runs(steps: Steps, graph: Graph) -> tuple[dict[str, list[str]], list[str]]:
+    """Every output of each run in a trace (as mltrace's trace shows them), not only the one it was reached
+    through: sorted names, the first MAX_LISTED_OUTPUTS of a run that wrote more. One lookup over the partitions of
+    the runs' components and days; a trace of more than MAX_RUNS_WITH_OUTPUTS runs lists none (say so)."""
+    if not graph.runs:
+        return {}, []
+    if len(graph.runs) > MAX_RUNS_WITH_OUTPUTS:
+        return {}, [f"outputs are listed for traces of up to {MAX_RUNS_WITH_OUTPUTS:,} runs; this one has "
+                    f"{len(graph.runs):,} (`inspect run '<id>'` lists a run's outputs)"]
+    attributes = graph.runs.values()
+    found = steps.rows("outputs_of", ids=list(graph.runs), limit=MAX_LISTED_OUTPUTS,
+                       components=sorted({a["component"] for a in attributes if a.get("component")}),
+                       days=sorted({a["start_time"].date() for a in attributes if a.get("start_time")}))
+    outputs = {run_id: list(names) for run_id, names, _ in found}
+    notes = [f"run {run_id} wrote {total:,} outputs; `outputs` lists the first {MAX_LISTED_OUTPUTS}"
+             for run_id, _, total in found if total > MAX_LISTED_OUTPUTS]
+    return outputs, notes
 
 
 def unknown_pointer(steps: Steps, pointer: str) -> UnknownName:

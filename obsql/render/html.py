@@ -12,7 +12,7 @@ from typing import Any, Callable
 from obsql.result import Result
 from obsql.errors import ObsqlError
 from obsql.render.svg import history_svg
-from obsql.render.text import cell
+from obsql.render.text import cell, outputs_line, shows_outputs
 
 MAX_ROWS = 50
 MAX_TRACE_RUNS = 500
@@ -89,6 +89,8 @@ def _run_line(row: dict) -> str:
         line += ' <span class="via">(repeated, see above)</span>'
     if row.get("via"):
         line += f' <span class="via">via {escape(row["via"])}</span>'
+    if shows_outputs(row):
+        line += f' <span class="via">outputs {escape(outputs_line(row["outputs"]))}</span>'
     if row.get("stale") and not row.get("repeated") and row.get("stale_reasons"):
         line += "<ul>" + "".join(f"<li>{escape(reason)}</li>" for reason in row["stale_reasons"]) + "</ul>"
     return line

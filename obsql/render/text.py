@@ -8,6 +8,7 @@ from obsql.result import Result
 
 MAX_CELL = 100
 MAX_ROWS = 1000
+TRACE_OUTPUTS_SHOWN = 8  # names on a trace tree's outputs line; the `outputs` column holds them all
 
 
 def cell(value: Any, width: int = MAX_CELL) -> str:
@@ -55,9 +56,21 @@ def tree(result: Result) -> str:
                      f"{row.get('status') or ''}{stale}{repeated}".rstrip())
         if row.get("via"):
             lines.append(f"{indent}    via {row['via']}")
+        if shows_outputs(row):
+            lines.append(f"{indent}    outputs {outputs_line(row['outputs'])}")
         if row.get("stale") and not row.get("repeated"):
             lines += [f"{indent}    ! {reason}" for reason in row.get("stale_reasons") or []]
     return "\n".join(lines) if lines else "(no runs)"
+
+
+def shows_outputs(row: dict) -> bool:
+    """Whether a trace row's outputs tell more than the pointer it was reached through (and were not shown above)."""
+    return bool(row.get("outputs")) and not row.get("repeated") and row["outputs"] != [row.get("via")]
+
+
+def outputs_line(outputs: list[str], shown: int = TRACE_OUTPUTS_SHOWN) -> str:
+    more = f" and {len(outputs) - shown} more" if len(outputs) > shown else ""
+    return ", ".join(outputs[:shown]) + more
 
 
 def card(result: Result) -> str:

@@ -185,3 +185,36 @@ def test_stale_by_fresher_runs(store, fresher, reasons):
     step("train", at(3), ["features-0"], ["model"])
     read = run_id(store, "features", at(0))
     assert stale_reasons(store, "train") == [reason.format(read=read) for reason in reasons]
+
+
+def test_each_run_lists_every_output_it_wrote_not_only_the_one_traced(store):
+    """mltrace's trace shows each run with all its outputs: a run reached through one of them shows its others."""
+    step("split", at(0), ["raw"], ["train.csv", "test.csv", "split.log"])
+    step("fit", at(1), ["train.csv"], ["model.pkl", "fit.log"])
+    rows = answer(store, "trace 'model.pkl'").to_dicts()
+    assert [(r["component"], r["via"], r["outputs"]) for r in rows] == [
+        ("fit", "model.pkl", ["fit.log", "model.pkl"]), ("split", "train.csv", ["split.log", "test.csv", "train.csv"])]
+    forward = answer(store, "trace forward 'raw'").to_dicts()
+    assert [(r["component"], r["outputs"]) for r in forward] == [
+        ("split", ["split.log", "test.csv", "train.csv"]), ("fit", ["fit.log", "model.pkl"])]
+    assert "outputs split.log, test.csv, train.csv" in str(answer(store, "trace 'model.pkl'"))
+
+
+def test_a_run_with_many_outputs_lists_the_first_ones_and_says_how_many(store, monkeypatch):
+    from obsql.engine import walks
+
+    monkeypatch.setattr(walks, "MAX_LISTED_OUTPUTS", 3)
+    step("score", at(0), ["model"], [f"pred-{i}" for i in range(5)])
+    result = answer(store, "trace 'pred-4'")
+    assert result.rows[0][-1] == ["pred-0", "pred-1", "pred-2"]
+    assert any("wrote 5 outputs" in note for note in result.notes)
+
+
+def test_a_trace_of_very_many_runs_lists_no_outputs_and_says_why(store, monkeypatch):
+    from obsql.engine import walks
+
+    monkeypatch.setattr(walks, "MAX_RUNS_WITH_OUTPUTS", 2)
+    log_chain()
+    result = answer(store, "trace 'model'")
+    assert [r["outputs"] for r in result.to_dicts()] == [None] * 4
+    assert any("up to 2 runs" in note for note in result.notes)

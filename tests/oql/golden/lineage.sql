@@ -12,6 +12,8 @@ SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges 
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
 -- step exists_as_input:
 SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer
+-- step outputs_of:
+SELECT run_id, list(pointer ORDER BY pointer)[1:$limit], count(*) FROM io WHERE direction = 'output' AND list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id) GROUP BY run_id
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step nearest:
@@ -28,6 +30,8 @@ SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges 
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
 -- step exists_as_input:
 SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer
+-- step outputs_of:
+SELECT run_id, list(pointer ORDER BY pointer)[1:$limit], count(*) FROM io WHERE direction = 'output' AND list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id) GROUP BY run_id
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step nearest:
@@ -46,6 +50,8 @@ SELECT dep_run_id AS parent_run_id, run_id, pointer FROM lineage_dependents WHER
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
 -- step exists:
 SELECT count(*) FROM lineage_producers WHERE pointer = $pointer
+-- step outputs_of:
+SELECT run_id, list(pointer ORDER BY pointer)[1:$limit], count(*) FROM io WHERE direction = 'output' AND list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id) GROUP BY run_id
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step nearest:
