@@ -159,13 +159,15 @@ def run(name: str | Component, inputs: Iterable = (), outputs: Iterable = (), st
 
 def register(name: str, *, description: str = "", owner: str = "", tags: Iterable[str] = (),
              input_vars: Iterable[str] = (), output_vars: Iterable[str] = (), inputs: Iterable[str] = (),
-             outputs: Iterable[str] = (), output_values: dict[str, str] | None = None,
+             outputs: Iterable[str] = (), input_values: dict[str, str] | None = None,
+             output_values: dict[str, str] | None = None, endpoint: bool = False, auto_log: bool = False,
              staleness_days: float = 30.0, static: bool = False) -> Callable:
     """The run decorator without a Component object: `@obsql.register("clean", input_vars=["raw"])`."""
     component = Component(name, description=description, owner=owner, tags=tags, staleness_days=staleness_days,
                           static=static)
     return component.run(input_vars=input_vars, output_vars=output_vars, inputs=inputs, outputs=outputs,
-                         output_values=output_values)
+                         input_values=input_values, output_values=output_values, endpoint=endpoint,
+                         auto_log=auto_log)
 
 
 def flag(*pointers: str) -> None:

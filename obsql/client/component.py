@@ -98,15 +98,16 @@ class Component:
         return getattr(type(self), method) is not getattr(Component, method)
 
     def run(self, func: Callable | None = None, *, input_vars: Iterable[str] = (), output_vars: Iterable[str] = (),
-            inputs: Iterable[str] = (), outputs: Iterable[str] = (), output_values: dict[str, str] | None = None):
-        """Decorate a function so that each call is logged as a run of this component."""
-        from obsql.client.runner import decorate
+            inputs: Iterable[str] = (), outputs: Iterable[str] = (), input_values: dict[str, str] | None = None,
+            output_values: dict[str, str] | None = None, endpoint: bool = False, auto_log: bool = False):
+        """Decorate a function so that each call is logged as a run of this component (options: see RunSpec)."""
+        from obsql.client.runner import RunSpec, decorate
 
-        spec = dict(input_vars=tuple(input_vars), output_vars=tuple(output_vars), inputs=tuple(inputs),
-                    outputs=tuple(outputs), output_values=dict(output_values or {}))
+        spec = RunSpec(tuple(input_vars), tuple(output_vars), tuple(inputs), tuple(outputs), dict(input_values or {}),
+                       dict(output_values or {}), endpoint, auto_log)
         if func is not None:
-            return decorate(self, func, **spec)
-        return lambda f: decorate(self, f, **spec)
+            return decorate(self, func, spec)
+        return lambda f: decorate(self, f, spec)
 
     def __repr__(self) -> str:
         return f"Component({self.name!r})"

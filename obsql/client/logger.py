@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Sequence
 
 from obsql.client.dependencies import Dependency, ProducerCache, Production
 from obsql.client.background import BACKGROUND
@@ -48,12 +49,21 @@ class RunLogger:
         record.run_id = new_id(record.start)
         return record
 
-    def log(self, record: RunRecord, info: ComponentInfo | None = None) -> list[Dependency]:
-        """Store a finished run; returns its dependencies (with staleness reasons)."""
+    def declare(self, info: ComponentInfo) -> None:
+        """Store a component's metadata before (or without) any run of it."""
+        rows = self._component_rows(info, now())
+        if rows:
+            self.store.writer.append(rows)
+
+    def log(self, record: RunRecord, info: ComponentInfo | None = None, *, from_inputs: bool = True,
+            upstream: Sequence[Dependency] = ()) -> list[Dependency]:
+        """Store a finished run; returns its dependencies (with staleness reasons): those its inputs give (unless
+        `from_inputs` is False) and any named `upstream`."""
         info = info or self._components.get(record.component) or ComponentInfo(record.component)
         record.end = record.end or now()
         start, end = micros(record.start), micros(record.end)
-        deps = self.producers.dependencies([p.name for p in record.inputs], start, record.run_id, info.staleness_days)
+        pointers = [p.name for p in record.inputs] if from_inputs else []
+        deps = self.producers.dependencies(pointers, start, record.run_id, info.staleness_days) + list(upstream)
         batch: list[Rows] = []
         batch += self._component_rows(info, record.start)
         batch += self._code_rows(record)

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Sequence
 
-from obsql.client.values import FrameNames, Pointer, to_pointers
+from obsql.client.values import FrameNames, Pointer, artifact_pointer, object_hash, to_pointers
 
 
 @dataclass
@@ -44,19 +45,27 @@ class RunRecord:
     values: dict[str, Any] = field(default_factory=dict, repr=False)  # what was logged, by variable name
     alerts: list = field(default_factory=list)  # SLA events this run caused (slas.AlertEvent)
 
-    def add_input(self, value: Any, var: str = "input") -> None:
+    def add_input(self, value: Any, var: str = "input", values: Any = None) -> None:
         """Record `value` (a name, names, a dataframe, any object) as an input of this run; a pointer it already
-        has is kept once, where it first came."""
-        self.values[var] = value
-        _extend_once(self.inputs, to_pointers(value, self.component, var, self.frames, produced=False))
+        has is kept once, where it first came. `values` gives each pointer a value (see `attach_values`)."""
+        self._add(self.inputs, value, var, values, produced=False)
 
-    def add_output(self, value: Any, var: str = "output", values: Sequence[float] | None = None) -> None:
-        """Record `value` as an output; `values` gives a number per pointer (e.g. prediction scores)."""
+    def add_output(self, value: Any, var: str = "output", values: Any = None) -> None:
+        """Record `value` as an output; `values` gives each pointer a value (e.g. prediction scores)."""
+        self._add(self.outputs, value, var, values, produced=True)
+
+    def add_artifact(self, value: Any, var: str, produced: bool) -> None:
+        """Record an object named by its content: the name it was logged under before, else `<component>.<var>`."""
         self.values[var] = value
-        pointers = to_pointers(value, self.component, var, self.frames, produced=True)
+        _extend_once(self.outputs if produced else self.inputs,
+                     [artifact_pointer(value, self.component, var, self.frames, produced)])
+
+    def _add(self, kept: list[Pointer], value: Any, var: str, values: Any, produced: bool) -> None:
+        self.values[var] = value
+        pointers = to_pointers(value, self.component, var, self.frames, produced=produced)
         if values is not None:
-            attach_values(pointers, values)
-        _extend_once(self.outputs, pointers)
+            attach_values(pointers, [values] if isinstance(value, str) else values)
+        _extend_once(kept, pointers)
 
     def log_metric(self, name: str, value: float) -> None:
         """Record a numeric metric of this run (the latest value for a name wins)."""
@@ -77,13 +86,23 @@ def _extend_once(kept: list[Pointer], pointers: list[Pointer]) -> None:
             kept.append(pointer)
 
 
-def attach_values(pointers: list[Pointer], values: Sequence[float]) -> None:
-    """Give each pointer the number at the same position (ids and their scores)."""
-    values = list(values)
-    if len(values) != len(pointers):
-        raise ValueError(f"{len(pointers)} ids but {len(values)} values: they must pair up one to one")
-    for pointer, value in zip(pointers, values):
-        pointer.value = _number(value)
+def attach_values(pointers: list[Pointer], values: Sequence[Any]) -> None:
+    """Give each pointer the value at the same position (ids and their scores): a number is kept as the pointer's
+    value, anything else as a hash of its content."""
+    try:
+        paired = list(values) if not isinstance(values, (str, bytes)) else None
+    except TypeError:
+        paired = None
+    if paired is None:
+        raise ValueError(f"{len(pointers)} pointer names need a list of as many values, not one "
+                         f"{type(values).__name__}")
+    if len(paired) != len(pointers):
+        raise ValueError(f"{len(pointers)} ids but {len(paired)} values: they must pair up one to one")
+    for pointer, value in zip(pointers, paired):
+        if isinstance(value, numbers.Real) or value is None:
+            pointer.value = _number(value)
+        else:
+            pointer.content_hash = object_hash(value)
 
 
 def _number(value: Any) -> float | None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import traceback
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator
 
-from obsql.client.active import active_logger
+from obsql.client.active import RUNNING, active_logger
 from obsql.client.capture import LocalsCapture
 from obsql.client.background import BACKGROUND
 from obsql.client.component import Component, TriggerOutcome, run_trigger, runs_in_background
@@ -23,17 +25,38 @@ from obsql.client.logger import RunLogger
 from obsql.client.clock import now, utc
 from obsql.client.record import RunRecord
 from obsql.client.suspended import Awaiting, Watch, drive
+from obsql.client.values import as_frame
 
 MAX_ERROR_CHARS = 8000
 
 
-def decorate(component: Component, func: Callable, *, input_vars: tuple[str, ...], output_vars: tuple[str, ...],
-             inputs: tuple[str, ...], outputs: tuple[str, ...], output_values: dict[str, str]) -> Callable:
+@dataclass(frozen=True)
+class RunSpec:
+    """What a decorated function logs: variables read at the call or at return, fixed names, and options.
+
+    `input_values` / `output_values` pair a variable of pointer names with a variable of their values (a number is
+    kept as the pointer's value, anything else as a hash of its content, so a changed value shows as a new version).
+    `endpoint` types every output as an endpoint; `auto_log` logs the data- and model-like arguments as inputs and
+    such locals as outputs (mltrace's rule: the name holds "data" or "model", or the value is a dataframe or over
+    1 MB), each named `<component>.<variable>` unless the same content was already logged under a name."""
+
+    input_vars: tuple[str, ...] = ()
+    output_vars: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    input_values: dict[str, str] = field(default_factory=dict)
+    output_values: dict[str, str] = field(default_factory=dict)
+    endpoint: bool = False
+    auto_log: bool = False
+
+
+def decorate(component: Component, func: Callable, spec: RunSpec) -> Callable:
     """Wrap `func` so each call is logged as a run of `component`. A generator function's run is logged when the
     generator is exhausted or closed, an `async def` function's when its coroutine completes."""
     signature = inspect.signature(func)
-    read_at_call, read_at_return = _split_input_vars(func, signature, input_vars)
-    needs_locals = bool(output_vars or output_values or read_at_return) or component.has_trigger("after")
+    read_at_call, read_at_return = _split_input_vars(func, signature, spec.input_vars)
+    needs_locals = bool(spec.output_vars or spec.output_values or spec.input_values or read_at_return
+                        or spec.auto_log) or component.has_trigger("after")
     capture = LocalsCapture(func) if needs_locals else None
     source, code_hash = source_of(func)
     commit = git_commit_for(func)
@@ -46,7 +69,10 @@ def decorate(component: Component, func: Callable, *, input_vars: tuple[str, ...
         arguments = _arguments(signature, args, kwargs)
         for var in read_at_call:
             record.add_input(arguments[var], var)
-        record.add_input(list(inputs))
+        record.add_input(list(spec.inputs))
+        if spec.auto_log:
+            for var, value in _artifacts(arguments).items():
+                record.add_artifact(value, var, produced=False)
         stop = _run_before(component, record, logger, arguments)
         if stop is not None:
             _log_failed(record, logger, component, stop)
@@ -57,12 +83,21 @@ def decorate(component: Component, func: Callable, *, input_vars: tuple[str, ...
         record.end = now()
         for var in read_at_return:
             record.add_input(_local(values, var, "input_vars"), var)
-        _record_outputs(record, values, output_vars, output_values)
-        record.add_output(list(outputs))
+        for names_var, values_var in spec.input_values.items():
+            record.add_input(_local(values, names_var, "input_values"), names_var,
+                             values=_local(values, values_var, "input_values"))
+        _record_outputs(record, values, spec)
+        if spec.auto_log:
+            for var, value in _artifacts({k: v for k, v in values.items() if k not in signature.parameters}).items():
+                record.add_artifact(value, var, produced=True)
+        if spec.endpoint:
+            for pointer in record.outputs:
+                pointer.type = "endpoint"
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         logger, record = begin(args, kwargs)
+        running = RUNNING.set(record)
         try:
             if capture is None:
                 result, values = func(*args, **kwargs), {}
@@ -72,6 +107,8 @@ def decorate(component: Component, func: Callable, *, input_vars: tuple[str, ...
         except BaseException as exc:
             _log_failed(record, logger, component, exc)
             raise
+        finally:
+            RUNNING.reset(running)
         _finish(component, record, logger, values)
         return result
 
@@ -128,12 +165,15 @@ def run_block(logger: RunLogger, component: Component, caller, inputs: Iterable 
     if stop is not None:
         _log_failed(record, logger, component, stop)
         raise stop
+    running = RUNNING.set(record)
     try:
         yield record
     except BaseException as exc:
         record.end = utc(end) or record.start + (now() - began)
         _log_failed(record, logger, component, exc)
         raise
+    finally:
+        RUNNING.reset(running)
     record.end = utc(end) or record.start + (now() - began)
     _finish(component, record, logger, record.values)
 
@@ -253,13 +293,27 @@ def _arguments(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[
     return arguments
 
 
-def _record_outputs(record: RunRecord, values: dict, output_vars: tuple[str, ...],
-                    output_values: dict[str, str]) -> None:
-    for var in output_vars:
+def _record_outputs(record: RunRecord, values: dict, spec: RunSpec) -> None:
+    for var in spec.output_vars:
         record.add_output(_local(values, var, "output_vars"), var)
-    for ids_var, scores_var in output_values.items():
-        record.add_output(_local(values, ids_var, "output_values"), ids_var,
-                          values=_local(values, scores_var, "output_values"))
+    for names_var, values_var in spec.output_values.items():
+        record.add_output(_local(values, names_var, "output_values"), names_var,
+                          values=_local(values, values_var, "output_values"))
+    record.add_output(list(spec.outputs))
+
+
+def _artifacts(values: dict[str, Any]) -> dict[str, Any]:
+    """The values auto-logging keeps: named like data or a model, a dataframe, or over a megabyte in memory."""
+    return {name: value for name, value in values.items()
+            if not name.startswith("_") and value is not None
+            and ("data" in name or "model" in name or as_frame(value) is not None or _size(value) > 1_000_000)}
+
+
+def _size(value: Any) -> int:
+    try:
+        return sys.getsizeof(value)
+    except TypeError:
+        return 0
 
 
 def _local(values: dict, name: str, option: str) -> Any:

@@ -85,12 +85,28 @@ def to_pointers(value: Any, component: str, variable: str, frames: FrameNames, p
 
 
 def _frame_pointer(frame: pl.DataFrame, component: str, variable: str, frames: FrameNames, produced: bool) -> Pointer:
-    digest = frame_hash(frame)
+    pointer = _named_by_content(frame_hash(frame), component, variable, frames, produced)
+    pointer.type, pointer.frame = "data", frame
+    return pointer
+
+
+def artifact_pointer(value: Any, component: str, variable: str, frames: FrameNames, produced: bool) -> Pointer:
+    """An object auto-logged by content: a dataframe as always, anything else named as a frame would be."""
+    frame = as_frame(value)
+    if frame is not None:
+        return _frame_pointer(frame, component, variable, frames, produced)
+    pointer = _named_by_content(object_hash(value), component, variable, frames, produced)
+    pointer.type = pointer_type(variable)
+    return pointer
+
+
+def _named_by_content(digest: str, component: str, variable: str, frames: FrameNames, produced: bool) -> Pointer:
+    """A pointer for content read under the name its producer gave it, or written as `<component>.<variable>`."""
     name = None if produced else frames.name_for(digest)
     name = name or f"{component}.{variable}"
     if produced:
         frames.remember(name, digest)
-    return Pointer(name, "data", content_hash=digest, frame=frame)
+    return Pointer(name, "other", content_hash=digest)
 
 
 def frame_hash(frame: pl.DataFrame) -> str:

@@ -10,6 +10,7 @@ from obsql.monitor.slas import parse_slas
 from obsql.storage.reader import StoreReader
 
 SLAS = latest("components", "slas", None, where="name = $c")
+DECLARED = "SELECT DISTINCT name FROM components ORDER BY name"
 CORRECT = latest("components", "correct", None, where="name = $c")
 
 
@@ -23,9 +24,12 @@ class StoreCatalog:
         self._components: list[str] | None = None
 
     def components(self) -> list[str]:
-        """The components that have runs, from the partitions of the runs table's live files."""
+        """The components that have runs (the partitions of the runs table's live files), then those declared
+        without any run yet (`obsql.mltrace.create_component`)."""
         if self._components is None:
-            self._components = self._reader.partition_values("runs", "component")
+            with_runs = self._reader.partition_values("runs", "component")
+            declared = [name for (name,) in self._query(DECLARED, {})] if self._reader.files("components") else []
+            self._components = list(dict.fromkeys([*with_runs, *declared]))
         return self._components
 
     def slas(self, component: str) -> dict[str, float]:
