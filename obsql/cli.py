@@ -1,4 +1,5 @@
-"""The `obsql` command: queries (-c, -f, stdin), explain, the demo, compaction and a store check.
+"""The `obsql` command: queries (-c, -f, stdin), explain, the demo, compaction, a store check, and mltrace's
+commands (recent, inspect, history, trace, flag, unflag, review, components, tags) as shortcuts for their OQL.
 
 Exit codes: 0 all good, 1 an `expect` failed, 2 bad input (syntax, unknown name, unreadable store).
 """
@@ -12,6 +13,7 @@ from typing import Sequence
 
 from obsql.errors import ObsqlError, render_text
 from obsql.render.formats import FORMATS
+from obsql.shortcuts import add_shortcuts, shortcut_oql
 from obsql.storage.layout import default_root
 
 EXIT_OK, EXIT_EXPECT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -28,8 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run OQL (may be repeated); statements are separated by ;")
     parser.add_argument("-f", dest="files", action="append", type=Path, metavar="FILE",
                         help="run every statement of an .oql file (may be repeated)")
-    parser.add_argument("--format", choices=FORMATS, default="table", help="how results print (default: table)")
-    add_limits(parser)
+    add_output_options(parser)
     parser.set_defaults(handler=run_queries)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -54,18 +55,31 @@ def build_parser() -> argparse.ArgumentParser:
     recover = commands.add_parser("recover", parents=[common],
                                   help="write the rows of writers that stopped before flushing into the store")
     recover.set_defaults(handler=run_recover)
+
+    # a subcommand's options default to nothing, so `obsql --format csv recent` keeps the format given before it
+    output = argparse.ArgumentParser(add_help=False)
+    add_output_options(output, argparse.SUPPRESS)
+    add_shortcuts(commands, [common, output], run_shortcut)
     return parser
 
 
-def add_limits(parser: argparse.ArgumentParser) -> None:
+def add_output_options(parser: argparse.ArgumentParser, default: object = None) -> None:
+    """--format, and what one statement may take before it is cancelled (--timeout, --memory-limit)."""
+    parser.add_argument("--format", choices=FORMATS, default=default or "table",
+                        help="how results print (default: table)")
+    add_limits(parser, default)
+
+
+def add_limits(parser: argparse.ArgumentParser, default: object = None) -> None:
     """--timeout and --memory-limit: what one statement may take before it is cancelled."""
     from obsql.engine.session import DEFAULT_TIMEOUT
     from obsql.storage.reader import DEFAULT_MEMORY_LIMIT
 
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+    parser.add_argument("--timeout", type=float, default=default or DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"cancel a statement after this long, 0 for never (default: {DEFAULT_TIMEOUT:g})")
-    parser.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT, metavar="SIZE",
-                        help="memory a statement may use, like 80%% or 16GB (default: %(default)s of the machine's)")
+    memory = DEFAULT_MEMORY_LIMIT.replace("%", "%%")  # argparse reads % in help as a format
+    parser.add_argument("--memory-limit", default=default or DEFAULT_MEMORY_LIMIT, metavar="SIZE",
+                        help=f"memory a statement may use, like 80%% or 16GB (default: {memory} of the machine's)")
 
 
 def store_path(args: argparse.Namespace) -> Path:
@@ -121,6 +135,16 @@ def run_queries(args: argparse.Namespace) -> int:
         print(f"{failed} expectation(s) failed", file=sys.stderr)
         return EXIT_EXPECT_FAILED
     return EXIT_OK
+
+
+def run_shortcut(args: argparse.Namespace) -> int:
+    """An mltrace-style command: its OQL, printed with --show-oql, else run as `obsql -c` runs it."""
+    oql = shortcut_oql(args)
+    if args.show_oql:
+        print(oql)
+        return EXIT_OK
+    args.commands, args.files = [oql], None
+    return run_queries(args)
 
 
 def run_explain(args: argparse.Namespace) -> int:

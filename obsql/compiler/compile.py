@@ -19,6 +19,7 @@ from obsql.compiler.run_level import (
     runs_sql,
     sql_statement_sql,
     stale_sql,
+    tags_sql,
 )
 from obsql.compiler.sql import AGGREGATES, SqlWriter, ident, walk
 from obsql.grammar import ast
@@ -28,6 +29,7 @@ _SQL_SOURCES: dict[type, tuple[Callable[..., str], str]] = {
     ast.Runs: (runs_sql, "table"),
     ast.Recent: (recent_sql, "table"),
     ast.Components: (components_sql, "table"),
+    ast.Tags: (tags_sql, "table"),
     ast.Stale: (stale_sql, "table"),
     ast.Alerts: (alerts_sql, "table"),
     ast.History: (history_sql, "history"),

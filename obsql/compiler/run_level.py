@@ -1,4 +1,4 @@
-"""Statements about runs, answered by one SQL query each: runs, recent, components, stale, alerts and sql."""
+"""Statements about runs, answered by one SQL query each: runs, recent, components, tags, stale, alerts and sql."""
 from __future__ import annotations
 
 import duckdb
@@ -37,18 +37,25 @@ def recent_sql(w: SqlWriter, catalog: Catalog, node: ast.Recent) -> str:
     return f"SELECT {RUN_SELECT} FROM runs ORDER BY start_time DESC, run_id DESC LIMIT {int(limit)}"
 
 
-def components_sql(w: SqlWriter, catalog: Catalog, node: ast.Components) -> str:
-    """Each component: what its code declared, its tags as `tag` and `untag` left them, and its runs."""
+def _component_meta_sql() -> str:
+    """Each named component: what its code declared, and its tags as `tag` and `untag` left them."""
     declared = latest("components", "name, description, owner, tags", "name")
     events = latest("tag_events", "component, tag, tagged, ts", "component, tag")
     # declared tags less those untagged since, then those tagged after the fact, oldest first
     tags = ("list_concat(list_filter(coalesce(c.tags, []), lambda t: NOT list_contains(coalesce(e.removed, []), t)), "
             "list_filter(coalesce(e.added, []), lambda t: NOT list_contains(coalesce(c.tags, []), t)))")
-    listing = (
-        f"WITH meta AS (SELECT coalesce(c.name, e.component) AS component, c.description, c.owner, {tags} AS tags "
+    return (
+        f"SELECT coalesce(c.name, e.component) AS component, c.description, c.owner, {tags} AS tags "
         f"FROM ({declared}) AS c FULL OUTER JOIN (SELECT component, list(tag ORDER BY ts) FILTER (WHERE tagged) AS "
         f"added, list(tag) FILTER (WHERE NOT tagged) AS removed FROM ({events}) AS t GROUP BY component) AS e "
-        "ON e.component = c.name), "
+        "ON e.component = c.name"
+    )
+
+
+def components_sql(w: SqlWriter, catalog: Catalog, node: ast.Components) -> str:
+    """Each component: its metadata, current tags and run counts."""
+    listing = (
+        f"WITH meta AS ({_component_meta_sql()}), "
         "stats AS (SELECT component, count(*) AS runs, sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, "
         "sum(CASE WHEN stale THEN 1 ELSE 0 END) AS stale, min(start_time) AS first_run, max(start_time) AS last_run "
         "FROM runs GROUP BY component) "
@@ -58,6 +65,14 @@ def components_sql(w: SqlWriter, catalog: Catalog, node: ast.Components) -> str:
         "ORDER BY s.first_run NULLS LAST, component"
     )
     return listing if node.where is None else f"SELECT * FROM ({listing}) AS c WHERE {w.expr(node.where)}"
+
+
+def tags_sql(w: SqlWriter, catalog: Catalog, node: ast.Tags) -> str:
+    """Each tag a component carries now, with those components in name order (mltrace's `tags` command)."""
+    return (
+        f"SELECT tag, list_sort(list(component)) AS components, count(*) AS n_components "
+        f"FROM ({_component_meta_sql()}) AS m, unnest(m.tags) AS t(tag) GROUP BY tag ORDER BY tag"
+    )
 
 
 def stale_sql(w: SqlWriter, catalog: Catalog, node: ast.Stale) -> str:

@@ -143,6 +143,11 @@ class Components(Node):
 
 
 @dataclass
+class Tags(Node):
+    """`tags`: every tag in use, with the components that carry it."""
+
+
+@dataclass
 class InspectRun(Node):
     """`inspect run '<id or unique prefix>'`: one run as a card."""
 
@@ -325,7 +330,7 @@ class RankRuns(Node):
 
 
 Pipe = Union[Where, Select, OrderBy, Limit, GroupBy, RankRuns]
-Source = Union[Runs, Recent, Components, InspectRun, InspectPointer, History, Trace, SliceTrace, Stale, Alerts,
+Source = Union[Runs, Recent, Components, Tags, InspectRun, InspectPointer, History, Trace, SliceTrace, Stale, Alerts,
                Review, Diagnose, Compare, Sql]
 
 

@@ -68,8 +68,13 @@ def _at(meta_or_token) -> dict:
 
 
 def _unquote(token: Token) -> str:
-    quote = token[0]
-    return token[1:-1].replace(quote * 2, quote)
+    mark = token[0]
+    return token[1:-1].replace(mark * 2, mark)
+
+
+def quote(text: str) -> str:
+    """OQL's string literal of a text (what `parse` reads back as the text): for OQL written by code."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _check_nesting(statement: ast.Node) -> None:
@@ -167,6 +172,9 @@ class _AstBuilder(Transformer_NonRecursive):
 
     def components(self, meta, where):
         return ast.Components(where, **_at(meta))
+
+    def list_tags(self, meta):
+        return ast.Tags(**_at(meta))
 
     def inspect_run(self, meta, run_id):
         return ast.InspectRun(_unquote(run_id), **_at(meta))

@@ -40,6 +40,7 @@ COLUMNS = {
     "recent": RUN_COLUMNS,
     "stale": ("run_id", "component", "start_time", "status", "reasons"),
     "components": ("component", "description", "owner", "tags", "runs", "failed", "stale", "first_run", "last_run"),
+    "tags": ("tag", "components", "n_components"),
     "trace": TRACE_COLUMNS,
     "outputs": SLICE_COLUMNS,
     "outputs where": ("pointer", "value", "label", "run_id", "start_time", "end_time", "pointer_type"),

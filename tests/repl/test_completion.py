@@ -139,6 +139,7 @@ def test_every_column_offered_is_one_the_engine_accepts(engine):
     statements = {
         "runs": "runs | where {} is not null", "recent": "recent | where {} is not null",
         "stale": "stale | where {} is not null", "components": "components | where {} is not null",
+        "tags": "tags | where {} is not null",
         "trace": "trace 'pred-1' | where {} is not null",
         "outputs": "trace outputs of infer | where {} is not null",
         "outputs where": "trace outputs of infer where {} is not null",
