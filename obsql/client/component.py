@@ -10,6 +10,7 @@ A trigger decorated with `@obsql.background` runs in a thread; its results are a
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from typing import Any, Callable, Iterable
@@ -39,6 +40,14 @@ def background(trigger: Callable) -> Callable:
     """Mark a trigger method to run in a background thread instead of delaying the run."""
     trigger.__obsql_background__ = True
     return trigger
+
+
+@functools.lru_cache(maxsize=None)  # asked three times a run; a class's methods are set when it is defined
+def _overrides(kind: type, method: str) -> bool:
+    return getattr(kind, method) is not getattr(Component, method)
+
+
+_DESCRIBED_BY = frozenset({"name", "description", "owner", "tags", "staleness_days", "slas", "static", "correct"})
 
 
 class Component:
@@ -87,15 +96,24 @@ class Component:
         """Checks and metrics on a run's outputs and locals; override in a subclass."""
         return None
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in _DESCRIBED_BY:  # the stored description changes with it
+            self.__dict__.pop("_info", None)
+
     @property
     def info(self) -> ComponentInfo:
-        return ComponentInfo(self.name, self.description, self.owner, self.tags, self.staleness_days,
-                             tuple(str(sla) for sla in self.slas), self.static, str(self.correct))
+        """What the store keeps of the component; made once (every run logs it), again when an attribute changes."""
+        info = self.__dict__.get("_info")
+        if info is None:
+            info = self.__dict__["_info"] = ComponentInfo(
+                self.name, self.description, self.owner, self.tags, self.staleness_days,
+                tuple(str(sla) for sla in self.slas), self.static, str(self.correct))
+        return info
 
     def has_trigger(self, phase: str) -> bool:
         """Whether a subclass overrides the trigger of a phase ('before' or 'after')."""
-        method = f"{phase}_run"
-        return getattr(type(self), method) is not getattr(Component, method)
+        return _overrides(type(self), f"{phase}_run")
 
     def run(self, func: Callable | None = None, *, input_vars: Iterable[str] = (), output_vars: Iterable[str] = (),
             inputs: Iterable[str] = (), outputs: Iterable[str] = (), input_values: dict[str, str] | None = None,

@@ -103,7 +103,8 @@ class RunLogger:
             self.store.writer.append(batch)
 
     def _component_rows(self, info: ComponentInfo, when: datetime) -> list[Rows]:
-        if self._components.get(info.name) == info:
+        known = self._components.get(info.name)
+        if known is info or known == info:
             return []
         self._components[info.name] = info
         if info.static:

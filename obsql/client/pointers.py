@@ -1,6 +1,7 @@
 """What kind of thing a pointer name points at, guessed from the name as mltrace users expect."""
 from __future__ import annotations
 
+import functools
 import re
 
 _MODEL_SUFFIXES = frozenset(
@@ -12,6 +13,7 @@ _ENDPOINT = re.compile(r"^(?:https?|grpcs?|tcp|wss?)://|endpoint")
 _DATA = re.compile(r"^(?:s3|gs|abfs|hdfs|file)://|data|features|table")
 
 
+@functools.lru_cache(maxsize=4096)  # the inputs runs read are the same few names again and again
 def pointer_type(name: str) -> str:
     """'model', 'data', 'endpoint' or 'other', from the name's scheme, extension and words."""
     lowered = name.lower()

@@ -54,6 +54,7 @@ def decorate(component: Component, func: Callable, spec: RunSpec) -> Callable:
     """Wrap `func` so each call is logged as a run of `component`. A generator function's run is logged when the
     generator is exhausted or closed, an `async def` function's when its coroutine completes."""
     signature = inspect.signature(func)
+    positional = _positional_names(signature)
     read_at_call, read_at_return = _split_input_vars(func, signature, spec.input_vars)
     needs_locals = bool(spec.output_vars or spec.output_values or spec.input_values or read_at_return
                         or spec.auto_log) or component.has_trigger("after")
@@ -66,7 +67,7 @@ def decorate(component: Component, func: Callable, spec: RunSpec) -> Callable:
         logger = active_logger()
         record = logger.new_record(component.name)
         record.code, record.code_hash, record.git_commit, record.host = source, code_hash, commit, HOST
-        arguments = _arguments(signature, args, kwargs)
+        arguments = _arguments(signature, positional, args, kwargs)
         for var in read_at_call:
             record.add_input(arguments[var], var)
         record.add_input(list(spec.inputs))
@@ -282,8 +283,11 @@ def _split_input_vars(func: Callable, signature: inspect.Signature,
     return tuple(var for var in input_vars if var not in at_return), at_return
 
 
-def _arguments(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Any]:
+def _arguments(signature: inspect.Signature, positional: tuple[str, ...] | None, args: tuple,
+               kwargs: dict) -> dict[str, Any]:
     """The call's arguments by name, defaults filled in, extra keyword arguments flattened."""
+    if positional is not None and not kwargs and len(args) == len(positional):  # all given by position
+        return dict(zip(positional, args))
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     arguments = dict(bound.arguments)
@@ -291,6 +295,14 @@ def _arguments(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[
         if parameter.kind is inspect.Parameter.VAR_KEYWORD:
             arguments.update(arguments.pop(name, {}))
     return arguments
+
+
+def _positional_names(signature: inspect.Signature) -> tuple[str, ...] | None:
+    """The parameter names when all can be given by position (no *args, **kwargs or keyword-only), else None:
+    a call that gives them all so needs no binding (binding costs about 10 microseconds)."""
+    plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    parameters = signature.parameters.values()
+    return tuple(p.name for p in parameters) if all(p.kind in plain for p in parameters) else None
 
 
 def _record_outputs(record: RunRecord, values: dict, spec: RunSpec) -> None:

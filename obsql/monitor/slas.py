@@ -111,6 +111,8 @@ class AlertWatch:
 
     def evaluate(self, run_id: str, metrics: dict[str, float]) -> list[AlertEvent]:
         """The events a run's metrics cause: a new violation, or the end of one."""
+        if not self.rules:
+            return []
         with self._lock:
             return [event for index, rule in enumerate(self.rules) if rule.metric in metrics
                     for event in self._judge(index, rule, run_id, metrics[rule.metric])]

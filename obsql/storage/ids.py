@@ -11,6 +11,8 @@ import time
 from datetime import datetime
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_PAIRS = tuple(_ALPHABET[i >> 5] + _ALPHABET[i & 31] for i in range(1024))  # every 10-bit value as 2 digits
+_PAIR_SHIFTS = tuple(range(120, -1, -10))  # 13 pairs of digits: 130 bits, the first 2 always 0
 _RANDOM_BITS = 80
 _lock = threading.Lock()
 _last = (-1, 0)  # (milliseconds, random part) of the previous id made by this process
@@ -31,8 +33,5 @@ def new_id(at: datetime | None = None) -> str:
 
 
 def _encode(value: int) -> str:
-    chars = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    """Crockford base32 of a 128-bit number: 26 digits, read two at a time (10 bits) from a table."""
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _PAIR_SHIFTS])

@@ -19,7 +19,10 @@ from typing import Iterator
 
 _HEADER = struct.Struct("<I")
 SUFFIX = ".spool"
-SETTLED_NS = 2_000_000_000  # a directory time this old is not shared by a later change, even on coarse clocks
+# A directory time this old is not shared by a later change: on file systems that keep whole seconds (FAT, ext3), and
+# on those with finer times, whose clocks tick at least every 10 ms (a kernel jiffy).
+SETTLED_NS = 2_000_000_000
+SETTLED_FINE_NS = 50_000_000
 
 
 class Spool:
@@ -134,7 +137,8 @@ class SpoolWatch:
             changed = os.stat(self._directory).st_mtime_ns
         except FileNotFoundError:
             return set()
-        if changed == self._listed[0] and time.time_ns() - changed > SETTLED_NS:
+        settled = SETTLED_NS if changed % 1_000_000_000 == 0 else SETTLED_FINE_NS
+        if changed == self._listed[0] and time.time_ns() - changed > settled:
             return self._listed[1]
         with os.scandir(self._directory) as entries:
             names = {e.name for e in entries if e.name.endswith(SUFFIX) and not e.name.startswith(".")

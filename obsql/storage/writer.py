@@ -36,31 +36,43 @@ if TYPE_CHECKING:
 
 
 class _Buffer:
-    """Rows waiting for Parquet, per (table, partition key), as column lists."""
+    """Rows waiting for Parquet: the batches as they were logged, gathered into column lists per (table, partition
+    key) only when written (gathering them as each run is logged would cost every run's caller)."""
 
     def __init__(self) -> None:
-        self.parts: dict[tuple[str, tuple], dict[str, list]] = {}
+        self._batches: list[Iterable[Rows]] = []
         self.rows = 0
 
-    def add(self, batch: Iterable[Rows]) -> None:
-        for table, key, columns in batch:
-            target = self.parts.setdefault((table, tuple(key)), {})
-            n = _length(columns)
-            filled = len(next(iter(target.values()))) if target else 0
-            for name, values in columns.items():
-                column = target.get(name)
-                if column is None:
-                    column = target[name] = [None] * filled
-                column.extend(values)
-            for name, values in target.items():
-                if name not in columns:
-                    values.extend([None] * n)
-            self.rows += n
+    def add(self, batch: list[Rows]) -> None:
+        self._batches.append(batch)
+        self.rows += sum(_length(columns) for _, _, columns in batch)
+
+    def parts(self) -> dict[tuple[str, tuple], dict[str, list]]:
+        """The rows per (table, partition key), as column lists; a column some rows lack is null in those."""
+        parts: dict[tuple[str, tuple], dict[str, list]] = {}
+        for batch in self._batches:
+            for table, key, columns in batch:
+                target = parts.setdefault((table, tuple(key)), {})
+                if target.keys() == columns.keys():  # the common case: the same columns as the rows before
+                    for name, values in columns.items():
+                        target[name].extend(values)
+                    continue
+                filled = _length(target)
+                for name, values in columns.items():
+                    column = target.get(name)
+                    if column is None:
+                        column = target[name] = [None] * filled
+                    column.extend(values)
+                n = _length(columns)
+                for name, values in target.items():
+                    if name not in columns:
+                        values.extend([None] * n)
+        return parts
 
     def write(self, root: Path, file_stem: str) -> None:
         """Write one Parquet file per partition named `<file_stem>.parquet`, skipping those already written, then
         commit them together: a reader shows a run's rows in every table or in none."""
-        for (table, key), columns in self.parts.items():
+        for (table, key), columns in self.parts().items():
             directory = partition_dir(root, table, key)
             final = directory / f"{file_stem}.parquet"
             if final.exists():
@@ -273,6 +285,6 @@ def recover_dead_spools(root: Path) -> int:
 
 def _remove_half_written(root: Path, buffer: _Buffer, file_stem: str) -> None:
     """Delete the temporary files a writer killed mid-flush left beside the partitions of its spool."""
-    for table, key in buffer.parts:
+    for table, key in buffer.parts():
         for leftover in partition_dir(root, table, key).glob(f".{file_stem}.*.tmp"):
             leftover.unlink(missing_ok=True)
