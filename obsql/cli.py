@@ -8,9 +8,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence, TextIO
 
+from obsql import __version__
 from obsql.errors import ObsqlError, render_text
 from obsql.render.formats import FORMATS
 from obsql.shortcuts import add_shortcuts, shortcut_oql
@@ -23,13 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--store", type=Path, default=argparse.SUPPRESS,
                         help="store directory (default: $OBSQL_STORE, else ./obsql_store)")
-    parser = argparse.ArgumentParser(prog="obsql", parents=[common],
+    parser = argparse.ArgumentParser(prog="obsql", parents=[common], usage="obsql [OPTIONS] [QUERY | COMMAND ...]",
                                      description="Observability for ML pipelines: query the runs your pipeline logged.",
-                                     epilog="With no query and no command, obsql opens an interactive shell.")
+                                     epilog="A QUERY given alone runs as with -c (obsql \"recent 5\"). With no query "
+                                            "and no command, obsql opens an interactive shell.")
+    parser.add_argument("--version", action="version", version=f"obsql {__version__}")
     parser.add_argument("-c", dest="commands", action="append", metavar="QUERY",
                         help="run OQL (may be repeated); statements are separated by ;")
     parser.add_argument("-f", dest="files", action="append", type=Path, metavar="FILE",
-                        help="run every statement of an .oql file (may be repeated)")
+                        help="run every statement of an .oql file, - for standard input (may be repeated)")
     add_output_options(parser)
     parser.set_defaults(handler=run_queries)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -37,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", parents=[common], help="print the SQL a query compiles to")
     explain.add_argument("query", help="OQL text")
     add_limits(explain)
+    add_as_of(explain)
     explain.set_defaults(handler=run_explain)
 
     demo = commands.add_parser("demo", parents=[common], help="log the papers' taxi pipeline into a fresh store")
@@ -64,10 +70,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_output_options(parser: argparse.ArgumentParser, default: object = None) -> None:
-    """--format, and what one statement may take before it is cancelled (--timeout, --memory-limit)."""
-    parser.add_argument("--format", choices=FORMATS, default=default or "table",
-                        help="how results print (default: table)")
+    """How results print and where (--format and its shorthands, -o, --no-header, -q), what `now` means (--as-of),
+    and what one statement may take before it is cancelled (--timeout, --memory-limit)."""
+    parser.add_argument("--format", type=str.lower, choices=FORMATS, default=default or "table",
+                        help="how results print, in any case (default: table)")
+    for shorthand in FORMATS[1:]:
+        parser.add_argument(f"-{shorthand}", dest="format", action="store_const", const=shorthand,
+                            default=argparse.SUPPRESS, help=f"same as --format {shorthand}")
+    parser.add_argument("-o", "--output", type=Path, default=default, metavar="FILE",
+                        help="write the results to FILE instead of standard output")
+    parser.add_argument("--no-header", dest="header", action="store_false", default=default or True,
+                        help="leave out the column names and the row count (table and csv)")
+    parser.add_argument("-q", "--quiet", action="store_true", default=default or False,
+                        help="print results only: no notes, no shell banner")
+    add_as_of(parser, default)
     add_limits(parser, default)
+
+
+def add_as_of(parser: argparse.ArgumentParser, default: object = None) -> None:
+    parser.add_argument("--as-of", type=as_of_time, default=default, metavar="TIME",
+                        help="what now means for relative times (7 days ago), as 2020-03-01 or 2020-03-01T12:00 "
+                             "(UTC unless an offset is given): replays, backfills, the demo's 2020 data")
+
+
+def as_of_time(text: str) -> datetime:
+    """An argparse type: an ISO 8601 date or date and time (OQL's @ form too), in UTC unless it says otherwise."""
+    try:
+        moment = datetime.fromisoformat(text.removeprefix("@"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date or a date and time like 2020-03-01 or "
+                                         f"2020-03-01T12:00, got {text!r}") from None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def add_limits(parser: argparse.ArgumentParser, default: object = None) -> None:
@@ -91,13 +124,18 @@ def _engine(args: argparse.Namespace):
     faster)."""
     from obsql.engine.session import Engine
 
-    return Engine.open(store_path(args), args.timeout, args.memory_limit)
+    engine = Engine.open(store_path(args), args.timeout, args.memory_limit)
+    engine.as_of = args.as_of
+    return engine
 
 
 def _sources(args: argparse.Namespace) -> list[tuple[str, str]]:
     """(label, OQL text) for each -c, each -f, or standard input when it is not a terminal."""
     sources = [("-c", text) for text in args.commands or []]
     for path in args.files or []:
+        if str(path) == "-":
+            sources.append(("stdin", sys.stdin.read()))
+            continue
         try:
             sources.append((str(path), path.read_text()))
         except OSError as exc:
@@ -116,25 +154,40 @@ def run_queries(args: argparse.Namespace) -> int:
     if not sources:
         from obsql.repl import main as repl
 
-        return repl(store_path(args), args.timeout, args.memory_limit)
+        return repl(store_path(args), args.timeout, args.memory_limit, as_of=args.as_of, quiet=args.quiet)
     engine = _engine(args)
     failed = 0
-    for label, text in sources:
-        try:
-            script = parse(text)
-            for statement, statement_text in zip(script.statements, script.texts):
-                result = engine.run_statement(statement, statement_text, source=text)
-                print(format_result(result, args.format))
-                for note in result.notes:  # on stderr: csv and json on stdout stay machine-readable
-                    print(f"note: {note}", file=sys.stderr)
-                failed += result.passed is False
-        except ObsqlError as err:
-            print(f"{label}: {render_text(err)}" if label != "-c" else render_text(err), file=sys.stderr)
-            return EXIT_BAD_INPUT
+    with _output(args.output) as out:
+        for label, text in sources:
+            try:
+                script = parse(text)
+                for statement, statement_text in zip(script.statements, script.texts):
+                    result = engine.run_statement(statement, statement_text, source=text)
+                    print(format_result(result, args.format, args.header), file=out)
+                    for note in [] if args.quiet else result.notes:  # on stderr: csv and json stay machine-readable
+                        print(f"note: {note}", file=sys.stderr)
+                    failed += result.passed is False
+            except ObsqlError as err:
+                print(f"{label}: {render_text(err)}" if label != "-c" else render_text(err), file=sys.stderr)
+                return EXIT_BAD_INPUT
     if failed:
         print(f"{failed} expectation(s) failed", file=sys.stderr)
         return EXIT_EXPECT_FAILED
     return EXIT_OK
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    """Where results go: standard output, or the file -o names (written anew)."""
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        out = open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise ObsqlError("input", f"cannot write {path}: {exc.strerror or exc}") from None
+    with out:
+        yield out
 
 
 def run_shortcut(args: argparse.Namespace) -> int:
@@ -224,9 +277,26 @@ def run_recover(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def queries_as_options(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """A query given where a command could be (`obsql "recent 5"`, as DuckDB's CLI takes it) becomes `-c QUERY`;
+    a command name (`obsql recent 5`) stays a command."""
+    (commands,) = [a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    takes_value = {option for action in parser._actions if action.nargs != 0 for option in action.option_strings}
+    rewritten, waiting_value = [], False
+    for at, word in enumerate(argv):
+        if waiting_value or word.startswith("-") and word != "-":
+            rewritten.append(word)
+            waiting_value = not waiting_value and word in takes_value
+        elif word in commands or word == "--":
+            return rewritten + argv[at:]
+        else:
+            rewritten += ["-c", word]
+    return rewritten
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(queries_as_options(list(sys.argv[1:] if argv is None else argv), parser))
     try:
         return args.handler(args)
     except ObsqlError as err:

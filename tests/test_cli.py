@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 
 import pytest
 
+import obsql
 from tests.oql.conftest import build
 
 TRACE = "trace 'pred-1'"
@@ -175,3 +177,77 @@ def test_the_command_exits_with_its_own_code_every_time(paths):
     """A statement's time-limit timer still ending as the interpreter exited made one run in three abort (134)."""
     codes = {obsql_command("--store", paths["store"], "-c", "runs of trian").returncode for _ in range(10)}
     assert codes == {2}
+
+
+# -- the flags people reach for (psql's, DuckDB's) -------------------------------------------------------------------
+def test_version():
+    done = obsql_command("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"obsql {obsql.__version__}"
+
+
+def test_a_query_may_stand_alone_as_in_duckdbs_cli(cli_store):
+    alone = obsql_command("--store", str(cli_store), "-csv", "runs of etl | select component",
+                          "recent 1 | select component")
+    given = obsql_command("--store", str(cli_store), "-csv", "-c", "runs of etl | select component",
+                          "-c", "recent 1 | select component")
+    assert alone.returncode == given.returncode == 0 and alone.stdout == given.stdout
+    assert alone.stdout.split() == ["component", "etl", "component", "infer"]
+    command = obsql_command("--store", str(cli_store), "-csv", "tags")  # a command's name stays the command
+    assert command.returncode == 0 and command.stdout.strip() == "tag,components,n_components"
+
+
+@pytest.mark.parametrize("shorthand, fmt", [("-csv", "csv"), ("-json", "json"), ("-markdown", "markdown"),
+                                            ("--format=CSV", "csv"), ("--format=Json", "json")])
+def test_format_shorthands_and_any_case(cli_store, shorthand, fmt):
+    done = obsql_command("--store", str(cli_store), shorthand, "-c", "runs of train | select component, stale")
+    expected = query(cli_store, "runs of train | select component, stale", fmt).stdout
+    assert done.returncode == 0 and done.stdout == expected
+
+
+def test_output_goes_to_the_file_named(cli_store, tmp_path):
+    target = tmp_path / "runs.csv"
+    done = obsql_command("--store", str(cli_store), "-csv", "-o", str(target), "-c", "runs of etl | select component")
+    assert done.returncode == 0 and done.stdout == ""
+    assert target.read_text().split() == ["component", "etl"]
+    refused = obsql_command("--store", str(cli_store), "--output", str(tmp_path / "no" / "dir" / "r.csv"), "-c", "runs")
+    assert refused.returncode == 2 and "cannot write" in refused.stderr
+
+
+def test_no_header_prints_the_rows_alone(cli_store):
+    rows = "runs of train | select component, stale"
+    assert query_with(cli_store, "--no-header", "-csv", rows).splitlines() == ["train,false", "train,false"]
+    table = query_with(cli_store, "--no-header", rows).splitlines()
+    assert [line.split() for line in table] == [["train", "false"], ["train", "false"]]
+
+
+def query_with(store, *args: str) -> str:
+    done = obsql_command("--store", str(store), *args[:-1], "-c", args[-1])
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_quiet_leaves_notes_out(cli_store, tmp_path):
+    copy = tmp_path / "store"
+    shutil.copytree(cli_store, copy)
+    (copy / "_spool").mkdir(exist_ok=True)
+    (copy / "_spool" / "01AAAAAAAAAAAAAAAAAAAAAAAA-000000.spool").write_bytes(b"")  # a writer that stopped
+    noted = obsql_command("--store", str(copy), "-c", "runs of etl")
+    quiet = obsql_command("--store", str(copy), "-q", "-c", "runs of etl")
+    assert "note: 1 spool file(s) of stopped writers" in noted.stderr
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == noted.stdout
+
+
+def test_statements_from_standard_input_with_f_dash(cli_store):
+    done = obsql_command("--store", str(cli_store), "-csv", "-f", "-", stdin="runs of etl | select component")
+    assert done.returncode == 0 and done.stdout.split() == ["component", "etl"]
+
+
+def test_as_of_sets_what_now_means(cli_store):
+    week = "runs since 7 days ago | select component | order by start_time | limit 1"
+    assert query_with(cli_store, "-csv", week).split() == ["component"]  # the store's runs are from 2020
+    assert query_with(cli_store, "-csv", "--as-of", "2020-01-04", week).split() == ["component", "etl"]
+    assert query_with(cli_store, "-csv", "--as-of", "@2020-02-13T00:00", week).split() == ["component", "infer"]
+    explained = obsql_command("--store", str(cli_store), "explain", "--as-of", "2020-01-04", "runs since 1 day ago")
+    assert "datetime.datetime(2020, 1, 3, 0, 0, tzinfo=datetime.timezone.utc)" in explained.stdout
+    bad = obsql_command("--store", str(cli_store), "--as-of", "2020-13-01", "-c", "runs")
+    assert bad.returncode == 2 and "expected a date or a date and time" in bad.stderr

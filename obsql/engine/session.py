@@ -54,6 +54,7 @@ class Engine:
         self._walks = 0  # walks run so far: the core is loaded once they are frequent enough to repay it
         self._walked: tuple[list[str], list[tuple]] | None = None
         self._timed_out = False  # whether the last statement ran out of time
+        self.as_of: datetime | None = None  # what `now` means for relative times (None: the clock's now)
 
     @classmethod
     def open(cls, path: str | Path, timeout: float = DEFAULT_TIMEOUT,
@@ -75,7 +76,7 @@ class Engine:
         self._walked = None  # what a walk of this statement made, not of an earlier one
         try:
             with self._time_limit():
-                plan = compile_statement(statement, StoreCatalog(self.reader), text, now or datetime.now(timezone.utc))
+                plan = compile_statement(statement, StoreCatalog(self.reader), text, self._now(now))
                 result = self.execute(plan, text)
         except ObsqlError as err:
             raise err.with_source(source if source is not None else text)
@@ -84,6 +85,10 @@ class Engine:
             raise error.with_source(source if source is not None else text) from None
         result.notes += self._store_notes()
         return result
+
+    def _now(self, now: datetime | None) -> datetime:
+        """The instant relative times count back from: given, else the engine's `as_of`, else the clock's."""
+        return now or self.as_of or datetime.now(timezone.utc)
 
     @contextmanager
     def _time_limit(self) -> Iterator[None]:
@@ -128,7 +133,7 @@ class Engine:
         """Whether `query` compiles and DuckDB binds it. A walk's pipes are bound over a row of what the walk just
         made (None when no walk ran)."""
         try:
-            plan = compile_statement(query, StoreCatalog(self.reader), "", now or datetime.now(timezone.utc))
+            plan = compile_statement(query, StoreCatalog(self.reader), "", self._now(now))
             if isinstance(plan, SqlPlan):
                 self.reader.execute(f"SELECT * FROM ({plan.sql}) AS probe LIMIT 0", _used(plan.sql, plan.params))
             elif isinstance(plan, StepPlan) and plan.pipe_sql is not None:
@@ -146,7 +151,7 @@ class Engine:
         script = parse(text)
         self.refresh()
         try:
-            plans = [compile_statement(s, StoreCatalog(self.reader), t, now or datetime.now(timezone.utc))
+            plans = [compile_statement(s, StoreCatalog(self.reader), t, self._now(now))
                      for s, t in zip(script.statements, script.texts)]
         except ObsqlError as err:
             raise err.with_source(text)

@@ -1,4 +1,5 @@
-"""Results in exchange formats: csv, json (an array of row objects) and markdown; `table` is the text renderer."""
+"""Results in exchange formats: csv, json (an array of row objects) and markdown; `table` is the text renderer.
+Without a header (`--no-header`) a table and a csv file hold their rows alone; json and markdown keep their names."""
 from __future__ import annotations
 
 import csv
@@ -26,21 +27,31 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def to_json(result: Result) -> str:
+def to_json(result: Result, header: bool = True) -> str:
     return json.dumps([{k: _plain(v) for k, v in row.items()} for row in result.to_dicts()], indent=2)
 
 
-def to_csv(result: Result) -> str:
+def to_csv(result: Result, header: bool = True) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(result.columns)
-    for row in result.rows:
-        writer.writerow(["" if v is None else json.dumps(_plain(v)) if isinstance(v, (list, dict)) else _plain(v)
-                         for v in row])
+    if header:
+        writer.writerow(result.columns)
+    writer.writerows([_csv_cell(v) for v in row] for row in result.rows)
     return buffer.getvalue().rstrip("\n")
 
 
-def to_markdown(result: Result) -> str:
+def _csv_cell(value: Any) -> Any:
+    """A csv field: nothing for null, true/false, lists and records as JSON, times as ISO text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(_plain(value))
+    return _plain(value)
+
+
+def to_markdown(result: Result, header: bool = True) -> str:
     def escape(text: str) -> str:
         return text.replace("|", "\\|")
 
@@ -50,10 +61,10 @@ def to_markdown(result: Result) -> str:
     return "\n".join(lines)
 
 
-WRITERS: dict[str, Callable[[Result], str]] = {"table": render, "csv": to_csv, "json": to_json,
+WRITERS: dict[str, Callable[[Result, bool], str]] = {"table": render, "csv": to_csv, "json": to_json,
                                                 "markdown": to_markdown}
 
 
-def format_result(result: Result, fmt: str) -> str:
+def format_result(result: Result, fmt: str, header: bool = True) -> str:
     """A result in one of FORMATS."""
-    return WRITERS[fmt](result)
+    return WRITERS[fmt](result, header)

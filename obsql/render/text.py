@@ -31,17 +31,19 @@ def cell(value: Any, width: int = MAX_CELL) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def table(columns: list[str], rows: list[tuple], max_rows: int = MAX_ROWS) -> str:
-    """An aligned text table with a header rule, and a line saying how many rows there are."""
+def table(columns: list[str], rows: list[tuple], max_rows: int = MAX_ROWS, header: bool = True) -> str:
+    """An aligned text table with a header rule, and a line saying how many rows there are; with `header` False,
+    the rows alone (psql's tuples-only)."""
     shown = rows[:max_rows]
     cells = [[cell(v) for v in row] for row in shown]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    widths = [max([len(c) if header else 0] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    if not header:
+        return "\n".join(lines)
     footer = f"({len(rows)} row{'s' if len(rows) != 1 else ''}"
     footer += f", first {max_rows} shown)" if len(rows) > max_rows else ")"
-    return "\n".join(lines + [footer])
+    return "\n".join(["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(),
+                      "  ".join("-" * w for w in widths), *lines, footer])
 
 
 def tree(result: Result) -> str:
@@ -101,7 +103,7 @@ def verdict(result: Result) -> str:
 _SHAPES = {"trace": tree, "card": card, "expect": verdict}
 
 
-def render(result: Result) -> str:
-    """A result as text, in the form that suits its shape."""
+def render(result: Result, header: bool = True) -> str:
+    """A result as text, in the form that suits its shape (`header` False: a table's rows alone)."""
     draw = _SHAPES.get(result.drawn_as)
-    return draw(result) if draw is not None else table(result.columns, result.rows)
+    return draw(result) if draw is not None else table(result.columns, result.rows, header=header)

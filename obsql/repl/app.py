@@ -3,6 +3,7 @@ leave (`.exit`, `exit`, `quit`, Ctrl-D). Ctrl-C at the prompt clears the line; d
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from prompt_toolkit import PromptSession
@@ -18,26 +19,30 @@ from obsql.storage.reader import DEFAULT_MEMORY_LIMIT
 EXIT_OK, EXIT_BAD_STORE = 0, 2
 
 
-def main(store_path: str | Path, timeout: float = DEFAULT_TIMEOUT, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> int:
-    """Open the shell on the store at `store_path`; 0 when the user leaves, 2 when the store cannot be opened."""
+def main(store_path: str | Path, timeout: float = DEFAULT_TIMEOUT, memory_limit: str = DEFAULT_MEMORY_LIMIT, *,
+         as_of: datetime | None = None, quiet: bool = False) -> int:
+    """Open the shell on the store at `store_path`; 0 when the user leaves, 2 when the store cannot be opened.
+    `as_of` is what `now` means for relative times; `quiet` leaves the banner out."""
     try:
         engine = Engine.open(store_path, timeout, memory_limit)
     except ObsqlError as err:
         print(render_text(err), file=sys.stderr)
         return EXIT_BAD_STORE
+    engine.as_of = as_of
     folder = config_dir()
     shell = Shell(engine, load_settings(folder, warn))
-    return run(shell, build_session(shell, open_history(folder, warn)))
+    return run(shell, build_session(shell, open_history(folder, warn)), banner=not quiet)
 
 
 def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-def run(shell: Shell, session: PromptSession) -> int:
+def run(shell: Shell, session: PromptSession, banner: bool = True) -> int:
     """Prompt and handle lines until the user leaves; completion names load in the background meanwhile."""
-    shell.say(f"obsql {__version__} on {shell.engine.store.root}\n"
-              "Statements end with ;   .help lists the commands   .exit or Ctrl-D leaves")
+    if banner:
+        shell.say(f"obsql {__version__} on {shell.engine.store.root}\n"
+                  "Statements end with ;   .help lists the commands   .exit or Ctrl-D leaves")
     shell.names.refresh()
     while not shell.done:
         try:

@@ -123,7 +123,9 @@ class Shell:
 
     def open_store(self, path: Path) -> None:
         """Ask the store at `path` from now on."""
+        as_of = self.engine.as_of
         self.engine = Engine.open(path, self.engine.timeout, self.engine.memory_limit)
+        self.engine.as_of = as_of
         self.names.use_store(self.engine.store.root)
         self.say(f"store {self.engine.store.root}")
 
