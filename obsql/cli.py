@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -77,6 +78,8 @@ def add_output_options(parser: argparse.ArgumentParser, default: object = None) 
     for shorthand in FORMATS[1:]:
         parser.add_argument(f"-{shorthand}", dest="format", action="store_const", const=shorthand,
                             default=argparse.SUPPRESS, help=f"same as --format {shorthand}")
+    parser.add_argument("-x", dest="format", action="store_const", const="line", default=argparse.SUPPRESS,
+                        help="expanded: every row as column = value lines (same as --format line)")
     parser.add_argument("-o", "--output", type=Path, default=default, metavar="FILE",
                         help="write the results to FILE instead of standard output")
     parser.add_argument("--no-header", dest="header", action="store_false", default=default or True,
@@ -163,7 +166,7 @@ def run_queries(args: argparse.Namespace) -> int:
                 script = parse(text)
                 for statement, statement_text in zip(script.statements, script.texts):
                     result = engine.run_statement(statement, statement_text, source=text)
-                    print(format_result(result, args.format, args.header), file=out)
+                    print(format_result(result, args.format, args.header, _screen_width(out)), file=out)
                     for note in [] if args.quiet else result.notes:  # on stderr: csv and json stay machine-readable
                         print(f"note: {note}", file=sys.stderr)
                     failed += result.passed is False
@@ -188,6 +191,11 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         raise ObsqlError("input", f"cannot write {path}: {exc.strerror or exc}") from None
     with out:
         yield out
+
+
+def _screen_width(out: TextIO) -> int | None:
+    """The terminal's width when results go to one (tables are fitted to it), else None: a pipe gets every column."""
+    return shutil.get_terminal_size().columns if out is sys.stdout and out.isatty() else None
 
 
 def run_shortcut(args: argparse.Namespace) -> int:

@@ -197,6 +197,7 @@ def test_a_query_may_stand_alone_as_in_duckdbs_cli(cli_store):
 
 
 @pytest.mark.parametrize("shorthand, fmt", [("-csv", "csv"), ("-json", "json"), ("-markdown", "markdown"),
+                                            ("-x", "line"), ("-line", "line"),
                                             ("--format=CSV", "csv"), ("--format=Json", "json")])
 def test_format_shorthands_and_any_case(cli_store, shorthand, fmt):
     done = obsql_command("--store", str(cli_store), shorthand, "-c", "runs of train | select component, stale")

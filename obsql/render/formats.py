@@ -1,4 +1,5 @@
-"""Results in exchange formats: csv, json (an array of row objects) and markdown; `table` is the text renderer.
+"""Results in exchange formats: csv, json (an array of row objects) and markdown; `table` is the text renderer, and
+`line` every row as `column = value` lines (psql's expanded mode).
 Without a header (`--no-header`) a table and a csv file hold their rows alone; json and markdown keep their names."""
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 from obsql.result import Result
-from obsql.render.text import cell, render
+from obsql.render.text import cell, lines, render
 
-FORMATS = ("table", "csv", "json", "markdown")
+FORMATS = ("table", "csv", "json", "markdown", "line")
 
 
 def _plain(value: Any) -> Any:
@@ -61,10 +62,13 @@ def to_markdown(result: Result, header: bool = True) -> str:
     return "\n".join(lines)
 
 
-WRITERS: dict[str, Callable[[Result, bool], str]] = {"table": render, "csv": to_csv, "json": to_json,
-                                                "markdown": to_markdown}
+WRITERS: dict[str, Callable[[Result, bool], str]] = {"csv": to_csv, "json": to_json, "markdown": to_markdown,
+                                                "line": lambda result, header: lines(result)}
 
 
-def format_result(result: Result, fmt: str, header: bool = True) -> str:
-    """A result in one of FORMATS."""
+def format_result(result: Result, fmt: str, header: bool = True, width: int | None = None) -> str:
+    """A result in one of FORMATS; `width` fits a table to a screen that wide (the other formats carry every
+    column always)."""
+    if fmt == "table":
+        return render(result, header, width)
     return WRITERS[fmt](result, header)

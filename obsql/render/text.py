@@ -1,6 +1,7 @@
 """Results as terminal text: aligned tables, trace trees like mltrace's CLI, cards, and expect verdicts."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -8,6 +9,7 @@ from obsql.result import Result
 
 MAX_CELL = 100
 MAX_ROWS = 1000
+MIN_FITTED_CELL = 26  # a cell cut to fit a screen keeps at least this much: a whole run id
 TRACE_OUTPUTS_SHOWN = 8  # names on a trace tree's outputs line; the `outputs` column holds them all
 
 
@@ -31,19 +33,90 @@ def cell(value: Any, width: int = MAX_CELL) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def table(columns: list[str], rows: list[tuple], max_rows: int = MAX_ROWS, header: bool = True) -> str:
+def table(columns: list[str], rows: list[tuple], max_rows: int = MAX_ROWS, header: bool = True,
+          width: int | None = None) -> str:
     """An aligned text table with a header rule, and a line saying how many rows there are; with `header` False,
-    the rows alone (psql's tuples-only)."""
+    the rows alone (psql's tuples-only). Given a terminal's `width`, it fits it as DuckDB's duckbox does: columns
+    empty in every row are left out, long cells are cut, and middle columns give way to a `…` column; the last line
+    names what was left out."""
     shown = rows[:max_rows]
-    cells = [[cell(v) for v in row] for row in shown]
-    widths = [max([len(c) if header else 0] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    fitted = _fit(columns, shown, width) if width else _Fit(list(range(len(columns))), None, [], [], MAX_CELL)
+    cells = [[cell(row[i], fitted.cell_width) for i in fitted.kept] for row in shown]
+    names = [columns[i] for i in fitted.kept]
+    if fitted.gap is not None:  # the elided columns' place
+        names.insert(fitted.gap, ELIDED)
+        for line in cells:
+            line.insert(fitted.gap, ELIDED)
+    widths = [max([len(c) if header else 0] + [len(r[i]) for r in cells]) for i, c in enumerate(names)]
     lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
     if not header:
         return "\n".join(lines)
     footer = f"({len(rows)} row{'s' if len(rows) != 1 else ''}"
-    footer += f", first {max_rows} shown)" if len(rows) > max_rows else ")"
-    return "\n".join(["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(),
-                      "  ".join("-" * w for w in widths), *lines, footer])
+    footer += f", first {max_rows} shown" if len(rows) > max_rows else ""
+    if fitted.elided:
+        footer += f"; {len(fitted.elided)} columns not shown: {', '.join(fitted.elided)}; -x shows all"
+    if fitted.empty:
+        footer += f"; empty: {', '.join(fitted.empty)}"
+    return "\n".join(["  ".join(c.ljust(w) for c, w in zip(names, widths)).rstrip(),
+                      "  ".join("-" * w for w in widths), *lines, footer + ")"])
+
+
+ELIDED = "…"
+
+
+@dataclass
+class _Fit:
+    """Which columns a table shows on a screen: their indexes in order, where the `…` column goes (None when no
+    column was elided), the names of those elided and of those left out for being empty, and the widest cell."""
+
+    kept: list[int]
+    gap: int | None
+    elided: list[str]
+    empty: list[str]
+    cell_width: int
+
+
+def _fit(columns: list[str], rows: list[tuple], width: int) -> _Fit:
+    """Choose the columns of a table that fit `width`, working inwards from both ends, mostly from the left."""
+    empty = [i for i in range(len(columns)) if rows and all(_is_empty(row[i]) for row in rows)]
+    if len(empty) == len(columns):  # nothing but empty columns: show them rather than nothing
+        empty = []
+    candidates = [i for i in range(len(columns)) if i not in empty]
+    cell_width = min(MAX_CELL, max(MIN_FITTED_CELL, width // 3))
+    widths = {i: max([len(columns[i])] + [len(cell(row[i], cell_width)) for row in rows]) for i in candidates}
+    if sum(widths.values()) + 2 * (len(candidates) - 1) <= width:
+        return _Fit(candidates, None, [], [columns[i] for i in empty], cell_width)
+    left, right, used = [], [], len(ELIDED)
+    from_left, from_right = iter(candidates), iter(reversed(candidates))
+    while len(left) + len(right) < len(candidates):  # three from the left (keys come first), then one from the right
+        side, i = (right, next(from_right)) if len(left) % 3 == 0 and len(left) > len(right) * 3 else \
+            (left, next(from_left))
+        if used + widths[i] + 2 > width and (left or right):
+            break
+        used += widths[i] + 2
+        side.append(i)
+    kept = left + right[::-1]
+    elided = [columns[i] for i in candidates if i not in kept]
+    return _Fit(kept, len(left), elided, [columns[i] for i in empty], cell_width)
+
+
+def fits(result: Result, width: int) -> bool:
+    """Whether a result drawn as a table shows every column that holds a value on a screen `width` wide."""
+    return not _fit(result.columns, result.rows[:MAX_ROWS], width).elided
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == ()
+
+
+def lines(result: Result) -> str:
+    """Each row as `column = value` lines, records apart (psql's expanded mode, DuckDB's .mode line): every
+    column, however many, at any screen width."""
+    width = max((len(c) for c in result.columns), default=0)
+    records = ["\n".join(f"{name.rjust(width)} = {cell(value, 10 * MAX_CELL)}"
+                         for name, value in zip(result.columns, row)) for row in result.rows[:MAX_ROWS]]
+    more = [f"({len(result.rows)} rows, first {MAX_ROWS} shown)"] if len(result.rows) > MAX_ROWS else []
+    return "\n\n".join(records + more) if records else "(0 rows)"
 
 
 def tree(result: Result) -> str:
@@ -103,7 +176,8 @@ def verdict(result: Result) -> str:
 _SHAPES = {"trace": tree, "card": card, "expect": verdict}
 
 
-def render(result: Result, header: bool = True) -> str:
-    """A result as text, in the form that suits its shape (`header` False: a table's rows alone)."""
+def render(result: Result, header: bool = True, width: int | None = None) -> str:
+    """A result as text, in the form that suits its shape (`header` False: a table's rows alone; `width`: a
+    table fitted to a screen that wide)."""
     draw = _SHAPES.get(result.drawn_as)
-    return draw(result) if draw is not None else table(result.columns, result.rows, header=header)
+    return draw(result) if draw is not None else table(result.columns, result.rows, header=header, width=width)

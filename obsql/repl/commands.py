@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable
 
 from obsql.errors import ObsqlError, did_you_mean
 from obsql.render.formats import FORMATS
+from obsql.repl.display import EXPANDED
 from obsql.storage.schemas import PARTITION_TYPES, TABLES
 
 if TYPE_CHECKING:
@@ -99,10 +100,20 @@ def show_help(shell: "Shell", argument: str) -> None:
     shell.say("\n".join(lines))
 
 
-@command(".mode", ".mode table|csv|json|markdown", "how results print", FORMATS)
+@command(".mode", f".mode {'|'.join(FORMATS)}", "how results print", FORMATS)
 def set_mode(shell: "Shell", argument: str) -> None:
     shell.settings.mode = _choice(argument, FORMATS, COMMANDS[".mode"].usage)
     shell.say(f"mode {shell.settings.mode}")
+
+
+@command(".x", ".x [on|off|auto]", "expanded rows (column = value lines): on, off, or auto for a few rows too wide "
+                                   "for the screen; alone, switch on and off", EXPANDED)
+def set_expanded(shell: "Shell", argument: str) -> None:
+    if argument.strip():
+        shell.settings.expanded = _choice(argument, EXPANDED, COMMANDS[".x"].usage)
+    else:
+        shell.settings.expanded = "off" if shell.settings.expanded == "on" else "on"
+    shell.say(f"expanded {shell.settings.expanded}")
 
 
 _switch("timer", "print how long each statement took")

@@ -11,14 +11,17 @@ from typing import Callable
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
 from obsql.render.formats import FORMATS
+from obsql.repl.display import EXPANDED
 
 Warn = Callable[[str], None]
 SECTION = "shell"
 DEFAULT_CONFIG = f"""\
 # obsql shell settings. Lines starting with # are comments; delete this file to get the defaults back.
 [{SECTION}]
-# How results print: table, csv, json or markdown (the shell's .mode).
+# How results print: table, csv, json, markdown or line (the shell's .mode).
 mode = table
+# Rows as column = value lines in table mode: on, off, or auto for a few rows too wide for the screen (.x).
+expanded = auto
 # Print how long each statement took: on or off (.timer).
 timer = off
 # Print the SQL each statement compiled to before its result: on or off (.explain).
@@ -33,6 +36,7 @@ class Settings:
     """What the dot commands change; the config file gives their values at start."""
 
     mode: str = "table"
+    expanded: str = "auto"
     timer: bool = False
     explain: bool = False
     pager: bool = True
@@ -70,6 +74,11 @@ def _settings_from(values, path: Path, warn: Warn) -> Settings:
         settings.mode = mode
     else:
         warn(f"{path}: mode must be one of {', '.join(FORMATS)}, not '{mode}'")
+    expanded = values.get("expanded", settings.expanded).lower()
+    if expanded in EXPANDED:
+        settings.expanded = expanded
+    else:
+        warn(f"{path}: expanded must be one of {', '.join(EXPANDED)}, not '{expanded}'")
     for name in ("timer", "explain", "pager"):
         text = values.get(name)
         if text is None:

@@ -79,13 +79,17 @@ class Shell:
         """The result in the current mode, with its SQL before it (`.explain on`) and its time after (`.timer on`)."""
         if self.settings.explain and result.sql:
             self.show(result.sql)
-        self.show(result_text(result, self.settings.mode, shutil.get_terminal_size().columns))
+        self.show(result_text(result, self.settings.mode, self._screen_width(), self.settings.expanded))
         for note in result.notes:
             self.say(f"note: {note}")
         if self.settings.timer:
             self.say(f"time: {seconds:.3f} s")
 
     # -- output ---------------------------------------------------------------------------------------------------
+    def _screen_width(self) -> int | None:
+        """The terminal's width when results go to it (tables are fitted to it), else None: every column."""
+        return shutil.get_terminal_size().columns if self._file is None and self.out.isatty() else None
+
     def show(self, text: str) -> None:
         """Write a result: to the `.output` file if one is set, else to the screen, paged when it does not fit."""
         if self._file is not None:

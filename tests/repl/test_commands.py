@@ -17,7 +17,7 @@ def test_help_lists_every_command_of_the_registry(shell):
 
 def test_help_about_one_command(shell):
     shell.handle(".help mode")
-    assert shell.out.getvalue() == ".mode table|csv|json|markdown\n  how results print\n"
+    assert shell.out.getvalue() == ".mode table|csv|json|markdown|line\n  how results print\n"
 
 
 @pytest.mark.parametrize(("line", "expected"), [
@@ -29,6 +29,17 @@ def test_mode_changes_how_results_print(shell, line, expected):
     shell.handle(line)
     shell.handle("runs of train | select component;")
     assert expected in shell.out.getvalue()
+
+
+def test_x_switches_expanded_rows(shell):
+    assert shell.settings.expanded == "auto"
+    for line, state in [(".x", "on"), (".x", "off"), (".x auto", "auto"), (".x ON", "on")]:
+        shell.handle(line)
+        assert shell.settings.expanded == state and shell.out.getvalue().endswith(f"expanded {state}\n")
+    shell.handle("runs of train | select component, status;")  # on: column = value lines, even off a screen
+    assert "component = train\n   status = ok" in shell.out.getvalue()
+    shell.handle(".x sometimes")
+    assert "expected auto or on or off but found 'sometimes'" in shell.out.getvalue()
 
 
 def test_timer_and_explain(shell):
@@ -45,7 +56,7 @@ def test_timer_and_explain(shell):
 
 
 @pytest.mark.parametrize(("line", "message"), [
-    (".mode xml", "error (input): expected table or csv or json or markdown but found 'xml'"),
+    (".mode xml", "error (input): expected table or csv or json or markdown or line but found 'xml'"),
     (".mode cvs", "hint: did you mean 'csv'?"),
     (".timer", "hint: usage: .timer on|off"),
     (".mdoe csv", "error (input): unknown command .mdoe\nhint: did you mean '.mode'?"),

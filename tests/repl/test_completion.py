@@ -97,10 +97,10 @@ CASES = [
     ("runs where status = 'o", []),
     ("runs # a comment ", []),
     # dot commands and their arguments
-    (".", [".help", ".mode", ".timer", ".explain", ".pager", ".timeout", ".read", ".output", ".store", ".tables", ".schema",
+    (".", [".help", ".mode", ".x", ".timer", ".explain", ".pager", ".timeout", ".read", ".output", ".store", ".tables", ".schema",
            ".exit"]),
     (".m", [".mode"]),
-    (".mode ", ["table", "csv", "json", "markdown"]),
+    (".mode ", ["table", "csv", "json", "markdown", "line"]),
     (".mode c", ["csv"]),
     (".timer o", ["on", "off"]),
     (".schema ru", ["runs", "run_notes"]),

@@ -29,7 +29,7 @@ def test_first_run_writes_a_commented_config_that_reads_back_as_the_defaults(tmp
 @pytest.mark.parametrize(("lines", "settings", "warning"), [
     ("mode = csv\ntimer = on\n", Settings(mode="csv", timer=True), None),
     ("explain = ON\npager = off\n", Settings(explain=True, pager=False), None),
-    ("mode = xml\n", Settings(), "mode must be one of table, csv, json, markdown, not 'xml'"),
+    ("mode = xml\n", Settings(), "mode must be one of table, csv, json, markdown, line, not 'xml'"),
     ("timer = yes\n", Settings(), "timer must be on or off, not 'yes'"),
     ("this is not ini\n", Settings(), "could not read the config file"),
 ])
