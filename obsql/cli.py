@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run OQL (may be repeated); statements are separated by ;")
     parser.add_argument("-f", dest="files", action="append", type=Path, metavar="FILE",
                         help="run every statement of an .oql file, - for standard input (may be repeated)")
+    parser.add_argument("--bail", action=argparse.BooleanOptionalAction, default=True,
+                        help="stop at the first statement that fails (the default), or go on with --no-bail and "
+                             "exit 2 at the end (psql's ON_ERROR_STOP, DuckDB's -bail)")
     add_output_options(parser)
     parser.set_defaults(handler=run_queries)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -150,8 +153,7 @@ def _sources(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 def run_queries(args: argparse.Namespace) -> int:
     """Run every statement; report every failed expect; exit 1 if any failed, 2 on bad input."""
-    from obsql.grammar import parse
-    from obsql.render.formats import format_result
+    from obsql.grammar.parser import statements_apart
 
     sources = _sources(args)
     if not sources:
@@ -159,24 +161,40 @@ def run_queries(args: argparse.Namespace) -> int:
 
         return repl(store_path(args), args.timeout, args.memory_limit, as_of=args.as_of, quiet=args.quiet)
     engine = _engine(args)
-    failed = 0
+    failed = errors = 0
     with _output(args.output) as out:
         for label, text in sources:
-            try:
-                script = parse(text)
-                for statement, statement_text in zip(script.statements, script.texts):
-                    result = engine.run_statement(statement, statement_text, source=text)
-                    print(format_result(result, args.format, args.header, _screen_width(out)), file=out)
-                    for note in [] if args.quiet else result.notes:  # on stderr: csv and json stay machine-readable
-                        print(f"note: {note}", file=sys.stderr)
-                    failed += result.passed is False
-            except ObsqlError as err:
-                print(f"{label}: {render_text(err)}" if label != "-c" else render_text(err), file=sys.stderr)
-                return EXIT_BAD_INPUT
+            for part in [text] if args.bail else statements_apart(text):  # without bail, one statement at a time
+                try:
+                    failed += _run_text(engine, part, text, args, out)
+                except ObsqlError as err:
+                    print(f"{label}: {render_text(err)}" if label != "-c" else render_text(err), file=sys.stderr)
+                    if args.bail:
+                        return EXIT_BAD_INPUT
+                    errors += 1
+    if errors:
+        print(f"{errors} statement(s) failed", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if failed:
         print(f"{failed} expectation(s) failed", file=sys.stderr)
         return EXIT_EXPECT_FAILED
     return EXIT_OK
+
+
+def _run_text(engine, text: str, source: str, args: argparse.Namespace, out: TextIO) -> int:
+    """Run and print each statement of `text` (positions point into `source`); returns how many expects failed."""
+    from obsql.grammar import parse
+    from obsql.render.formats import format_result
+
+    failed = 0
+    script = parse(text)
+    for statement, statement_text in zip(script.statements, script.texts):
+        result = engine.run_statement(statement, statement_text, source=source)
+        print(format_result(result, args.format, args.header, _screen_width(out)), file=out)
+        for note in [] if args.quiet else result.notes:  # on stderr: csv and json stay machine-readable
+            print(f"note: {note}", file=sys.stderr)
+        failed += result.passed is False
+    return failed
 
 
 @contextmanager

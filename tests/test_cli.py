@@ -252,3 +252,28 @@ def test_as_of_sets_what_now_means(cli_store):
     assert "datetime.datetime(2020, 1, 3, 0, 0, tzinfo=datetime.timezone.utc)" in explained.stdout
     bad = obsql_command("--store", str(cli_store), "--as-of", "2020-13-01", "-c", "runs")
     assert bad.returncode == 2 and "expected a date or a date and time" in bad.stderr
+
+
+def test_a_script_stops_at_its_first_error_unless_told_to_go_on(cli_store, tmp_path):
+    script = tmp_path / "mixed.oql"
+    script.write_text("runs of etl | select component;\nruns wher x;\nruns of nosuch;\n"
+                      "expect stale is empty;\nrecent 1 | select component\n")
+    stopped = obsql_command("--store", str(cli_store), "-csv", "-f", str(script))
+    assert stopped.returncode == 2 and stopped.stdout == ""  # a syntax error: nothing of the file runs
+    went_on = obsql_command("--store", str(cli_store), "-csv", "--no-bail", "-f", str(script))
+    assert went_on.returncode == 2 and went_on.stdout.splitlines() == [
+        "component", "etl", "expectation,passed,observed", "expect stale is empty,false,3 row(s)", "component", "infer"]
+    assert "line 2, column 6" in went_on.stderr and "line 3, column 9: no component 'nosuch'" in went_on.stderr
+    assert went_on.stderr.rstrip().endswith("2 statement(s) failed")
+
+
+def test_a_missing_store_points_at_the_demo(tmp_path):
+    done = obsql_command("--store", str(tmp_path / "none"), "-c", "runs")
+    assert done.returncode == 2 and "`obsql demo`" in done.stderr
+
+
+def test_durations_print_as_seconds_in_every_format(cli_store):
+    duration = "sql select end_time - start_time as took from runs where component = 'etl'"
+    assert query(cli_store, duration, "csv").stdout.split() == ["took", "300.0"]
+    assert json.loads(query(cli_store, duration, "json").stdout) == [{"took": 300.0}]
+    assert query(cli_store, duration).stdout.splitlines()[2] == "300"

@@ -41,6 +41,21 @@ def parse(text: str) -> ast.Script:
     return ast.Script(nodes, texts, line=1, column=1)
 
 
+def statements_apart(text: str) -> list[str]:
+    """Each statement of a text on its own, every character of the others blanked (line breaks kept), so each parses
+    alone while its errors point at the text's own lines and columns: a script goes on past a bad statement."""
+    cuts = [token.end_pos for token in language().scan(text) if token.type == "_SEMI"]
+    spans = zip([0, *cuts], [*cuts, len(text)])
+    return [_blanked(text, start, end) for start, end in spans if text[start:end].strip(" \t\r\n;")]
+
+
+def _blanked(text: str, start: int, end: int) -> str:
+    def blank(part: str) -> str:
+        return "".join(char if char == "\n" else " " for char in part)
+
+    return blank(text[:start]) + text[start:end] + blank(text[end:])
+
+
 def next_keywords(text: str) -> tuple[str, ...] | None:
     """The keywords (and time units) that may come right after `text`, or None when it does not read as OQL so far.
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from obsql.result import Result
@@ -19,6 +19,8 @@ def _plain(value: Any) -> Any:
     """A value JSON can hold: times as ISO text, lists and dicts kept."""
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, timedelta):  # durations as seconds, as the runs' duration_s
+        return value.total_seconds()
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from obsql.result import Result
@@ -19,6 +19,8 @@ def cell(value: Any, width: int = MAX_CELL) -> str:
         return ""
     if isinstance(value, datetime):
         text = value.strftime("%Y-%m-%d %H:%M:%S")
+    elif isinstance(value, timedelta):  # durations as seconds, everywhere
+        text = f"{value.total_seconds():.6g}"
     elif isinstance(value, float):
         text = f"{value:.6g}"
     elif isinstance(value, bool):

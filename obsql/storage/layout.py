@@ -99,7 +99,8 @@ def read_marker(root: Path) -> dict:
     """The store's marker, or a StoreError saying why `root` is not a readable store."""
     if not root.exists():
         raise StoreError(f"no obsql store at {root}: the path does not exist",
-                         suggestion="check the path, or log a run there first to create a store")
+                         suggestion="check the path (--store, $OBSQL_STORE), log a run there to create a store, "
+                                    "or run `obsql demo` to make one with the demo pipeline")
     if not root.is_dir():
         raise StoreError(f"{root} is a file, not an obsql store directory")
     marker = root / MARKER
