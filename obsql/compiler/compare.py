@@ -157,7 +157,9 @@ def compare_statistics_plan(w: SqlWriter, catalog: Catalog, node: ast.Compare, p
         raise ObsqlError("input", f"{describe(call)}: give column names, or * (optionally * except a, b) for every "
                                   "column", line=call.line, column=call.column)
     exclude = list(stars[0].exclude) if stars else []
-    kinds = [side_rows_sql(w, catalog, side, "summaries", "s.column_name, s.kind") for side in (node.left, node.right)]
+    # the side's condition sees the same columns in both tables (pointer, column_name and the run's)
+    kinds = [side_rows_sql(w, catalog, side, "summaries", "s.pointer, s.column_name, s.kind")
+             for side in (node.left, node.right)]
     steps = {"left": side_rows_sql(w, catalog, node.left, "samples", SAMPLE_COLUMNS),
              "right": side_rows_sql(w, catalog, node.right, "samples", SAMPLE_COLUMNS),
              "temporal": " UNION ".join(f"SELECT column_name FROM ({sql}) AS k WHERE kind = 'temporal'"

@@ -1,12 +1,14 @@
-"""Shared demo data: four months of simulated trips, generated once per test session."""
+"""Shared demo data: four months of simulated trips, and the default demo store, each made once per test session."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
 
 import polars as pl
 import pytest
 
+from obsql.demo.pipeline import DEFAULT_DAYS, run_demo
 from obsql.demo.taxi import generate_trips
 
 
@@ -24,3 +26,11 @@ def between(trips: pl.DataFrame) -> Callable[[date, date], pl.DataFrame]:
         return trips.filter(pl.col("tpep_pickup_datetime").dt.date().is_between(first, last))
 
     return select
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory) -> Path:
+    """`obsql demo` at its default size (about half a minute)."""
+    path = tmp_path_factory.mktemp("demo") / "store"
+    run_demo(path, days=DEFAULT_DAYS, progress=False)
+    return path

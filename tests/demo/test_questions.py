@@ -14,19 +14,11 @@ from pathlib import Path
 import pytest
 
 from obsql.cli import EXIT_BAD_INPUT, main
-from obsql.demo.pipeline import DEFAULT_DAYS, run_demo
 from obsql.demo.questions import ask
 from obsql.engine.session import Engine
 
 ROOT = Path(__file__).parents[2]
 SHIFT = date(2020, 3, 22)
-
-
-@pytest.fixture(scope="session")
-def demo_store(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "store"
-    run_demo(path, days=DEFAULT_DAYS, progress=False)
-    return path
 
 
 @pytest.fixture(scope="session")
