@@ -11,7 +11,9 @@ OQL is obsql's query language over the store of pipeline runs (docs/oql.md is it
   with `obsql.compiler`, which turns each node kind into SQL;
 - `parser.py`: `parse(text) -> Script`, which turns Lark's tree into AST nodes; `next_keywords(text)` asks the same
   parser which keywords may come next (the shell's completion);
-- `syntax_errors.py`: Lark's errors in plain words.
+- `syntax_errors.py`: Lark's errors in plain words (a clause out of place gets its statement's form as a hint);
+- `reference.py` and `oql.md`: the language reference (a link to docs/oql.md, shipped with the package) read by
+  statement, for the shell's `.help trace` and those hints.
 
 Every problem in the text surfaces as `obsql.errors.ObsqlError` with kind "syntax": a message in plain words naming
 what was found and what would fit, the line and column, and a suggestion for near misses ("did you mean 'history'?").

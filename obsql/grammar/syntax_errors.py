@@ -6,6 +6,7 @@ language.py), every other terminal by its words here, so a terminal added to the
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from lark import Token
@@ -13,6 +14,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from obsql.errors import ObsqlError, did_you_mean
 from obsql.grammar.language import NAME_TERMINALS, RAW_TERMINAL, UNIT_TERMINAL, language, time_unit
+from obsql.grammar.reference import statement_help
 
 # The words a person reads for each terminal that is not a keyword. Operands are listed before keywords in an
 # "expected ..." list (what must come next usually matters most), punctuation after them.
@@ -89,8 +91,37 @@ def _unexpected_token(problem: UnexpectedToken, text: str) -> ObsqlError:
     # Only the error report's fallback lexer reads SQL text outside `sql`; there it swallows the rest of the line.
     found = token[0] if token.type == RAW_TERMINAL else token
     message = f"expected {expected}{_after(previous)}, but found {_show(found)}"
-    suggestion = EMPTY_HINT if token.type == "IS_EMPTY" else did_you_mean(token, _keywords(accepted))
+    suggestion = EMPTY_HINT if token.type == "IS_EMPTY" else (did_you_mean(token, _keywords(accepted))
+                                                               or _order_hint(token, text))
     return ObsqlError("syntax", message, token.line, token.column, suggestion)
+
+
+TIME_RANGE_WORDS = ("since", "until", "between")
+
+
+def _order_hint(token: Token, text: str) -> str | None:
+    """For a clause out of its place (`runs since 1 day ago where ...`): the statement's form from the reference,
+    which shows the order its clauses take."""
+    word = _keyword(token.type)
+    statement = _statement_keyword(text[:token.start_pos])
+    if word is None or statement is None:
+        return None
+    looked_for = "<time range>" if word in TIME_RANGE_WORDS else word
+    for section in statement_help(statement):
+        for form in section.forms:
+            names_it = re.search(rf"(?<![\w<]){re.escape(looked_for)}(?![\w>])", form)
+            if form.split(" ", 1)[0] == statement and names_it:
+                return f"clauses come in this order: {form}"
+    return None
+
+
+def _statement_keyword(before: str) -> str | None:
+    """The keyword that opens the statement `before` ends in."""
+    oql = language()
+    tokens = [token for token in oql.scan(before) if token.type not in oql.ignored]
+    starts = [at + 1 for at, token in enumerate(tokens) if token.type == "_SEMI"]
+    rest = tokens[starts[-1] if starts else 0:]
+    return rest[0].lower() if rest and rest[0].lower() in oql.statement_keywords else None
 
 
 def _accepted(problem: UnexpectedInput) -> set[str]:

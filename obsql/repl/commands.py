@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from obsql.errors import ObsqlError, did_you_mean
+from obsql.grammar import STATEMENT_KEYWORDS
+from obsql.grammar.reference import statement_help
 from obsql.render.formats import FORMATS
 from obsql.repl.display import EXPANDED
 from obsql.storage.schemas import PARTITION_TYPES, TABLES
@@ -55,9 +57,9 @@ def find(name: str) -> Command:
 
 
 def argument_choices(name: str) -> tuple[str, ...]:
-    """What completion offers after the command `name` (the command names after `.help`)."""
+    """What completion offers after the command `name` (the command names and statement keywords after `.help`)."""
     if name == ".help":
-        return tuple(COMMANDS)
+        return (*COMMANDS, *STATEMENT_KEYWORDS)
     return COMMANDS[name].choices if name in COMMANDS else ()
 
 
@@ -87,17 +89,31 @@ def _required_path(argument: str, usage: str) -> Path:
     return Path(argument.strip()).expanduser()
 
 
-@command(".help", ".help [command]", "list the commands, or tell about one")
+@command(".help", ".help [command | statement]", "list the commands, or tell about one command or OQL statement")
 def show_help(shell: "Shell", argument: str) -> None:
-    if argument.strip():
-        chosen = find(argument.strip() if argument.strip().startswith(".") else "." + argument.strip())
-        shell.say(f"{chosen.usage}\n  {chosen.help}")
+    asked = argument.strip()
+    if asked:
+        shell.say(_help_about(asked))
         return
     width = max(len(c.usage) for c in COMMANDS.values())
     lines = [f"{c.usage.ljust(width)}  {c.help}" for c in COMMANDS.values()]
     lines += ["", "OQL statements end with ; (Enter on an unfinished one starts a new line; Alt-Enter runs it anyway).",
-              "Tab completes keywords, components, metrics, columns and quoted pointers. docs/oql.md has the language."]
+              "Tab completes keywords, components, metrics, columns and quoted pointers.",
+              f"Statements: {', '.join(STATEMENT_KEYWORDS)}; .help <statement> shows its form and examples "
+              "(docs/oql.md has the whole language)."]
     shell.say("\n".join(lines))
+
+
+def _help_about(asked: str) -> str:
+    """A statement's forms, examples and summary, from the language reference, or a command's usage and help."""
+    sections = statement_help(asked.lstrip("."))
+    if sections:
+        return "\n\n".join(section.text() for section in sections)
+    name = asked if asked.startswith(".") else "." + asked
+    if name in COMMANDS:
+        return f"{COMMANDS[name].usage}\n  {COMMANDS[name].help}"
+    raise ObsqlError("input", f"no command or statement called {asked}",
+                     suggestion=did_you_mean(asked, [*STATEMENT_KEYWORDS, *COMMANDS]) or "type .help to list them")
 
 
 @command(".mode", f".mode {'|'.join(FORMATS)}", "how results print", FORMATS)

@@ -7,14 +7,20 @@ LEAVE_WORDS = ("exit", "quit")
 
 
 def runs_on_enter(text: str) -> bool:
-    """True when Enter should run `text`: it is blank, a one-line dot command, `exit` or `quit`, or it ends with a
-    `;` that is outside quotes and comments. Otherwise Enter inserts a newline, so statements can span lines."""
+    """True when Enter should run `text`: it is blank, a one-line dot command (or `help ...`), `exit` or `quit`, or
+    it ends with a `;` that is outside quotes and comments. Otherwise Enter inserts a newline, so statements can span
+    lines."""
     stripped = text.strip()
     if not stripped or stripped.lower() in LEAVE_WORDS:
         return True
-    if stripped.startswith("."):
+    if stripped.startswith(".") or asks_help(stripped):
         return "\n" not in stripped
     return _ends_with_semicolon(text)
+
+
+def asks_help(line: str) -> bool:
+    """`help` or `help trace` typed without the dot, as psql and pgcli take it (no OQL statement starts so)."""
+    return line.split(" ", 1)[0].lower().rstrip(";") == "help"
 
 
 def _ends_with_semicolon(text: str) -> bool:

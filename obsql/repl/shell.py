@@ -20,7 +20,7 @@ from obsql.grammar import ast, parse
 from obsql.repl import commands, pager
 from obsql.repl.cancel import run_cancellable
 from obsql.repl.display import result_text
-from obsql.repl.enter import LEAVE_WORDS
+from obsql.repl.enter import LEAVE_WORDS, asks_help
 from obsql.repl.names import StoreNames
 from obsql.repl.settings import Settings
 
@@ -51,6 +51,8 @@ class Shell:
         try:
             if stripped.rstrip(";").strip().lower() in LEAVE_WORDS:
                 self.done = True
+            elif asks_help(stripped):  # `help trace;` as psql takes it
+                commands.find(".help").run(self, stripped.partition(" ")[2].rstrip(" ;"))
             elif stripped.startswith("."):
                 name, _, argument = stripped.partition(" ")
                 commands.find(name).run(self, argument)
@@ -136,3 +138,4 @@ class Shell:
     def close(self) -> None:
         self.redirect(None)
         self.names.close()
+

@@ -15,6 +15,17 @@ def test_help_lists_every_command_of_the_registry(shell):
         assert f"{command.usage}" in out and command.help in out
 
 
+def test_help_about_a_statement_comes_from_the_reference(shell):
+    shell.handle(".help trace")
+    out = shell.out.getvalue()
+    assert out.startswith("trace '<pointer>' [depth <n>]\ntrace forward '<pointer>' [depth <n>]\n  e.g. trace '")
+    assert "trace outputs of <component>" in out and "Returns the lineage of an output" in out
+    shell.handle("help tags;")  # without the dot, as psql takes it
+    assert "tags\n  e.g. tags | where n_components > 1" in shell.out.getvalue()
+    shell.handle(".help trac")
+    assert "no command or statement called trac\nhint: did you mean 'trace'?" in shell.out.getvalue()
+
+
 def test_help_about_one_command(shell):
     shell.handle(".help mode")
     assert shell.out.getvalue() == ".mode table|csv|json|markdown|line\n  how results print\n"

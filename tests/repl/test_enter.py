@@ -33,6 +33,9 @@ CASES = [
     (".mode csv", True),  # a one-line dot command runs as it is
     ("  .help  ", True),
     (".mode\ncsv", False),
+    ("help trace", True),  # help without the dot, as psql takes it
+    ("HELP", True),
+    ("helpful", False),
     ("exit", True),
     ("QUIT", True),
     ("exit now", False),
