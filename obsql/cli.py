@@ -168,7 +168,7 @@ def run_queries(args: argparse.Namespace) -> int:
                 try:
                     failed += _run_text(engine, part, text, args, out)
                 except ObsqlError as err:
-                    print(f"{label}: {render_text(err)}" if label != "-c" else render_text(err), file=sys.stderr)
+                    print_error(render_text(err), "" if label == "-c" else f"{label}: ")
                     if args.bail:
                         return EXIT_BAD_INPUT
                     errors += 1
@@ -184,13 +184,15 @@ def run_queries(args: argparse.Namespace) -> int:
 def _run_text(engine, text: str, source: str, args: argparse.Namespace, out: TextIO) -> int:
     """Run and print each statement of `text` (positions point into `source`); returns how many expects failed."""
     from obsql.grammar import parse
+    from obsql.render.colour import colour_result, wanted
     from obsql.render.formats import format_result
 
     failed = 0
     script = parse(text)
     for statement, statement_text in zip(script.statements, script.texts):
         result = engine.run_statement(statement, statement_text, source=source)
-        print(format_result(result, args.format, args.header, _screen_width(out)), file=out)
+        text = format_result(result, args.format, args.header, _screen_width(out))
+        print(colour_result(text, result.drawn_as, args.format) if wanted(out) else text, file=out)
         for note in [] if args.quiet else result.notes:  # on stderr: csv and json stay machine-readable
             print(f"note: {note}", file=sys.stderr)
         failed += result.passed is False
@@ -303,6 +305,13 @@ def run_recover(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def print_error(text: str, prefix: str = "") -> None:
+    """An error on standard error, coloured on a terminal."""
+    from obsql.render.colour import colour_error, wanted
+
+    print(prefix + (colour_error(text) if wanted(sys.stderr) else text), file=sys.stderr)
+
+
 def queries_as_options(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
     """A query given where a command could be (`obsql "recent 5"`, as DuckDB's CLI takes it) becomes `-c QUERY`;
     a command name (`obsql recent 5`) stays a command."""
@@ -326,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ObsqlError as err:
-        print(render_text(err), file=sys.stderr)
+        print_error(render_text(err))
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

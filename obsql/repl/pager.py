@@ -5,13 +5,15 @@ import os
 import shutil
 import subprocess
 
+from obsql.render.colour import plain
+
 DEFAULT_PAGER = "less -SRFX"  # chop long lines, keep colours, quit when it fits, leave the text on screen
 
 
 def fits(text: str, columns: int, lines: int) -> bool:
     """Whether `text` shows whole on a screen of `columns` by `lines` (one line kept for the prompt)."""
     rows = text.splitlines()
-    return len(rows) < lines and all(len(row) <= columns for row in rows)
+    return len(rows) < lines and all(len(plain(row)) <= columns for row in rows)
 
 
 def pager_command() -> str | None:

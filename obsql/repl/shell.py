@@ -19,6 +19,7 @@ from obsql.errors import ObsqlError, render_text
 from obsql.grammar import ast, parse
 from obsql.repl import commands, pager
 from obsql.repl.cancel import run_cancellable
+from obsql.render.colour import colour_error, colour_result, wanted
 from obsql.repl.display import result_text
 from obsql.repl.enter import LEAVE_WORDS, asks_help
 from obsql.repl.names import StoreNames
@@ -81,7 +82,9 @@ class Shell:
         """The result in the current mode, with its SQL before it (`.explain on`) and its time after (`.timer on`)."""
         if self.settings.explain and result.sql:
             self.show(result.sql)
-        self.show(result_text(result, self.settings.mode, self._screen_width(), self.settings.expanded))
+        text = result_text(result, self.settings.mode, self._screen_width(), self.settings.expanded)
+        self.show(colour_result(text, result.drawn_as, self.settings.mode) if self._file is None and wanted(self.out)
+                  else text)
         for note in result.notes:
             self.say(f"note: {note}")
         if self.settings.timer:
@@ -110,7 +113,8 @@ class Shell:
         self.out.flush()
 
     def report(self, err: ObsqlError) -> None:
-        self.err.write(render_text(err) + "\n")
+        text = render_text(err)
+        self.err.write((colour_error(text) if wanted(self.err) else text) + "\n")
         self.err.flush()
 
     # -- what the dot commands change -----------------------------------------------------------------------------
