@@ -237,7 +237,10 @@ def run_demo(args: argparse.Namespace) -> int:
     from obsql.demo.pipeline import DEFAULT_DAYS, FAULTS
     from obsql.demo.pipeline import run_demo as simulate
 
-    summary = simulate(store_path(args), days=args.days or DEFAULT_DAYS, seed=args.seed)
+    days = args.days or DEFAULT_DAYS
+    print(f"logging {days} simulated days of the taxi pipeline into {store_path(args)} (a minute or two for the "
+          f"default {DEFAULT_DAYS}), then asking the papers' four questions", file=sys.stderr, flush=True)
+    summary = simulate(store_path(args), days=days, seed=args.seed)
     print(f"logged {summary.days} days of the taxi pipeline into {summary.store} in {summary.seconds:.1f} s")
     for component, count in summary.runs.items():
         print(f"  {component:<11} {count:>6} runs")

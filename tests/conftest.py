@@ -1,5 +1,6 @@
-"""Shared fixtures: a fresh store per test, closed afterwards so no writer leaks between tests; and hypothesis set
-never to fail a test for being slow, since the suite runs on shared, busy machines."""
+"""Shared fixtures: a fresh store per test, closed afterwards so no writer leaks between tests; hypothesis set never
+to fail a test for being slow, since the suite runs on shared, busy machines; and the `slow` mark on the modules
+that build a whole pipeline or run many processes, so `python -m pytest -m "not slow"` is a quick first check."""
 from __future__ import annotations
 
 import pytest
@@ -18,6 +19,22 @@ except ImportError:  # the tests that need hypothesis say so themselves
 if settings is not None:
     settings.register_profile("obsql", deadline=None, suppress_health_check=[HealthCheck.too_slow])
     settings.load_profile("obsql")
+
+
+# Modules whose tests build the whole demo, a benchmark's pipelines or many processes (tens of seconds each).
+SLOW_MODULES = {
+    "tests/demo/test_doc_examples.py", "tests/demo/test_questions.py", "tests/benchmarks/test_diagnosis_pipelines.py",
+    "tests/benchmarks/test_scale_store.py", "tests/oql/test_diagnose.py", "tests/repl/test_tmux.py",
+    "tests/client/test_durability.py", "tests/client/test_many_processes.py", "tests/storage/test_snapshots.py",
+    "tests/oql/test_fuzz.py", "tests/test_cli.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    root = config.rootpath
+    for item in items:
+        if item.path.relative_to(root).as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -276,7 +277,8 @@ def prepare_store(path: Path) -> obsql.Store:
 
 
 def run_demo(path: Path, days: int = DEFAULT_DAYS, seed: int = 0, progress: bool | None = None) -> DemoSummary:
-    """Log the taxi pipeline for `days` days from 2020-01-01 into a fresh store at `path`."""
+    """Log the taxi pipeline for `days` days from 2020-01-01 into a fresh store at `path`. Progress goes to stderr:
+    a bar on a terminal, else (with `progress` None) a line per simulated month; `progress` False shows none."""
     import time as wall
 
     began = wall.perf_counter()
@@ -284,10 +286,14 @@ def run_demo(path: Path, days: int = DEFAULT_DAYS, seed: int = 0, progress: bool
     (store.path / DEMO_MARKER).write_text(json.dumps({"days": days, "seed": seed}) + "\n")
     simulation = Simulation(store, seed)
     with Progress(days, "obsql demo", enabled=progress) as bar:
+        monthly = progress is None and not bar.enabled
         for offset in range(days):
             day = START + timedelta(days=offset)
             simulation.day(day)
             bar.advance(note=day.isoformat())
+            if monthly and ((day + timedelta(days=1)).day == 1 or offset == days - 1):
+                print(f"obsql demo: logged up to {day.isoformat()} ({offset + 1} of {days} days, "
+                      f"{wall.perf_counter() - began:.0f} s)", file=sys.stderr, flush=True)
     store.flush()
     summary = simulation.summary
     summary.seconds = wall.perf_counter() - began

@@ -104,7 +104,10 @@ class _Moments:
 
     @property
     def std(self) -> float:
-        return math.sqrt(self._squares / (self.n - 1)) if self.n > 1 else 0.0
+        if self.n < 2:
+            return 0.0
+        variance = self._squares / (self.n - 1)
+        return math.sqrt(variance) if variance >= 0 else math.inf  # values near the float limit overflow: no scale
 
 
 class PageHinkley(Detector):

@@ -84,8 +84,10 @@ def test_the_readme_tour_has_queries():
 @pytest.mark.parametrize("days", [1, 10])
 def test_a_short_demo_ends_cleanly_and_says_which_questions_need_more_days(tmp_path, capsys, days):
     assert main(["demo", "--store", str(tmp_path / "store"), "--days", str(days)]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "not asked: it needs runs up to 2020-04-30" in out and "obsql demo --days 121 logs enough" in out
+    last_day = f"2020-01-{days:02d}"  # not a terminal: a line per simulated month, and one at the end
+    assert err.startswith(f"logging {days} simulated days") and f"logged up to {last_day} ({days} of {days} days" in err
 
 
 def test_the_default_demo_asks_every_question(answers):

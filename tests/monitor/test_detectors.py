@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import obsql
@@ -271,6 +271,7 @@ def test_a_background_trigger_feeds_the_detectors_too(store):
 
 @pytest.mark.parametrize("make", [PageHinkley, Cusum, Adwin, lambda: Cusum(target=0, sigma=1, warmup=2),
                                   lambda: PageHinkley(min_samples=2), lambda: Adwin(min_window=1)])
+@example(values=[1.7976931348623157e+308, -9.9792015476736e+291])  # overflowed the running variance
 @given(values=st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=200))
 def test_any_finite_floats_give_a_bool_at_each_value(make, values):
     detector = make()
