@@ -9,6 +9,7 @@ Arrow, polars and pandas forms are built on request, so showing a result in a te
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterator
 
 # The columns of each result shape, in order.
@@ -91,3 +92,13 @@ class Result:
         if drawer is None:
             return f"<Result: {len(self.rows)} rows of {', '.join(self.columns)}>"
         return drawer(self)
+
+
+def iso_time(moment: date, precise: bool = False) -> str:
+    """The one way results show a time: ISO 8601 in UTC with a Z, to the second (`2020-03-23T00:20:00Z`), or with its
+    microseconds when `precise` (the machine formats); a date alone as `2020-03-23`. A time without a zone is UTC."""
+    if not isinstance(moment, datetime):
+        return moment.isoformat()
+    utc = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    shown = utc.isoformat(timespec="microseconds" if precise and utc.microsecond else "seconds")
+    return shown.replace("+00:00", "Z")

@@ -104,8 +104,8 @@ def test_explain_name_errors_show_the_line_with_a_caret(cli_store):
 
 def test_json_is_an_array_of_row_objects(cli_store):
     done = query(cli_store, "runs of train | select component, start_time", "json")
-    assert json.loads(done.stdout) == [{"component": "train", "start_time": "2020-01-01T03:00:00+00:00"},
-                                       {"component": "train", "start_time": "2020-01-02T00:00:00+00:00"}]
+    assert json.loads(done.stdout) == [{"component": "train", "start_time": "2020-01-01T03:00:00Z"},
+                                       {"component": "train", "start_time": "2020-01-02T00:00:00Z"}]
 
 
 def test_csv_has_a_header(cli_store):

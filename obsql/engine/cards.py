@@ -1,18 +1,19 @@
 """Cards: one run or one pointer, everything about it, as rows of (section, field, value, detail)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from obsql.engine.walks import Steps, Tabular, unknown_pointer
 from obsql.errors import ObsqlError, UnknownName
-from obsql.result import CARD_COLUMNS
+from obsql.result import CARD_COLUMNS, iso_time
 
 
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date):
+        return iso_time(value)
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, list):

@@ -9,7 +9,7 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
-from obsql.result import Result
+from obsql.result import Result, iso_time
 from obsql.render.text import cell, lines, render
 
 FORMATS = ("table", "csv", "json", "markdown", "line")
@@ -18,7 +18,7 @@ FORMATS = ("table", "csv", "json", "markdown", "line")
 def _plain(value: Any) -> Any:
     """A value JSON can hold: times as ISO text, lists and dicts kept."""
     if isinstance(value, (datetime, date)):
-        return value.isoformat()
+        return iso_time(value, precise=True)
     if isinstance(value, timedelta):  # durations as seconds, as the runs' duration_s
         return value.total_seconds()
     if isinstance(value, (list, tuple)):

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from obsql.result import Result
+from obsql.result import Result, iso_time
 
 MAX_CELL = 100
 MAX_ROWS = 1000
@@ -17,8 +17,8 @@ def cell(value: Any, width: int = MAX_CELL) -> str:
     """A value as one line of text, shortened to `width`."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        text = value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, (datetime, date)):
+        text = iso_time(value)
     elif isinstance(value, timedelta):  # durations as seconds, everywhere
         text = f"{value.total_seconds():.6g}"
     elif isinstance(value, float):
