@@ -162,7 +162,7 @@ def compare_statistics_plan(w: SqlWriter, catalog: Catalog, node: ast.Compare, p
              for side in (node.left, node.right)]
     steps = {"left": side_rows_sql(w, catalog, node.left, "samples", SAMPLE_COLUMNS),
              "right": side_rows_sql(w, catalog, node.right, "samples", SAMPLE_COLUMNS),
-             "temporal": " UNION ".join(f"SELECT column_name FROM ({sql}) AS k WHERE kind = 'temporal'"
-                                        for sql in kinds)}
+             **{kind: " UNION ".join(f"SELECT column_name FROM ({sql}) AS k WHERE kind = '{kind}'" for sql in kinds)
+                for kind in ("temporal", "boolean")}}
     return StepPlan(call.name.lower(), {"columns": columns, "exclude": exclude}, steps, w.params,
                     pipes_over_result(w, pipes))

@@ -46,10 +46,14 @@ def _sides(steps: Steps, columns: list[str], exclude: list[str]) -> tuple[pl.Dat
 
 def drift_table(steps: Steps, columns: list[str], exclude: list[str]) -> Tabular:
     """Per column, whether its values (and its share of missing values) drifted, the most drifted first and
-    identifier-like columns last."""
+    identifier-like columns last; booleans are compared as categories (true, false), as the docs say."""
     from obsql.monitor import drift
 
-    table = drift(*_sides(steps, columns, exclude), times=[] if columns else _time_columns(steps))
+    left, right, chosen = _sides(steps, columns, exclude)
+    flags = [name for (name,) in steps.rows("boolean") if name in chosen]  # samples hold them as 0 and 1
+    as_categories = [pl.col(name).cast(pl.Boolean).cast(pl.Utf8) for name in flags]
+    table = drift(left.with_columns(as_categories), right.with_columns(as_categories), chosen,
+                  times=[] if columns else _time_columns(steps))
     table = table.sort([pl.col("method").is_in(["identifier", "time"]), "drifted", "effect_size"],
                        descending=[False, True, True], nulls_last=True)
     return Tabular(tuple(table.columns), table.rows())

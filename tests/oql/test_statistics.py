@@ -38,6 +38,23 @@ def test_drift_finds_the_column_that_moved_and_only_that(shifted):
     assert {r[0]: r[1] for r in rows}["city"] == "categorical"
 
 
+def test_a_boolean_column_drifts_as_categories_not_as_numbers(tmp_path):
+    """A fraud flag whose share of true goes from 5% to 40%: compared as true/false counts, by chi-squared."""
+    store = obsql.connect(tmp_path / "store", sample_rows=300)
+    rng = np.random.default_rng(1)
+    for day in range(12):
+        share = 0.4 if day >= 6 else 0.05
+        batch = pl.DataFrame({"flagged": rng.random(300) < share, "amount": rng.normal(0, 1, 300)})
+        with obsql.run("scorer", start=T0 + timedelta(days=day)) as r:
+            r.add_input(batch, "transactions")
+    rows = store.query("compare scorer until @2020-01-06 with scorer since @2020-01-07 on drift(*) "
+                       "| select column, kind, method, drifted").rows
+    store.close()
+    flagged = {row[0]: row for row in rows}["flagged"]
+    assert flagged[2] in ("chi_squared", "jensen_shannon") and flagged[3] is True
+    assert {row[0]: row[3] for row in rows}["amount"] is False
+
+
 def test_drift_of_named_columns(shifted):
     assert shifted.query(f"{BEFORE_AFTER} on drift(hour) | select column").rows == [("hour",)]
     with pytest.raises(ObsqlError, match="not sampled on both sides"):
