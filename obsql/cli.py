@@ -9,6 +9,7 @@ import argparse
 import os
 import shutil
 import sys
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run OQL (may be repeated); statements are separated by ;")
     parser.add_argument("-f", dest="files", action="append", type=Path, metavar="FILE",
                         help="run every statement of an .oql file, - for standard input (may be repeated)")
+    parser.add_argument("--watch", type=float, default=None, metavar="SECONDS",
+                        help="run the statements again every SECONDS seconds until Ctrl-C (psql's \\watch)")
     parser.add_argument("--bail", action=argparse.BooleanOptionalAction, default=True,
                         help="stop at the first statement that fails (the default), or go on with --no-bail and "
                              "exit 2 at the end (psql's ON_ERROR_STOP, DuckDB's -bail)")
@@ -161,6 +164,8 @@ def run_queries(args: argparse.Namespace) -> int:
 
         return repl(store_path(args), args.timeout, args.memory_limit, as_of=args.as_of, quiet=args.quiet)
     engine = _engine(args)
+    if args.watch is not None:
+        return _watch(engine, sources, args)
     failed = errors = 0
     with _output(args.output) as out:
         for label, text in sources:
@@ -197,6 +202,24 @@ def _run_text(engine, text: str, source: str, args: argparse.Namespace, out: Tex
             print(f"note: {note}", file=sys.stderr)
         failed += result.passed is False
     return failed
+
+
+def _watch(engine, sources: list[tuple[str, str]], args: argparse.Namespace) -> int:
+    """Run every source again every `--watch` seconds, each round under a line with its time, until Ctrl-C."""
+    from obsql.render.text import watch_header
+
+    if not 0 < args.watch < float("inf"):
+        raise ObsqlError("input", f"--watch takes a number of seconds above 0, not {args.watch:g}")
+    with _output(args.output) as out:
+        try:
+            while True:
+                print(watch_header(args.watch), file=out, flush=True)
+                for _, text in sources:
+                    _run_text(engine, text, text, args, out)
+                out.flush()
+                time.sleep(args.watch)
+        except KeyboardInterrupt:
+            return EXIT_OK
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -277,3 +278,13 @@ def test_durations_print_as_seconds_in_every_format(cli_store):
     assert query(cli_store, duration, "csv").stdout.split() == ["took", "300.0"]
     assert json.loads(query(cli_store, duration, "json").stdout) == [{"took": 300.0}]
     assert query(cli_store, duration).stdout.splitlines()[2] == "300"
+
+
+def test_watch_runs_the_statements_again_until_ctrl_c(cli_store):
+    watching = subprocess.Popen([sys.executable, "-m", "obsql", "--store", str(cli_store), "--watch", "0.2", "-csv",
+                                 "-c", "runs of etl | select component"], stdout=subprocess.PIPE, text=True)
+    rounds = [watching.stdout.readline() for _ in range(6)]  # two rounds: a header, the csv header, the row
+    watching.send_signal(signal.SIGINT)
+    assert watching.wait(timeout=600) == 0
+    assert [line.startswith("-- every 0.2 s, at ") for line in rounds] == [True, False, False] * 2
+    assert rounds[1:3] == ["component\n", "etl\n"] == rounds[4:6]

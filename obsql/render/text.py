@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from obsql.result import Result, iso_time
@@ -100,6 +100,11 @@ def _fit(columns: list[str], rows: list[tuple], width: int) -> _Fit:
     kept = left + right[::-1]
     elided = [columns[i] for i in candidates if i not in kept]
     return _Fit(kept, len(left), elided, [columns[i] for i in empty], cell_width)
+
+
+def watch_header(seconds: float) -> str:
+    """The line above each round of a watched statement (`obsql --watch`, the shell's `.watch`)."""
+    return f"-- every {seconds:g} s, at {iso_time(datetime.now(timezone.utc))} (Ctrl-C stops)"
 
 
 def fits(result: Result, width: int) -> bool:

@@ -5,6 +5,7 @@ ObsqlError like a wrong query does, and the shell shows it the same way.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -13,6 +14,7 @@ from obsql.errors import ObsqlError, did_you_mean
 from obsql.grammar import STATEMENT_KEYWORDS
 from obsql.grammar.reference import statement_help
 from obsql.render.formats import FORMATS
+from obsql.render.text import watch_header
 from obsql.repl.display import EXPANDED
 from obsql.storage.schemas import PARTITION_TYPES, TABLES
 
@@ -149,6 +151,31 @@ def set_timeout(shell: "Shell", argument: str) -> None:
                              suggestion=f"usage: {COMMANDS['.timeout'].usage}")
         shell.engine.timeout = seconds
     shell.say(f"timeout {shell.engine.timeout:g} s" if shell.engine.timeout else "timeout off")
+
+
+@command(".watch", ".watch SECONDS STATEMENT", "run a statement again every SECONDS seconds until Ctrl-C "
+                                               "(psql's \\watch)")
+def watch(shell: "Shell", argument: str) -> None:
+    seconds, statement = watch_arguments(argument, COMMANDS[".watch"].usage)
+    try:
+        while True:
+            shell.say(watch_header(seconds))
+            shell.run_oql(statement)
+            time.sleep(seconds)
+    except KeyboardInterrupt:
+        shell.say("watch stopped")
+
+
+def watch_arguments(argument: str, usage: str) -> tuple[float, str]:
+    """The interval and the statement of `.watch 5 alerts`."""
+    first, _, statement = argument.strip().partition(" ")
+    try:
+        seconds = float(first)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf") or not statement.strip():
+        raise ObsqlError("input", "expected a number of seconds above 0, then a statement", suggestion=f"usage: {usage}")
+    return seconds, statement
 
 
 @command(".read", ".read FILE", "run the statements in an OQL file", takes_path=True)

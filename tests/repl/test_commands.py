@@ -53,6 +53,23 @@ def test_x_switches_expanded_rows(shell):
     assert "expected auto or on or off but found 'sometimes'" in shell.out.getvalue()
 
 
+def test_watch_runs_a_statement_again_until_ctrl_c(shell, monkeypatch):
+    naps = []
+
+    def nap(seconds):
+        naps.append(seconds)
+        if len(naps) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("obsql.repl.commands.time.sleep", nap)
+    shell.handle(".watch 0.5 runs of train | select component;")
+    out = shell.out.getvalue()
+    assert naps == [0.5, 0.5] and out.count("-- every 0.5 s, at ") == 2 and out.count("train\ntrain") == 2
+    assert out.endswith("watch stopped\n")
+    shell.handle(".watch soon runs")
+    assert "expected a number of seconds above 0, then a statement" in shell.out.getvalue()
+
+
 def test_timer_and_explain(shell):
     shell.handle(".timer on")
     shell.handle(".explain on")
