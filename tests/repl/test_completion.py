@@ -97,7 +97,7 @@ CASES = [
     ("runs where status = 'o", []),
     ("runs # a comment ", []),
     # dot commands and their arguments
-    (".", [".help", ".mode", ".x", ".timer", ".explain", ".pager", ".timeout", ".read", ".output", ".store", ".tables", ".schema",
+    (".", [".help", ".mode", ".x", ".timer", ".explain", ".pager", ".timeout", ".watch", ".read", ".output", ".store", ".tables", ".schema",
            ".exit"]),
     (".m", [".mode"]),
     (".mode ", ["table", "csv", "json", "markdown", "line"]),
