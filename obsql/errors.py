@@ -35,6 +35,11 @@ class ObsqlError(Exception):
     def __str__(self) -> str:
         return render_text(self)
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows when `obsql.query(...)` raises in a notebook: the message with its caret and hint, not a
+        traceback through obsql's frames (IPython asks an exception for this before formatting one)."""
+        return render_text(self).splitlines()
+
     def with_source(self, source: str) -> "ObsqlError":
         """The same error, pointing into `source` (set by whoever knows the text)."""
         if self.source is None:
