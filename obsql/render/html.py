@@ -18,12 +18,15 @@ MAX_ROWS = 50
 MAX_TRACE_RUNS = 500
 MAX_CARD_FIELDS = 200
 MAX_CELL = 200
+# Every rule names the class twice: notebooks style `td, th` themselves (JupyterLab right-aligns them), and a rule of
+# higher specificity wins over theirs wherever the page loads them.
 STYLE = """<style>
-.obsql-result{font-size:12px}
-.obsql-result table{border-collapse:collapse;margin:4px 0}
-.obsql-result th{text-align:left;padding:3px 8px;border-bottom:1px solid rgba(127,127,127,.6)}
-.obsql-result td{padding:2px 8px;border-bottom:1px solid rgba(127,127,127,.15);vertical-align:top}
-.obsql-result td.num{text-align:right;font-variant-numeric:tabular-nums}
+.obsql-result.obsql-result{font-size:12px;overflow-x:auto}
+.obsql-result.obsql-result table{border-collapse:collapse;margin:4px 0}
+.obsql-result.obsql-result th{text-align:left;padding:3px 8px;border-bottom:1px solid rgba(127,127,127,.6);white-space:nowrap}
+.obsql-result.obsql-result td{text-align:left;padding:2px 8px;border-bottom:1px solid rgba(127,127,127,.15);vertical-align:top;white-space:nowrap}
+.obsql-result.obsql-result td.num{text-align:right;font-variant-numeric:tabular-nums}
+.obsql-result.obsql-result td.long{white-space:normal;min-width:20em}
 .obsql-result tbody tr:nth-child(even){background:rgba(127,127,127,.07)}
 .obsql-result .count,.obsql-result .note,.obsql-result .via{color:rgba(127,127,127,1)}
 .obsql-result details details{margin-left:1.4em}
@@ -31,7 +34,7 @@ STYLE = """<style>
 .obsql-result details.leaf>summary::-webkit-details-marker{display:none}
 .obsql-result .stale,.obsql-result .failed{color:#d62728;font-weight:bold}
 .obsql-result .passed{color:#2ca02c;font-weight:bold}
-.obsql-result pre{margin:2px 0;font-size:11px}
+.obsql-result.obsql-result pre{margin:2px 0;font-size:11px;text-align:left;white-space:pre}
 </style>"""
 
 
@@ -43,20 +46,25 @@ def result_html(result: Result) -> str:
 
 
 def _table(result: Result) -> str:
-    """The first MAX_ROWS rows as a table, and how many rows there are."""
-    shown = result.rows[:MAX_ROWS]
+    """The table's head and tail (MAX_ROWS rows in all, as polars shows a frame), and its shape."""
+    rows, half = result.rows, MAX_ROWS // 2
+    cut = len(rows) > MAX_ROWS
+    shown = [*rows[:half], None, *rows[-half:]] if cut else rows
     head = "".join(f"<th>{escape(c)}</th>" for c in result.columns)
-    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in shown)
-    count = f"{len(result.rows):,} row{'s' if len(result.rows) != 1 else ''}"
-    if len(result.rows) > len(shown):
-        count += f", first {len(shown)} shown"
+    gap = f'<tr><td colspan="{len(result.columns)}" class="note">…</td></tr>'
+    body = "".join(gap if row is None else "<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in shown)
+    columns = len(result.columns)
+    count = f"{len(rows):,} row{'s' if len(rows) != 1 else ''} × {columns} column{'s' if columns != 1 else ''}"
+    if cut:
+        count += f", first and last {half} shown"
     return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p class="count">{count}</p>'
 
 
 def _cell(value: Any) -> str:
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-    kind = ' class="num"' if numeric else ""
-    return f"<td{kind}>{escape(cell(value, MAX_CELL))}</td>"
+    text = cell(value, MAX_CELL)
+    kind = ' class="num"' if numeric else ' class="long"' if len(text) > 60 else ""
+    return f"<td{kind}>{escape(text)}</td>"
 
 
 def _trace(result: Result) -> str:

@@ -73,13 +73,27 @@ def test_a_table_has_a_header_a_row_per_row_and_a_count():
     rows = [[td.content() for td in tr.all("td")] for tr in table.all("tbody")[0].all("tr")]
     assert rows == [["etl", "3", "<b>&"], ["clean", "1", ""]]  # text escaped, shown as typed
     assert table.all("td")[1].attrs["class"] == "num"
-    assert [p.content() for p in div.all("p")] == ["2 rows"]
+    assert [p.content() for p in div.all("p")] == ["2 rows × 3 columns"]
 
 
-def test_a_large_result_shows_its_first_rows_and_says_how_many():
+def test_a_large_result_shows_its_head_and_tail_and_its_shape():
     div = parse(result_html(Result(["n"], [(i,) for i in range(1234)])))
-    assert len(div.all("tbody")[0].all("tr")) == html_module.MAX_ROWS
-    assert div.all("p")[0].content() == f"1,234 rows, first {html_module.MAX_ROWS} shown"
+    rows = [[td.content() for td in tr.all("td")] for tr in div.all("tbody")[0].all("tr")]
+    half = html_module.MAX_ROWS // 2
+    assert rows == [[str(i)] for i in range(half)] + [["…"]] + [[str(i)] for i in range(1234 - half, 1234)]
+    assert div.all("p")[0].content() == f"1,234 rows × 1 column, first and last {half} shown"
+
+
+def test_a_notebook_keeps_the_html_and_a_short_text_not_every_row_as_text():
+    bundle = Result(["n", "label"], [(i, "x" * 50) for i in range(1000)])._repr_mimebundle_()
+    assert bundle["text/html"].startswith('<div class="obsql-result') and len(bundle["text/plain"]) < 100
+    assert bundle["text/plain"] == "<Result: 1,000 rows x 2 columns: n, label>"
+
+
+def test_notebook_styles_outrank_the_notebooks_own_and_keep_text_left_and_code_indented():
+    style = html_module.STYLE
+    assert ".obsql-result.obsql-result td{text-align:left" in style
+    assert "white-space:pre" in style and "overflow-x:auto" in style
 
 
 def test_a_trace_is_a_tree_of_details_nested_as_the_runs_depend():
