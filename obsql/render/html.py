@@ -23,8 +23,9 @@ MAX_CELL = 200
 STYLE = """<style>
 .obsql-result.obsql-result{font-size:12px;overflow-x:auto}
 .obsql-result.obsql-result table{border-collapse:collapse;margin:4px 0}
-.obsql-result.obsql-result th{text-align:left;padding:3px 8px;border-bottom:1px solid rgba(127,127,127,.6);white-space:nowrap}
-.obsql-result.obsql-result td{text-align:left;padding:2px 8px;border-bottom:1px solid rgba(127,127,127,.15);vertical-align:top;white-space:nowrap}
+.obsql-result.obsql-result th,.obsql-result.obsql-result td{text-align:left;white-space:nowrap;vertical-align:top}
+.obsql-result.obsql-result th{padding:3px 8px;border-bottom:1px solid rgba(127,127,127,.6)}
+.obsql-result.obsql-result td{padding:2px 8px;border-bottom:1px solid rgba(127,127,127,.15)}
 .obsql-result.obsql-result td.num{text-align:right;font-variant-numeric:tabular-nums}
 .obsql-result.obsql-result td.long{white-space:normal;min-width:20em}
 .obsql-result tbody tr:nth-child(even){background:rgba(127,127,127,.07)}

@@ -92,7 +92,7 @@ def test_a_notebook_keeps_the_html_and_a_short_text_not_every_row_as_text():
 
 def test_notebook_styles_outrank_the_notebooks_own_and_keep_text_left_and_code_indented():
     style = html_module.STYLE
-    assert ".obsql-result.obsql-result td{text-align:left" in style
+    assert ".obsql-result.obsql-result th,.obsql-result.obsql-result td{text-align:left" in style
     assert "white-space:pre" in style and "overflow-x:auto" in style
 
 
