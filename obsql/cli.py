@@ -196,8 +196,8 @@ def _run_text(engine, text: str, source: str, args: argparse.Namespace, out: Tex
     script = parse(text)
     for statement, statement_text in zip(script.statements, script.texts):
         result = engine.run_statement(statement, statement_text, source=source)
-        text = format_result(result, args.format, args.header, _screen_width(out))
-        print(colour_result(text, result.drawn_as, args.format) if wanted(out) else text, file=out)
+        shown = format_result(result, args.format, args.header, _screen_width(out))
+        print(colour_result(shown, result.drawn_as, args.format) if wanted(out) else shown, file=out)
         for note in [] if args.quiet else result.notes:  # on stderr: csv and json stay machine-readable
             print(f"note: {note}", file=sys.stderr)
         failed += result.passed is False
