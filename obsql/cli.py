@@ -252,7 +252,9 @@ def run_shortcut(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    print(_engine(args).explain(args.query))
+    from obsql.render.sql_layout import layout_explained
+
+    print(layout_explained(_engine(args).explain(args.query)))
     return EXIT_OK
 
 

@@ -94,7 +94,7 @@ def test_explain_prints_the_sql(cli_store):
     done = obsql_command("--store", str(cli_store), "explain", "runs of clean | limit 1")
     assert done.returncode == 0
     assert done.stdout.startswith("SELECT ")
-    assert "FROM runs WHERE \"component\" = $p1" in done.stdout
+    assert "  FROM runs\n  WHERE \"component\" = $p1\n" in done.stdout  # laid out: a clause a line
     assert "--   $p1 = 'clean'" in done.stdout
 
 

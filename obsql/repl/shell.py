@@ -20,6 +20,7 @@ from obsql.grammar import ast, parse
 from obsql.repl import commands, pager
 from obsql.repl.cancel import run_cancellable
 from obsql.render.colour import colour_error, colour_result, wanted
+from obsql.render.sql_layout import layout_explained
 from obsql.repl.display import result_text
 from obsql.repl.enter import LEAVE_WORDS, asks_help
 from obsql.repl.names import StoreNames
@@ -81,7 +82,7 @@ class Shell:
     def show_result(self, result: Result, seconds: float) -> None:
         """The result in the current mode, with its SQL before it (`.explain on`) and its time after (`.timer on`)."""
         if self.settings.explain and result.sql:
-            self.show(result.sql)
+            self.show(layout_explained(result.sql))
         text = result_text(result, self.settings.mode, self._screen_width(), self.settings.expanded)
         self.show(colour_result(text, result.drawn_as, self.settings.mode) if self._file is None and wanted(self.out)
                   else text)
