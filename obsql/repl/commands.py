@@ -178,14 +178,14 @@ def watch_arguments(argument: str, usage: str) -> tuple[float, str]:
     return seconds, statement
 
 
-@command(".read", ".read FILE", "run the statements in an OQL file", takes_path=True)
+@command(".read", ".read FILE", "run the statements in an OQL file, each shown before its result", takes_path=True)
 def read_file(shell: "Shell", argument: str) -> None:
     path = _required_path(argument, COMMANDS[".read"].usage)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ObsqlError("input", f"cannot read {path}: {exc.strerror or exc}") from None
-    shell.run_oql(text)
+    shell.run_oql(text, echo=True)
 
 
 @command(".output", ".output [FILE]", "write results to FILE; with no FILE, back to the screen", takes_path=True)

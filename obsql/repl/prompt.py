@@ -55,7 +55,7 @@ def build_session(shell: Shell, history: History, input: Input | None = None,
                   output: Output | None = None) -> PromptSession:
     """A prompt showing the open store's name, completing from the shell's names of that store."""
     def message() -> list[tuple[str, str]]:
-        return [("class:prompt", f"obsql:{shell.store_name}> ")]
+        return [("class:prompt", shell.prompt)]
 
     def continuation(width: int, line_number: int, is_soft_wrap: bool) -> list[tuple[str, str]]:
         return [("class:continuation", "...> ".rjust(width))]

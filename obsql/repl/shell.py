@@ -46,6 +46,11 @@ class Shell:
     def store_name(self) -> str:
         return self.engine.store.root.name
 
+    @property
+    def prompt(self) -> str:
+        """What the shell prompts with (and prints before a statement `.read` echoes)."""
+        return f"obsql:{self.store_name}> "
+
     # -- lines ----------------------------------------------------------------------------------------------------
     def handle(self, text: str) -> None:
         """Run one line (or several, for a multi-line statement) as typed."""
@@ -68,10 +73,13 @@ class Shell:
             self.report(ObsqlError("internal", f"{type(exc).__name__}: {exc}",
                                    suggestion="please report this with the statement that caused it"))
 
-    def run_oql(self, text: str) -> None:
-        """Run each statement of `text` in turn, showing each result; stop at the first error (raised)."""
+    def run_oql(self, text: str, echo: bool = False) -> None:
+        """Run each statement of `text` in turn, showing each result (after the statement itself with `echo`, as
+        `.read` does: a file's results then say what they answer); stop at the first error (raised)."""
         script = parse(text)
         for statement, statement_text in zip(script.statements, script.texts):
+            if echo:
+                self.show(f"{self.prompt}{statement_text};")
             started = time.perf_counter()
             run = functools.partial(self.engine.run_statement, statement, statement_text, source=text)
             result = run_cancellable(run, self.engine.interrupt)

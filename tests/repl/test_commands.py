@@ -103,7 +103,10 @@ def test_read_runs_a_file_of_statements(shell, tmp_path):
     script = tmp_path / "q.oql"
     script.write_text("# two statements\nruns of train | select component | limit 1;\nrecent 1 | select component;\n")
     shell.handle(f".read {script}")
-    assert "component\n---------\ntrain\n(1 row)\ncomponent\n---------\ninfer\n(1 row)\n" == shell.out.getvalue()
+    prompt = f"obsql:{shell.store_name}> "
+    assert shell.out.getvalue() == (f"{prompt}runs of train | select component | limit 1;\n"
+                                    "component\n---------\ntrain\n(1 row)\n"
+                                    f"{prompt}recent 1 | select component;\ncomponent\n---------\ninfer\n(1 row)\n")
 
 
 def test_output_sends_results_to_a_file_until_turned_off(shell, tmp_path):
