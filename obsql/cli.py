@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -191,12 +190,13 @@ def _run_text(engine, text: str, source: str, args: argparse.Namespace, out: Tex
     from obsql.grammar import parse
     from obsql.render.colour import colour_result, wanted
     from obsql.render.formats import format_result
+    from obsql.render.text import terminal_width
 
     failed = 0
     script = parse(text)
     for statement, statement_text in zip(script.statements, script.texts):
         result = engine.run_statement(statement, statement_text, source=source)
-        shown = format_result(result, args.format, args.header, _screen_width(out))
+        shown = format_result(result, args.format, args.header, terminal_width(out))
         print(colour_result(shown, result.drawn_as, args.format) if wanted(out) else shown, file=out)
         for note in [] if args.quiet else result.notes:  # on stderr: csv and json stay machine-readable
             print(f"note: {note}", file=sys.stderr)
@@ -234,11 +234,6 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         raise ObsqlError("input", f"cannot write {path}: {exc.strerror or exc}") from None
     with out:
         yield out
-
-
-def _screen_width(out: TextIO) -> int | None:
-    """The terminal's width when results go to one (tables are fitted to it), else None: a pipe gets every column."""
-    return shutil.get_terminal_size().columns if out is sys.stdout and out.isatty() else None
 
 
 def run_shortcut(args: argparse.Namespace) -> int:

@@ -84,8 +84,8 @@ class Result:
         return drawer(self) if drawer is not None else None
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """What a notebook keeps of a result: the HTML, and beside it a short text form (the first rows and the
-        count), not the whole text of every row a notebook would otherwise store in the cell."""
+        """What a notebook keeps of a result: the HTML, and beside it a one-line text form (the shape and the first
+        column names), not the whole text of every row a notebook would otherwise store in the cell."""
         bundle = {"text/plain": f"<Result: {len(self.rows):,} rows x {len(self.columns)} columns: "
                                 f"{', '.join(self.columns[:8])}{', ...' if len(self.columns) > 8 else ''}>"}
         html = self._repr_html_()

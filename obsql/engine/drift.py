@@ -50,8 +50,8 @@ def drift_table(steps: Steps, columns: list[str], exclude: list[str]) -> Tabular
     from obsql.monitor import drift
 
     left, right, chosen = _sides(steps, columns, exclude)
-    flags = [name for (name,) in steps.rows("boolean") if name in chosen]  # samples hold them as 0 and 1
-    as_categories = [pl.col(name).cast(pl.Boolean).cast(pl.Utf8) for name in flags]
+    booleans = [name for (name,) in steps.rows("boolean") if name in chosen]  # samples hold them as 0 and 1
+    as_categories = [pl.col(name).cast(pl.Boolean).cast(pl.Utf8) for name in booleans]
     table = drift(left.with_columns(as_categories), right.with_columns(as_categories), chosen,
                   times=[] if columns else _time_columns(steps))
     table = table.sort([pl.col("method").is_in(["identifier", "time"]), "drifted", "effect_size"],

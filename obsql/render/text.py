@@ -1,9 +1,10 @@
 """Results as terminal text: aligned tables, trace trees like mltrace's CLI, cards, and expect verdicts."""
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TextIO
 
 from obsql.result import Result, iso_time
 
@@ -42,8 +43,9 @@ def table(columns: list[str], rows: list[tuple], max_rows: int = MAX_ROWS, heade
     empty in every row are left out, long cells are cut, and middle columns give way to a `…` column; the last line
     names what was left out."""
     shown = rows[:max_rows]
-    fitted = _fit(columns, shown, width) if width else _Fit(list(range(len(columns))), None, [], [], MAX_CELL)
-    cells = [[cell(row[i], fitted.cell_width) for i in fitted.kept] for row in shown]
+    texts = _texts(shown, width)
+    fitted = _fit(columns, shown, texts, width) if width else _Fit(list(range(len(columns))), None, [], [])
+    cells = [[line[i] for i in fitted.kept] for line in texts]
     names = [columns[i] for i in fitted.kept]
     if fitted.gap is not None:  # the elided columns' place
         names.insert(fitted.gap, ELIDED)
@@ -69,25 +71,29 @@ ELIDED = "…"
 @dataclass
 class _Fit:
     """Which columns a table shows on a screen: their indexes in order, where the `…` column goes (None when no
-    column was elided), the names of those elided and of those left out for being empty, and the widest cell."""
+    column was elided), and the names of those elided and of those left out for being empty."""
 
     kept: list[int]
     gap: int | None
     elided: list[str]
     empty: list[str]
-    cell_width: int
 
 
-def _fit(columns: list[str], rows: list[tuple], width: int) -> _Fit:
+def _texts(rows: list[tuple], width: int | None) -> list[list[str]]:
+    """Every cell as text, cut shorter on a screen (but never below a run id's length)."""
+    cut = MAX_CELL if width is None else min(MAX_CELL, max(MIN_FITTED_CELL, width // 3))
+    return [[cell(value, cut) for value in row] for row in rows]
+
+
+def _fit(columns: list[str], rows: list[tuple], texts: list[list[str]], width: int) -> _Fit:
     """Choose the columns of a table that fit `width`, working inwards from both ends, mostly from the left."""
     empty = [i for i in range(len(columns)) if rows and all(_is_empty(row[i]) for row in rows)]
     if len(empty) == len(columns):  # nothing but empty columns: show them rather than nothing
         empty = []
     candidates = [i for i in range(len(columns)) if i not in empty]
-    cell_width = min(MAX_CELL, max(MIN_FITTED_CELL, width // 3))
-    widths = {i: max([len(columns[i])] + [len(cell(row[i], cell_width)) for row in rows]) for i in candidates}
+    widths = {i: max([len(columns[i])] + [len(line[i]) for line in texts]) for i in candidates}
     if sum(widths.values()) + 2 * (len(candidates) - 1) <= width:
-        return _Fit(candidates, None, [], [columns[i] for i in empty], cell_width)
+        return _Fit(candidates, None, [], [columns[i] for i in empty])
     left, right, used = [], [], len(ELIDED)
     from_left, from_right = iter(candidates), iter(reversed(candidates))
     while len(left) + len(right) < len(candidates):  # three from the left (keys come first), then one from the right
@@ -99,7 +105,7 @@ def _fit(columns: list[str], rows: list[tuple], width: int) -> _Fit:
         side.append(i)
     kept = left + right[::-1]
     elided = [columns[i] for i in candidates if i not in kept]
-    return _Fit(kept, len(left), elided, [columns[i] for i in empty], cell_width)
+    return _Fit(kept, len(left), elided, [columns[i] for i in empty])
 
 
 def watch_header(seconds: float) -> str:
@@ -109,7 +115,15 @@ def watch_header(seconds: float) -> str:
 
 def fits(result: Result, width: int) -> bool:
     """Whether a result drawn as a table shows every column that holds a value on a screen `width` wide."""
-    return not _fit(result.columns, result.rows[:MAX_ROWS], width).elided
+    shown = result.rows[:MAX_ROWS]
+    return not _fit(result.columns, shown, _texts(shown, width), width).elided
+
+
+def terminal_width(stream: TextIO) -> int | None:
+    """The width of the terminal `stream` writes to (tables are fitted to it), or None when it is not one: a pipe
+    or a file gets every column."""
+    isatty = getattr(stream, "isatty", None)
+    return shutil.get_terminal_size().columns if isatty is not None and isatty() else None
 
 
 def _is_empty(value: Any) -> bool:

@@ -21,6 +21,7 @@ from obsql.repl import commands, pager
 from obsql.repl.cancel import run_cancellable
 from obsql.render.colour import colour_error, colour_result, wanted
 from obsql.render.sql_layout import layout_explained
+from obsql.render.text import terminal_width
 from obsql.repl.display import result_text
 from obsql.repl.enter import LEAVE_WORDS, asks_help
 from obsql.repl.names import StoreNames
@@ -102,7 +103,7 @@ class Shell:
     # -- output ---------------------------------------------------------------------------------------------------
     def _screen_width(self) -> int | None:
         """The terminal's width when results go to it (tables are fitted to it), else None: every column."""
-        return shutil.get_terminal_size().columns if self._file is None and self.out.isatty() else None
+        return terminal_width(self.out) if self._file is None else None
 
     def show(self, text: str) -> None:
         """Write a result: to the `.output` file if one is set, else to the screen, paged when it does not fit."""
@@ -151,4 +152,3 @@ class Shell:
     def close(self) -> None:
         self.redirect(None)
         self.names.close()
-

@@ -47,6 +47,10 @@ class _Buffer:
         self._batches.append(batch)
         self.rows += sum(_length(columns) for _, _, columns in batch)
 
+    def partitions(self) -> set[tuple[str, tuple]]:
+        """The (table, partition key) pairs the rows go to, without gathering the rows."""
+        return {(table, tuple(key)) for batch in self._batches for table, key, _ in batch}
+
     def parts(self) -> dict[tuple[str, tuple], dict[str, list]]:
         """The rows per (table, partition key), as column lists; a column some rows lack is null in those."""
         parts: dict[tuple[str, tuple], dict[str, list]] = {}
@@ -285,6 +289,6 @@ def recover_dead_spools(root: Path) -> int:
 
 def _remove_half_written(root: Path, buffer: _Buffer, file_stem: str) -> None:
     """Delete the temporary files a writer killed mid-flush left beside the partitions of its spool."""
-    for table, key in buffer.parts():
+    for table, key in buffer.partitions():
         for leftover in partition_dir(root, table, key).glob(f".{file_stem}.*.tmp"):
             leftover.unlink(missing_ok=True)
