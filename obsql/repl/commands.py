@@ -5,9 +5,9 @@ ObsqlError like a wrong query does, and the shell shows it the same way.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
+from time import sleep
 from typing import TYPE_CHECKING, Callable
 
 from obsql.errors import ObsqlError, did_you_mean
@@ -161,7 +161,7 @@ def watch(shell: "Shell", argument: str) -> None:
         while True:
             shell.say(watch_header(seconds))
             shell.run_oql(statement)
-            time.sleep(seconds)
+            sleep(seconds)
     except KeyboardInterrupt:
         shell.say("watch stopped")
 

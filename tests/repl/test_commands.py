@@ -61,7 +61,7 @@ def test_watch_runs_a_statement_again_until_ctrl_c(shell, monkeypatch):
         if len(naps) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr("obsql.repl.commands.time.sleep", nap)
+    monkeypatch.setattr("obsql.repl.commands.sleep", nap)  # the watch's pause only, not every thread's time.sleep
     shell.handle(".watch 0.5 runs of train | select component;")
     out = shell.out.getvalue()
     assert naps == [0.5, 0.5] and out.count("-- every 0.5 s, at ") == 2 and out.count("train\ntrain") == 2
