@@ -136,7 +136,7 @@ def set_expanded(shell: "Shell", argument: str) -> None:
 
 _switch("timer", "print how long each statement took")
 _switch("explain", "print the SQL each statement compiled to before its result")
-_switch("pager", "show results longer or wider than the screen through $PAGER")
+_switch("pager", "show results taller than the screen through $PAGER")
 
 
 @command(".timeout", ".timeout [SECONDS]", "cancel statements that run longer; 0 for never; alone, show it")

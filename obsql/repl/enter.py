@@ -18,6 +18,24 @@ def runs_on_enter(text: str) -> bool:
     return _ends_with_semicolon(text)
 
 
+def open_quote(text: str) -> str:
+    """The quote (`'` or `"`) left open at the end of `text`, or "" when none is: the continuation prompt shows it,
+    as psql's `'>` does, so a forgotten closing quote is seen before Enter seems to do nothing. A `#` comment runs
+    to the end of its line; a doubled quote inside quotes closes and reopens, which leaves the state as it was."""
+    quote = ""
+    in_comment = False
+    for char in text:
+        if in_comment:
+            in_comment = char != "\n"
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        else:
+            in_comment = char == "#"
+    return quote
+
+
 def asks_help(line: str) -> bool:
     """`help` or `help trace` typed without the dot, as psql and pgcli take it (no OQL statement starts so)."""
     return line.split(" ", 1)[0].lower().rstrip(";") == "help"

@@ -1,19 +1,19 @@
-"""Showing long output through a pager: `$PAGER`, else `less`, when the text does not fit the screen."""
+"""Showing long output through a pager: `$PAGER`, else `less`, when the text is taller than the screen.
+
+Only height decides: a short result, even one with a wide line, prints inline so the keys typed next go to the
+prompt, not to a pager the user did not expect (tables are already fitted to the screen's width)."""
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
 
-from obsql.render.colour import plain
-
 DEFAULT_PAGER = "less -SRFX"  # chop long lines, keep colours, quit when it fits, leave the text on screen
 
 
-def fits(text: str, columns: int, lines: int) -> bool:
-    """Whether `text` shows whole on a screen of `columns` by `lines` (one line kept for the prompt)."""
-    rows = text.splitlines()
-    return len(rows) < lines and all(len(plain(row)) <= columns for row in rows)
+def fits(text: str, lines: int) -> bool:
+    """Whether `text` shows whole on a screen `lines` tall (one line kept for the prompt)."""
+    return len(text.splitlines()) < lines
 
 
 def pager_command() -> str | None:

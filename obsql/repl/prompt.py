@@ -3,6 +3,7 @@ the Enter rule (Alt-Enter runs the text whatever it looks like)."""
 from __future__ import annotations
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import get_app
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.filters import completion_is_selected
 from prompt_toolkit.history import History
@@ -14,7 +15,7 @@ from prompt_toolkit.styles import Style
 
 from obsql.highlight import OqlLexer
 from obsql.repl.completion import OqlCompleter
-from obsql.repl.enter import runs_on_enter
+from obsql.repl.enter import open_quote, runs_on_enter
 from obsql.repl.shell import Shell
 
 # ANSI colour names, so the terminal's own theme (light or dark) decides the exact shades.
@@ -51,6 +52,13 @@ def enter_bindings() -> KeyBindings:
     return bindings
 
 
+def continuation_text(before: str, width: int) -> str:
+    """The prompt of a line after the first, given the text of the lines `before` it: `...> `, or `..'> ` (`..">`)
+    while a quote is open there."""
+    quote = open_quote(before)
+    return (f"..{quote}> " if quote else "...> ").rjust(width)
+
+
 def build_session(shell: Shell, history: History, input: Input | None = None,
                   output: Output | None = None) -> PromptSession:
     """A prompt showing the open store's name, completing from the shell's names of that store."""
@@ -58,7 +66,8 @@ def build_session(shell: Shell, history: History, input: Input | None = None,
         return [("class:prompt", shell.prompt)]
 
     def continuation(width: int, line_number: int, is_soft_wrap: bool) -> list[tuple[str, str]]:
-        return [("class:continuation", "...> ".rjust(width))]
+        before = "\n".join(get_app().current_buffer.document.lines[:line_number])
+        return [("class:continuation", continuation_text(before, width))]
 
     return PromptSession(message, multiline=True, prompt_continuation=continuation, lexer=PygmentsLexer(OqlLexer),
                          completer=OqlCompleter(shell.names), complete_in_thread=True, complete_while_typing=True,

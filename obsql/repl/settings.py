@@ -26,7 +26,7 @@ expanded = auto
 timer = off
 # Print the SQL each statement compiled to before its result: on or off (.explain).
 explain = off
-# Show results longer or wider than the screen through $PAGER (less when unset): on or off (.pager).
+# Show results taller than the screen through $PAGER (less when unset): on or off (.pager).
 pager = on
 """
 

@@ -106,14 +106,13 @@ class Shell:
         return terminal_width(self.out) if self._file is None else None
 
     def show(self, text: str) -> None:
-        """Write a result: to the `.output` file if one is set, else to the screen, paged when it does not fit."""
+        """Write a result: to the `.output` file if one is set, else to the screen, paged when it is taller than the screen."""
         if self._file is not None:
             self._file.write(text + "\n")
             self._file.flush()
             return
-        screen = shutil.get_terminal_size()
         command = pager.pager_command() if self.settings.pager and self.out.isatty() else None
-        if command and not pager.fits(text, screen.columns, screen.lines) and pager.page(text, command):
+        if command and not pager.fits(text, shutil.get_terminal_size().lines) and pager.page(text, command):
             return
         self.say(text)
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from obsql.repl.enter import runs_on_enter
+from obsql.repl.enter import open_quote, runs_on_enter
+from obsql.repl.prompt import continuation_text
 
 CASES = [
     ("", True),  # a blank line just gives a new prompt
@@ -45,3 +46,26 @@ CASES = [
 @pytest.mark.parametrize(("text", "runs"), CASES)
 def test_enter_runs_only_finished_statements(text, runs):
     assert runs_on_enter(text) is runs
+
+
+@pytest.mark.parametrize(("text", "quote"), [
+    ("runs of clean", ""),
+    ("trace 'pred-1", "'"),
+    ("trace 'it''s", "'"),  # a doubled quote stands for one inside: still open
+    ("trace 'it''s'", ""),
+    ('runs | select "odd name', '"'),
+    ("runs # it's a comment\n", ""),  # a quote inside a comment opens nothing
+    ("trace '# not a comment", "'"),
+    ("sql select 'a' || \"b\" || 'c", "'"),
+])
+def test_open_quote_names_the_quote_a_line_ends_inside(text, quote):
+    assert open_quote(text) == quote
+
+
+@pytest.mark.parametrize(("before", "prompt"), [
+    ("runs of clean", "      ...> "),
+    ("trace 'pred-1\nwith more", "      ..'> "),
+    ('runs | select "a', '      .."> '),
+])
+def test_the_continuation_prompt_shows_an_open_quote(before, prompt):
+    assert continuation_text(before, 11) == prompt
