@@ -1,10 +1,11 @@
 """Results as terminal text: aligned tables, trace trees like mltrace's CLI, cards, and expect verdicts."""
 from __future__ import annotations
 
+import math
 import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from obsql.result import Result, iso_time
 
@@ -52,7 +53,11 @@ def table(columns: list[str], rows: list[tuple], max_rows: int = MAX_ROWS, heade
         for line in cells:
             line.insert(fitted.gap, ELIDED)
     widths = [max([len(c) if header else 0] + [len(r[i]) for r in cells]) for i, c in enumerate(names)]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    numeric = _numeric_columns(shown)
+    right = [i in numeric for i in fitted.kept]
+    if fitted.gap is not None:
+        right.insert(fitted.gap, False)
+    lines = [_line(r, widths, right) for r in cells]
     if not header:
         return "\n".join(lines)
     footer = f"({len(rows)} row{'s' if len(rows) != 1 else ''}"
@@ -61,8 +66,12 @@ def table(columns: list[str], rows: list[tuple], max_rows: int = MAX_ROWS, heade
         footer += f"; {len(fitted.elided)} columns not shown: {', '.join(fitted.elided)}; -x shows all"
     if fitted.empty:
         footer += f"; empty: {', '.join(fitted.empty)}"
-    return "\n".join(["  ".join(c.ljust(w) for c, w in zip(names, widths)).rstrip(),
-                      "  ".join("-" * w for w in widths), *lines, footer + ")"])
+    return "\n".join([_line(names, widths, right), "  ".join("-" * w for w in widths), *lines, footer + ")"])
+
+
+def _line(texts: list[str], widths: list[int], right: list[bool]) -> str:
+    """One line of a table: each text padded to its column's width, numbers' columns on the right."""
+    return "  ".join(t.rjust(w) if r else t.ljust(w) for t, w, r in zip(texts, widths, right)).rstrip()
 
 
 ELIDED = "…"
@@ -80,9 +89,40 @@ class _Fit:
 
 
 def _texts(rows: list[tuple], width: int | None) -> list[list[str]]:
-    """Every cell as text, cut shorter on a screen (but never below a run id's length)."""
+    """Every cell as text, cut shorter on a screen (but never below a run id's length); the numbers of a column of
+    floats all get the same count of decimals, so their points line up."""
     cut = MAX_CELL if width is None else min(MAX_CELL, max(MIN_FITTED_CELL, width // 3))
-    return [[cell(value, cut) for value in row] for row in rows]
+    columns = list(zip(*rows))
+    formats = [_float_format(values) for values in columns]
+    return [[cell(value, cut) if shown is None or value is None else shown(value) for value, shown in
+             zip(row, formats)] for row in rows]
+
+
+def _numeric_columns(rows: list[tuple]) -> set[int]:
+    """The columns whose every value is a number (or empty), which a table right-aligns."""
+    return {i for i, values in enumerate(zip(*rows)) if _is_numeric(values)}
+
+
+def _is_numeric(values: tuple) -> bool:
+    present = [v for v in values if v is not None]
+    return bool(present) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present)
+
+
+def _float_format(values: tuple) -> Callable[[float], str] | None:
+    """How to write a column's numbers when it holds floats: fixed decimals, as many as its most precise value
+    needs at six significant digits (at most six); None when the column is not one of numbers with a float, or a
+    value would need an exponent, so each cell keeps its own form."""
+    if not _is_numeric(values) or not any(isinstance(v, float) for v in values):
+        return None
+    decimals = 0
+    for value in values:
+        if value is None or not math.isfinite(value) or value == int(value):
+            continue
+        text = f"{value:.6g}"
+        if "e" in text:
+            return None
+        decimals = max(decimals, len(text.partition(".")[2]))
+    return lambda value: f"{value:.{min(decimals, 6)}f}" if math.isfinite(value) else f"{value}"
 
 
 def _fit(columns: list[str], rows: list[tuple], texts: list[list[str]], width: int) -> _Fit:

@@ -74,3 +74,26 @@ def test_fitting_never_loses_a_column_without_naming_it(n_columns, n_rows, width
     empty = footer.split("empty: ")[1].rstrip(")").split(", ") if "empty: " in footer else []
     assert sorted(shown + named + empty) == sorted(columns)
     assert all(len(line) <= width for line in body) or len(shown) == 1
+
+
+def test_numbers_sit_on_the_right_with_their_points_in_line():
+    text = table(["sensor", "reading", "count", "note"],
+                 [("t-1", 0.91234, 3, "ok"), ("t-22", 1.0, 120, None), ("t-3", None, None, "gap"), ("t-4", 0.5, 7, "")])
+    assert text.splitlines()[:6] == [
+        "sensor  reading  count  note",
+        "------  -------  -----  ----",
+        "t-1     0.91234      3  ok",
+        "t-22    1.00000    120",
+        "t-3                     gap",
+        "t-4     0.50000      7",
+    ]
+
+
+@pytest.mark.parametrize(("values", "texts"), [
+    ((1e-09, 2.0), ["1e-09", "2"]),  # a value that needs an exponent: each keeps its own form
+    ((True, False), ["true", "false"]),  # booleans are not numbers here
+    ((float("nan"), 1.5), ["nan", "1.5"]),
+])
+def test_columns_that_cannot_share_decimals_keep_each_value_s_form(values, texts):
+    body = table(["v"], [(v,) for v in values]).splitlines()[2:-1]
+    assert [line.strip() for line in body] == texts
