@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -120,18 +121,21 @@ def test_markdown_has_a_header_rule(cli_store):
     assert done.stdout.splitlines() == ["| component | status |", "| --- | --- |", "| etl | ok |"]
 
 
-def word_starts(line: str) -> set[int]:
-    """The offsets where a word begins (in a table's rule of dashes: where each column begins)."""
-    return {i for i, char in enumerate(line) if char != " " and (i == 0 or line[i - 1] == " ")}
+def column_spans(rule: str) -> list[tuple[int, int]]:
+    """Where each column lies in a table's rule of dashes, as (start, end) offsets."""
+    return [match.span() for match in re.finditer(r"-+", rule)]
 
 
 def test_table_aligns_columns(cli_store):
     done = query(cli_store, "components | select component, runs, stale")
     header, rule, *rows, footer = done.stdout.splitlines()
-    columns = word_starts(rule)
-    assert len(columns) == 3 and len(rows) == 7 and footer == "(7 rows)"
+    spans = column_spans(rule)
+    assert len(spans) == 3 and len(rows) == 7 and footer == "(7 rows)"
     for line in [header, *rows]:
-        assert columns <= word_starts(line)
+        cells = [line[start:end] for start, end in spans]
+        assert "".join(cells).replace(" ", "") == line.replace(" ", "")  # nothing outside a column
+        assert not cells[0].startswith(" ")  # text on the left
+    assert all(row[slice(*spans[1])].endswith(tuple("0123456789")) for row in rows)  # numbers on the right
 
 
 def test_trace_prints_an_indented_tree(cli_store):
