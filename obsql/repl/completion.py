@@ -1,8 +1,9 @@
 """Completion by context: what may come at the cursor, read from the words before it.
 
 `completion_context` is a pure function of the text before the cursor (the keywords the grammar accepts next, a
-component after `of`, `history`, `compare` and `with`, a metric after `metric`, a column after `where`, a pointer
-inside the quotes after `trace`, `inspect` and `flag`, a dot command and its argument); `OqlCompleter` fills each
+component after `of`, `history`, `compare` and `with`, a metric after `metric`, a column after `where`, a sampled
+data column of the compared components after `compare ... on`, a pointer inside the quotes after `trace`, `inspect`
+and `flag`, a run id inside the quotes after `run`, a dot command and its argument); `OqlCompleter` fills each
 context with words, from the grammar, the command registry and the store's names.
 """
 from __future__ import annotations
@@ -25,6 +26,8 @@ from obsql.storage.schemas import TABLES
 COMPONENT_AFTER = ("of", "history", "compare", "with")
 POINTER_AFTER = ("trace", "forward", "inspect", "flag")
 COLUMN_AFTER = ("where", "and", "or", "not", "select", "by", "aggregate", "(")
+DATA_COLUMN_AFTER = ("on", ",", "(", "except")  # inside `compare ... on`: the compared data's columns
+COMPARE_CALLS = ("drift(", "adversarial(")
 # Clauses whose items are separated by commas: the item after a comma is of the clause's kind.
 LIST_CLAUSES = {"metric": "metric", "select": "column", "by": "column", "aggregate": "column"}
 PIPE_WORDS = ("where", "select", "order", "group", "limit", "rank")
@@ -61,15 +64,17 @@ COLUMNS = {
 class Context:
     """What fits at the cursor: a kind of word, the part of it already typed, and what the kind needs to know."""
 
-    kind: str  # keyword, component, metric, column, pointer, flagged, command, argument, path or nothing
+    kind: str  # keyword, component, metric, column, data_column, pointer, flagged, run, command, argument, path, nothing
     prefix: str = ""
     words: tuple[str, ...] = ()  # the candidates of a keyword, command or argument context
     component: str | None = None  # for metric (and history columns): the component named after `history`
+    compared: tuple[str, ...] = ()  # for data_column: the components of both sides of a compare
     source: str = ""  # for column: the key of COLUMNS whose columns fit
     piped: tuple[str, ...] | None = None  # for column: what an earlier select or group by pipe left instead
 
 
 NOTHING = Context("nothing")
+QUOTED_KINDS = ("pointer", "flagged", "run")  # completed inside quotes, which the completion closes
 
 
 def completion_context(text: str) -> Context:
@@ -119,6 +124,8 @@ def _quoted_context(statement: list[str]) -> Context:
     previous = statement[-2].lower() if len(statement) > 1 else ""
     if previous == "unflag":
         return Context("flagged", prefix)
+    if previous == "run":
+        return Context("run", prefix)
     return Context("pointer", prefix) if previous in POINTER_AFTER else NOTHING
 
 
@@ -127,6 +134,10 @@ def _word_context(before: list[Token], prefix: str) -> Context:
     if not before:
         return Context("keyword", prefix, oql.statement_keywords + LEAVE_WORDS)
     previous = before[-1]
+    compared = _compared_components(before)
+    if compared is not None and previous in DATA_COLUMN_AFTER:
+        calls = COMPARE_CALLS if previous in ("on", ",") else ()
+        return Context("data_column", prefix, calls, compared=compared)
     if previous in COMPONENT_AFTER:
         return Context("component", prefix)
     item = LIST_CLAUSES.get(_clause(before)) if previous == "," else None  # a new item of a list clause
@@ -156,6 +167,17 @@ def _clause(before: list[str]) -> str | None:
         if token in ("|", "where", "every", "since", "until", "between", "on", "with"):
             return None
     return None
+
+
+def _compared_components(before: list[str]) -> tuple[str, ...] | None:
+    """The two sides' components when the cursor is in a compare's `on` list (before any pipe), else None."""
+    words = before[1:] if before[0] == "expect" else before
+    if words[:1] != ["compare"] or "on" not in words or "|" in words[words.index("on"):]:
+        return None
+    sides = [words[1] if len(words) > 1 else ""]
+    if "with" in words and words.index("with") + 1 < len(words):
+        sides.append(words[words.index("with") + 1])
+    return tuple(str(side) for side in dict.fromkeys(sides) if side)
 
 
 def _component_of_history(before: list[str]) -> str | None:
@@ -224,6 +246,10 @@ class Names(Protocol):
 
     def pointers(self, prefix: str) -> list[str]: ...
 
+    def columns(self, component: str) -> list[str]: ...
+
+    def run_ids(self, prefix: str) -> list[str]: ...
+
 
 class OqlCompleter(Completer):
     """Completions for the shell's buffer, by context."""
@@ -240,7 +266,7 @@ class OqlCompleter(Completer):
         if context.kind == "keyword" and not context.prefix and not complete_event.completion_requested:
             return  # after a space, keywords show on Tab only: a menu after every word would be noise
         for word in self.candidates(context):
-            if context.kind in ("pointer", "flagged"):
+            if context.kind in QUOTED_KINDS:
                 yield Completion(word.replace("'", "''") + "'", -len(context.prefix.replace("'", "''")),
                                  display=word)
             else:
@@ -250,6 +276,8 @@ class OqlCompleter(Completer):
         """The words that fit `context` and start with its prefix (in any case)."""
         if context.kind == "pointer":
             return self.names.pointers(context.prefix)  # the store filters them by prefix
+        if context.kind == "run":
+            return self.names.run_ids(context.prefix)
         start = context.prefix.lower()
         return [word for word in self._words(context) if word.lower().startswith(start)]
 
@@ -266,6 +294,9 @@ class OqlCompleter(Completer):
             in_history = context.source.startswith("history") and context.component
             metrics = self.names.metrics(context.component) if in_history else []
             return [*COLUMNS.get(context.source, ()), *metrics]
+        if context.kind == "data_column":
+            columns = dict.fromkeys(c for component in context.compared for c in self.names.columns(component))
+            return [*columns, *context.words]
         if context.kind == "flagged":
             return self.names.flagged()
         return ()

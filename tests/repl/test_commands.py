@@ -1,9 +1,12 @@
 """The dot commands, each run through the shell as typed, and the registry that `.help` and completion share."""
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
+import obsql
 from obsql.repl.commands import COMMANDS
+from obsql.repl.names import StoreNames
 from obsql.storage.schemas import TABLES
 from tests.repl.conftest import WAIT_SECONDS
 
@@ -163,3 +166,23 @@ def test_timeout_cancels_a_statement_that_runs_longer_and_keeps_the_shell(shell)
     shell.handle(".timeout 0")
     shell.handle("recent 1;")
     assert "timeout off" in shell.out.getvalue() and "(1 row)" in shell.out.getvalue()
+
+
+
+def test_the_names_find_run_ids_by_prefix(shell):
+    [run_id] = [row[0] for row in shell.engine.run("runs of etl | select run_id")[-1].rows]
+    assert shell.names.run_ids(run_id[:-3]) == [run_id]
+    assert shell.names.run_ids("no such run") == []
+
+
+def test_the_names_hold_each_components_data_columns(tmp_path):
+    store = obsql.connect(tmp_path / "store")
+    with obsql.run("score", inputs=["raw"]) as run:
+        run.add_output(pl.DataFrame({"fare": [1.0, 2.0], "zone": ["a", "b"]}), var="scored")
+    store.close()
+    names = StoreNames(tmp_path / "store")
+    try:
+        names.refresh().join()
+        assert names.columns("score") == ["fare", "zone"] and names.columns("other") == []
+    finally:
+        names.close()

@@ -25,6 +25,12 @@ class FixedNames:
     def pointers(self, prefix: str) -> list[str]:
         return [p for p in ["data.parquet", "it's.csv", "pred-1", "pred-2"] if p.startswith(prefix)]
 
+    def columns(self, component: str) -> list[str]:
+        return {"clean": ["fare", "zone"], "infer": ["fare", "score"]}.get(component, [])
+
+    def run_ids(self, prefix: str) -> list[str]:
+        return [r for r in ["01J8ZQA", "01J8ZQB", "01K0000"] if r.startswith(prefix)]
+
 
 def offered(text: str, tab: bool = True) -> list[str]:
     event = CompleteEvent(completion_requested=tab)
@@ -94,6 +100,17 @@ CASES = [
     ("inspect 'it", ["it''s.csv'"]),
     ("flag '", ["data.parquet'", "it''s.csv'", "pred-1'", "pred-2'"]),
     ("unflag 'p", ["pred-1'", "pred-9'"]),
+    # run ids inside quotes, closed on completion
+    ("inspect run '01J", ["01J8ZQA'", "01J8ZQB'"]),
+    ("note run '01K", ["01K0000'"]),
+    # the compared components' data columns after `compare ... on`
+    ("compare clean with infer on ", ["fare", "zone", "score", "drift(", "adversarial("]),
+    ("compare clean with infer on fare, s", ["score"]),
+    ("compare clean until @2020-03-01 with clean since @2020-03-02 on z", ["zone"]),
+    ("compare clean with infer on drift(", ["fare", "zone", "score"]),
+    ("compare clean with infer on drift(* except z", ["zone"]),
+    ("expect compare clean with infer on a", ["adversarial("]),
+    ("compare clean with infer on fare | where mean_", ["mean_diff", "mean_shift_sd"]),
     ("runs where status = 'o", []),
     ("runs # a comment ", []),
     # dot commands and their arguments
