@@ -11,6 +11,7 @@ from obsql.engine.walks import Steps, Tabular
 from obsql.errors import ObsqlError
 from obsql.result import ADVERSARIAL_COLUMNS
 
+CLASSIFIER_ROW = "(all features)"  # the adversarial result's summary row: the classifier as a whole
 KEYS = ["run_id", "pointer", "row_index"]
 
 
@@ -60,8 +61,9 @@ def drift_table(steps: Steps, columns: list[str], exclude: list[str]) -> Tabular
 
 
 def adversarial_table(steps: Steps, columns: list[str], exclude: list[str]) -> Tabular:
-    """The features that best tell the two sides apart, most separating first, with the classifier's AUC and loss.
-    Identifier-like columns and dates are left out unless named."""
+    """The classifier's held-out AUC and loss, once in a first row (rank 0, feature CLASSIFIER_ROW), then the features
+    that best tell the two sides apart, most separating first. Identifier-like columns and dates are left out unless
+    named."""
     from obsql.monitor import adversarial_validation
     from obsql.monitor.identifiers import identifier_columns
 
@@ -70,9 +72,9 @@ def adversarial_table(steps: Steps, columns: list[str], exclude: list[str]) -> T
         keys = set(identifier_columns(left, right, chosen)) | set(_time_columns(steps))
         chosen = [c for c in chosen if c not in keys]
     result = adversarial_validation(left, right, chosen)
-    rows = [(rank, feature, importance, result.auc, result.loss)
-            for rank, (feature, importance) in enumerate(result.top_features, start=1)]
-    return Tabular(ADVERSARIAL_COLUMNS, rows)
+    features = [(rank, feature, importance, None, None)
+                for rank, (feature, importance) in enumerate(result.top_features, start=1)]
+    return Tabular(ADVERSARIAL_COLUMNS, [(0, CLASSIFIER_ROW, None, result.auc, result.loss), *features])
 
 
 def _time_columns(steps: Steps) -> list[str]:

@@ -75,9 +75,11 @@ def test_compare_on_a_column_never_logged_names_it_with_the_nearest(shifted):
 
 
 def test_adversarial_validation_ranks_the_separating_feature_first(shifted):
-    result = shifted.query(f"{BEFORE_AFTER} on adversarial(*)").to_dicts()
-    assert result[0]["feature"] == "amount" and result[0]["rank"] == 1
-    assert result[0]["auc"] > 0.9
+    classifier, first, *others = shifted.query(f"{BEFORE_AFTER} on adversarial(*)").to_dicts()
+    assert (classifier["rank"], classifier["feature"], classifier["importance"]) == (0, "(all features)", None)
+    assert classifier["auc"] > 0.9 and 0 < classifier["loss"] < 0.693
+    assert first["feature"] == "amount" and first["rank"] == 1 and first["importance"] > 0
+    assert all(row["auc"] is None and row["loss"] is None for row in [first, *others])  # said once, not per row
 
 
 def test_no_shift_gives_chance_auc(shifted):
@@ -151,7 +153,7 @@ def test_drift_except_leaves_columns_out(orders):
 def test_adversarial_leaves_keys_out(orders):
     features = [row["feature"] for row in orders.query(f"{ORDERS_BEFORE_AFTER} on adversarial(*)").to_dicts()]
     assert not any(f.startswith(("request_uuid", "order_id", "ordered_at")) for f in features)
-    assert features[0] == "discount is null"
+    assert features[:2] == ["(all features)", "discount is null"]
     kept = orders.query(f"{ORDERS_BEFORE_AFTER} on adversarial(* except discount)").to_dicts()
     assert not any(row["feature"].startswith("discount") for row in kept)
 
