@@ -15,7 +15,8 @@ __version__ = "0.1.0"
 
 _HOMES = {
     "Store": "obsql.api", "add_notes": "obsql.api", "connect": "obsql.api", "current": "obsql.api", "flag": "obsql.api",
-    "log_feedback": "obsql.api", "query": "obsql.api", "register": "obsql.api", "run": "obsql.api",
+    "forget": "obsql.api", "retain": "obsql.api", "log_feedback": "obsql.api", "query": "obsql.api",
+    "register": "obsql.api", "run": "obsql.api",
     "sql": "obsql.api", "unflag": "obsql.api", "unflag_all": "obsql.api", "tag": "obsql.api", "untag": "obsql.api",
     "clock": "obsql.client.clock",
     "CheckFailed": "obsql.client.component", "Component": "obsql.client.component",

@@ -10,7 +10,7 @@ import sys
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import obsql.render  # noqa: F401  (results returned here draw themselves: it installs their drawers)
 from obsql.client import active
@@ -27,6 +27,9 @@ from obsql.grammar import ast
 from obsql.result import Result
 from obsql.storage.layout import default_root
 from obsql.storage.store import ParquetStore
+
+if TYPE_CHECKING:
+    from obsql.removal import Removal
 
 
 class Store:
@@ -113,6 +116,25 @@ class Store:
         write_feedback(self.files, ids, labels, ts)
 
     # -- housekeeping ---------------------------------------------------------------------------------------------
+    def forget(self, pointer: str, forward: bool = False, *, runs: bool = False, dry_run: bool = False,
+               requested_by: str | None = None) -> Removal:
+        """Delete a pointer's data (sampled rows, summaries, feedback, flags, its value in io) from every file, and
+        with `forward` that of every pointer derived from it; `runs` removes the runs that touched them too.
+        Runs and lineage edges otherwise stay, marked as redacted; the `redactions` table audits it."""
+        from obsql import removal
+
+        return removal.forget(self, pointer, forward=forward, runs=runs, dry_run=dry_run, requested_by=requested_by)
+
+    def retain(self, *, samples: str | None = None, feedback: str | None = None, summaries: str | None = None,
+               runs: str | None = None, dry_run: bool = False, requested_by: str | None = None) -> Removal:
+        """Delete data older than each age given (`samples="90d"`, `feedback="1y"`, `runs="2y"`: whole runs with
+        their lineage); the `redactions` table audits it."""
+        from obsql import removal
+
+        ages = {"samples": samples, "feedback": feedback, "summaries": summaries, "runs": runs}
+        return removal.retain(self, {kind: age for kind, age in ages.items() if age}, dry_run=dry_run,
+                              requested_by=requested_by)
+
     def flush(self) -> None:
         """Write everything logged so far to Parquet (also done every few seconds and at exit)."""
         BACKGROUND.wait()
@@ -197,6 +219,16 @@ def add_notes(run_id: str, text: str) -> None:
 def log_feedback(ids: Sequence[str] | str, labels: Sequence[Any] | Any,
                  ts: datetime | Sequence[datetime] | None = None) -> None:
     current().log_feedback(ids, labels, ts)
+
+
+def forget(pointer: str, forward: bool = False, **options: Any) -> Removal:
+    """`Store.forget` on the last connected store."""
+    return current().forget(pointer, forward, **options)
+
+
+def retain(**ages_and_options: Any) -> Removal:
+    """`Store.retain` on the last connected store."""
+    return current().retain(**ages_and_options)
 
 
 def query(text: str) -> Result:

@@ -68,11 +68,36 @@ def build_parser() -> argparse.ArgumentParser:
                                   help="write the rows of writers that stopped before flushing into the store")
     recover.set_defaults(handler=run_recover)
 
+    forget = commands.add_parser("forget", parents=[common],
+                                 help="delete a pointer's data (and with --forward all derived from it), audited")
+    forget.add_argument("pointer", help="the pointer whose sampled rows, summaries, feedback and flags go")
+    forget.add_argument("--forward", action="store_true",
+                        help="also every pointer derived from it: the outputs of every run in its forward trace")
+    forget.add_argument("--runs", action="store_true",
+                        help="also remove the runs that wrote or read them, with their lineage edges")
+    add_removal_options(forget)
+    forget.set_defaults(handler=run_forget)
+
+    retain = commands.add_parser("retain", parents=[common],
+                                 help="delete data older than a policy's ages (samples first, lineage last)")
+    for kind, what in (("samples", "sampled rows"), ("feedback", "labels"), ("summaries", "column summaries"),
+                       ("runs", "whole runs with their lineage")):
+        retain.add_argument(f"--{kind}", metavar="AGE", help=f"remove {what} older than AGE (90d, 12w, 6m, 2y)")
+    retain.add_argument("--save", action="store_true",
+                        help="declare these ages as the store's policy, which `obsql compact` applies")
+    add_removal_options(retain)
+    retain.set_defaults(handler=run_retain)
+
     # a subcommand's options default to nothing, so `obsql --format csv recent` keeps the format given before it
     output = argparse.ArgumentParser(add_help=False)
     add_output_options(output, argparse.SUPPRESS)
     add_shortcuts(commands, [common, output], run_shortcut)
     return parser
+
+
+def add_removal_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="list exactly what would go, and remove nothing")
+    parser.add_argument("--by", metavar="NAME", help="who asked, for the audit (default: the user running it)")
 
 
 def add_output_options(parser: argparse.ArgumentParser, default: object = None) -> None:
@@ -289,11 +314,17 @@ def _print_answers(store: Path) -> None:
 
 
 def run_compact(args: argparse.Namespace) -> int:
+    from obsql import removal
     from obsql.progress import Progress
     from obsql.storage.compact import compact
     from obsql.storage.store import ParquetStore
 
     store = ParquetStore(store_path(args), create=False)
+    policy = removal.saved_policy(store.root)
+    if policy:  # the store's retention policy first: nothing is merged only to be removed
+        with Progress(0, "retaining") as bar:
+            done = removal.retain(store_to_write(args), policy, on_progress=bar.show)
+        print("\n".join(done.describe()))
     with Progress(0, "compacting") as bar:
         report = compact(store.root, on_progress=bar.show)
     if report.recovered:
@@ -304,6 +335,50 @@ def run_compact(args: argparse.Namespace) -> int:
           f"dependencies, {report.index_rows.get('inner_runs', 0)} in the in-memory core")
     for skipped in report.skipped:
         print(f"  skipped {skipped}: unreadable, or not its table's (obsql check says why)", file=sys.stderr)
+    return EXIT_OK
+
+
+def store_to_write(args: argparse.Namespace):
+    """The store --store names, opened to write; a path that holds no store is an error, not a new empty store."""
+    import obsql
+    from obsql.storage.layout import read_marker
+
+    read_marker(store_path(args).expanduser().resolve())
+    return obsql.connect(store_path(args))
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    from obsql import removal
+    from obsql.progress import Progress
+
+    store = store_to_write(args)
+    with Progress(0, "forgetting") as bar:
+        done = removal.forget(store, args.pointer, forward=args.forward, runs=args.runs, dry_run=args.dry_run,
+                              requested_by=args.by, on_progress=bar.show)
+    print("\n".join(done.describe()))
+    if args.dry_run:
+        print("\n".join(f"  would rewrite {change.path} ({change.table}: {change.removed + change.blanked} of "
+                        f"{change.rows} rows)" for change in done.plan.changes))
+    return EXIT_OK
+
+
+def run_retain(args: argparse.Namespace) -> int:
+    from obsql import removal
+    from obsql.progress import Progress
+
+    store = store_to_write(args)
+    ages = {kind: getattr(args, kind) for kind in removal.RETAINED if getattr(args, kind)}
+    if args.save:
+        removal.save_policy(store.path, ages)
+        print(f"saved the retention policy {' '.join(f'{k}={v}' for k, v in ages.items())}: `obsql compact` "
+              f"applies it")
+    ages = ages or removal.saved_policy(store.path)
+    if not ages:
+        raise ObsqlError("input", "retain needs an age: none was given and the store has no saved policy",
+                         suggestion="e.g. obsql retain --samples 90d --feedback 1y --dry-run")
+    with Progress(0, "retaining") as bar:
+        done = removal.retain(store, ages, dry_run=args.dry_run, requested_by=args.by, on_progress=bar.show)
+    print("\n".join(done.describe()))
     return EXIT_OK
 
 

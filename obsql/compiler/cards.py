@@ -27,6 +27,7 @@ RUN_STEPS = {
     "metrics": f"SELECT name, value FROM metrics WHERE {IN_RUN_PARTITION} ORDER BY name",
     "code": "SELECT source FROM code WHERE code_hash = $code_hash LIMIT 1",
     "notes": "SELECT ts, note FROM run_notes WHERE run_id = $run_id ORDER BY ts",
+    "redactions": "SELECT ts, action, pointer FROM redactions WHERE list_contains(run_ids, $run_id) ORDER BY ts",
 }
 
 POINTER_STEPS = {

@@ -26,7 +26,7 @@ class _Card:
         self.rows: list[dict] = []
 
     def add(self, section: str, field: str, value: Any = None, detail: Any = None) -> None:
-        self.rows.append({"section": section, "field": field, "value": _text(value), "detail": _text(detail)})
+        self.rows.append({"section": section, "field": _text(field), "value": _text(value), "detail": _text(detail)})
 
     def table(self) -> Tabular:
         return Tabular.of(CARD_COLUMNS, self.rows)
@@ -82,6 +82,9 @@ def run_card(steps: Steps, prefix: str) -> Tabular:
         card.add("metrics", metric["name"], metric["value"])
     for note in steps.dicts("notes", run_id=run["run_id"]):
         card.add("notes", note["ts"], note["note"])
+    for redaction in steps.dicts("redactions", run_id=run["run_id"]):
+        card.add("redacted", redaction["ts"], f"{redaction['action']} '{redaction['pointer']}'",
+                 "the data of its inputs or outputs was removed")
     if run["code_hash"]:
         source = steps.rows("code", code_hash=run["code_hash"])
         card.add("code", "hash", run["code_hash"], source[0][0] if source and source[0][0] else None)

@@ -2,18 +2,13 @@
 index (`lineage_index`) is rebuilt so lineage lookups read a few row groups.
 
 Safe while other processes append and query:
-1. a manifest naming the files to replace and the file that will replace them is written first;
-2. the merged, sorted file is published by an atomic rename; from that instant readers that list files through
-   `live_live_files.parquet_files` skip the replaced ones, so no row is ever counted twice or missed;
-3. the replaced files are deleted, then the manifest.
-A compaction interrupted at any step is finished or rolled back by the next one. Files still backed by a live
-spool (a flush in progress) and files written after the listing are left alone. Only one compaction runs at a time.
+each partition's merge is one `rewrite.replace_files` (a manifest, the merged file, a commit, the old files
+deleted), so readers never count a row twice or miss one, and a compaction interrupted at any step is finished or
+rolled back by the next one. Files still backed by a live spool (a flush in progress) and files written after the
+listing are left alone. Only one rewrite (compaction, forget, retain) runs at a time.
 """
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -23,14 +18,12 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from obsql.errors import StoreError
 from obsql.storage import lineage_index, live_files
-from obsql.storage.ids import new_id
 from obsql.storage.reader import StoreReader
-from obsql.storage.layout import (COMMITS_DIR, COMPACT_DIR, COMPACTED_PREFIX, SPOOL_DIR, mark_changed,
-                                  write_atomically)
+from obsql.storage.layout import COMMITS_DIR, COMPACT_DIR, COMPACTED_PREFIX, SPOOL_DIR, partition_date
+from obsql.storage.rewrite import exclusive, finish_interrupted, new_target, replace_files
 from obsql.storage.schemas import TABLES
-from obsql.storage.writer import recover_dead_spools, write_parquet
+from obsql.storage.writer import recover_dead_spools
 
 # Told after each step: (steps done, steps in all, what was just done), so a caller can show progress.
 OnProgress = Callable[[int, int, str], None]
@@ -56,7 +49,7 @@ def compact(root: Path, closed_before: date | None = None,
     closed_before = closed_before or datetime.now(timezone.utc).date()
     report = CompactionReport()
     (root / COMPACT_DIR).mkdir(exist_ok=True)
-    with _exclusive(root):
+    with exclusive(root, "compact"):
         report.recovered = recover_dead_spools(root)
         finish_interrupted(root)
         listed_at = time.time()
@@ -86,16 +79,6 @@ def _forget_merged_commits(root: Path, listed_at: float) -> None:
             marker.unlink(missing_ok=True)
 
 
-def finish_interrupted(root: Path) -> None:
-    """Complete compactions whose merged file was published; roll back those that never got that far."""
-    for manifest in live_files.read_manifests(root):
-        if (root / manifest["target"]).exists():
-            for source in manifest["sources"]:
-                (root / source).unlink(missing_ok=True)
-            mark_changed(root)
-        Path(manifest["path"]).unlink(missing_ok=True)
-
-
 def _partitions_to_compact(root: Path, closed_before: date) -> list[tuple[str, Path, list[Path]]]:
     in_flight = {p.stem for p in (root / SPOOL_DIR).glob("*.spool")}
     work = []
@@ -106,16 +89,9 @@ def _partitions_to_compact(root: Path, closed_before: date) -> list[tuple[str, P
             if path.stem not in in_flight:
                 by_directory.setdefault(path.parent, []).append(path)
         for directory, sources in sorted(by_directory.items()):
-            if _partition_date(directory) < closed_before and _worth_merging(sources):
+            if (partition_date(directory) or date.max) < closed_before and _worth_merging(sources):
                 work.append((table, directory, sorted(sources)))
     return work
-
-
-def _partition_date(directory: Path) -> date:
-    for part in directory.parts[::-1]:
-        if part.startswith("date="):
-            return date.fromisoformat(part.partition("=")[2])
-    return date.max
 
 
 def _worth_merging(sources: list[Path]) -> bool:
@@ -141,15 +117,7 @@ def _compact_partition(root: Path, table: str, directory: Path, sources: list[Pa
     spec = TABLES[table]
     merged = _in_current_schema(pa.concat_tables(parts, promote_options="default"), spec.schema)
     merged = merged.sort_by([(column, "ascending") for column in spec.sort_by if column in merged.column_names])
-    target = directory / f"{COMPACTED_PREFIX}{new_id()}.parquet"
-    manifest = root / COMPACT_DIR / f"{target.stem}.json"
-    write_atomically(manifest, json.dumps({"table": table, "target": _relative(root, target),
-                                           "sources": [_relative(root, s) for s in readable]}))
-    write_parquet(merged, target, row_group_size=LOOKUP_ROW_GROUP)
-    for source in readable:
-        source.unlink(missing_ok=True)
-    mark_changed(root)
-    manifest.unlink()
+    replace_files(root, readable, [(new_target(directory), merged)], row_group_size=LOOKUP_ROW_GROUP)
     report.partitions += 1
     report.files_before += len(readable)
     report.files_after += 1
@@ -163,23 +131,3 @@ def _in_current_schema(data: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def _relative(root: Path, path: Path) -> str:
-    return str(path.relative_to(root))
-
-
-class _exclusive:
-    """Holds the store's compaction lock for the duration of a `with` block."""
-
-    def __init__(self, root: Path) -> None:
-        self.path = root / COMPACT_DIR / ".lock"
-
-    def __enter__(self) -> None:
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self.fd)
-            raise StoreError("another compaction of this store is running") from None
-
-    def __exit__(self, *exc_info) -> None:
-        os.close(self.fd)

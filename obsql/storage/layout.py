@@ -22,7 +22,7 @@ import json
 import os
 import re
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -39,6 +39,14 @@ NAMES_DIR = "_names"
 MAX_PATH_VALUE, PATH_PREFIX = 120, 80  # bytes of a partition value in a directory name, and of a cut one's prefix
 FLUSH_STEM = re.compile(r"[0-9A-Z]{26}-\d{6}")  # how a writer names the files of one flush (after its spool)
 COMPACTED_PREFIX = "c-"  # a compaction's merged file: c-<id>.parquet (a flush names its files after its spool)
+
+
+def partition_date(path: str | Path) -> date | None:
+    """The `date=` partition a file or directory lies in, if any."""
+    for part in Path(path).parts[::-1]:
+        if part.startswith("date="):
+            return date.fromisoformat(part.partition("=")[2])
+    return None
 
 
 def default_root() -> Path:

@@ -13,9 +13,11 @@ almost all of a file:
     inner_edges, inner_runs: the same restricted to runs that some run depends on (the "core"), small enough
                 to hold in memory, so a trace needs SQL only for its root
 
-`manifest.json` names the raw files the index was built from, and the index's version. A lineage view reads the index plus, from the raw
-tables, only the files written since, so answers are always complete; files a later compaction rewrote may show a
-row twice until the next rebuild, which the graph walks tolerate (they keep sets of runs).
+`manifest.json` names the raw files the index was built from, and the index's version. A lineage view reads the
+index plus, from the raw tables, only the files written since, so answers are always complete; files a later
+compaction rewrote may show a row twice until the next rebuild, which the graph walks tolerate (they keep sets of
+runs). A forget that leaves the edges as they were renames the files the index covers (`replace_covered`); one that
+removes runs rebuilds it.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from obsql.storage import live_files
 from obsql.storage.layout import committed_flushes, long_values, mark_changed, shown, write_atomically
-from obsql.storage.reader import StoreReader, empty_relation_sql, read_parquet_sql
+from obsql.storage.reader import StoreReader, empty_relation_sql, quote_literal, read_parquet_sql
 from obsql.storage.schemas import TABLES
 
 INDEX_DIR = "lineage"
@@ -100,7 +102,7 @@ def view_sql(root: Path, name: str, listed: dict[str, list[str]], covered: dict[
     view = VIEWS[name]
     parts = []
     if covered:
-        parts.append(f"SELECT * FROM read_parquet({_quote(str(index_file(root, name)))})")
+        parts.append(f"SELECT * FROM read_parquet({quote_literal(str(index_file(root, name)))})")
     recent = {t: [p for p in listed.get(t, []) if p not in covered.get(t, set())] for t in view.tables}
     if recent[view.tables[0]] or not parts:
         parts.append(view.select.format(**{t: _source(root, t, recent[t], union_by_name=True) for t in view.tables}))
@@ -111,10 +113,6 @@ def _source(root: Path, table: str, paths: list[str], union_by_name: bool = Fals
     if not paths:
         return f"({empty_relation_sql(table)})"
     return read_parquet_sql(paths, TABLES[table].partition_by, union_by_name, long_values(root))
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def build(root: Path) -> dict[str, int]:
@@ -135,20 +133,35 @@ def build(root: Path) -> dict[str, int]:
     return counts
 
 
+def replace_covered(root: Path, renamed: dict[str, str]) -> None:
+    """Say the index covers each new file (value) in place of the old one (key): a rewrite that left its edges as
+    they were, so the index stays exact without a rebuild."""
+    manifest = root / INDEX_DIR / MANIFEST
+    try:
+        described = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        return
+    relative = {str(Path(old).relative_to(root)): str(Path(new).relative_to(root)) for old, new in renamed.items()}
+    described["covers"] = {table: [relative.get(path, path) for path in paths]
+                           for table, paths in described.get("covers", {}).items()}
+    write_atomically(manifest, json.dumps(described) + "\n")
+    mark_changed(root)
+
+
 def _write_index_file(reader: StoreReader, root: Path, name: str, sources: dict[str, list[str]]) -> int:
     """Write one index file, sorted by its key, under a temporary name then renamed; returns its rows."""
     view = VIEWS[name]
     final = index_file(root, name)
     tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp")
     if name in _CORE_SOURCES:
-        query = _CORE_SOURCES[name].format(edges=_quote(str(index_file(root, "edges"))),
-                                           runs=_quote(str(index_file(root, "runs"))))
+        query = _CORE_SOURCES[name].format(edges=quote_literal(str(index_file(root, "edges"))),
+                                           runs=quote_literal(str(index_file(root, "runs"))))
     else:
         query = view.select.format(**{t: _source(root, t, sources[t]) for t in view.tables})
-    reader.con.execute(f"COPY ({query} ORDER BY {view.sort_by}) TO {_quote(str(tmp))} "
+    reader.con.execute(f"COPY ({query} ORDER BY {view.sort_by}) TO {quote_literal(str(tmp))} "
                        f"(FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP}, COMPRESSION zstd)")
     os.replace(tmp, final)
-    return reader.con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(final))})").fetchone()[0]
+    return reader.con.execute(f"SELECT count(*) FROM read_parquet({quote_literal(str(final))})").fetchone()[0]
 
 
 def attach_views(reader: StoreReader, root: Path) -> None:

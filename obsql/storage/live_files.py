@@ -1,8 +1,9 @@
 """Which Parquet files of a table a reader should read right now.
 
-A plain glob is almost right; two things make it exact. A compaction writes a manifest naming the files it
-replaces before it publishes the merged file, so while both exist the listing drops the replaced ones (readers never
-count a row twice). And a file found to be corrupt is set aside for this process with a warning naming it, so one
+A plain glob is almost right; two things make it exact. A rewrite (compaction, forget, retention) writes a manifest
+naming the files it replaces and the files that replace them before it writes any, and commits it in one rename, so
+the listing drops the new files before the commit and the replaced ones after it (readers never count a row twice,
+nor miss one). And a file found to be corrupt is set aside for this process with a warning naming it, so one
 bad file never makes the rest of the store unreadable; nothing is deleted.
 
 Walking a large store's partitions costs a directory read each (13 ms for a year of daily partitions of five
@@ -17,25 +18,38 @@ import json
 import os
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from obsql.storage.layout import COMMITS_DIR, COMPACT_DIR, FLUSH_STEM, LISTING_DIR, last_change, write_atomically
 
 _corrupt: dict[str, str] = {}  # absolute path -> reason, for files found unreadable in this process
 SETTLED_NS = 3_000_000_000  # a change mark this old is never repeated by a later change
+MAX_WALKS = 20  # walks of one listing while rewrites keep committing during it (each commit is a rare event)
 CHECKED = ".checked"  # beside a table's saved listing: its files whose columns were found to be the table's
 
 
 def parquet_files(root: Path, table: str, set_aside_too: bool = False) -> list[str]:
-    """All published Parquet files of `table`, minus those a finished compaction replaced and (unless
-    `set_aside_too`) those this process set aside."""
+    """All published Parquet files of `table` as of one instant: a rewrite in flight shows its old files until it
+    commits and its new ones after, never both and never neither. Files this process set aside are left out unless
+    `set_aside_too`."""
     base = root / table
     if not base.is_dir():
         return []
-    manifests = read_manifests(root)
-    found = sorted(_walk_parquet(str(base))) if manifests else _saved_or_walked(root, table)
-    replaced = _replaced_by_compaction(root, manifests)
-    return [f for f in found if f not in replaced and (set_aside_too or f not in _corrupt)]
+    for _ in range(MAX_WALKS):
+        before = {rewrite.path: rewrite for rewrite in read_rewrites(root)}
+        found = sorted(_walk_parquet(str(base))) if before else _saved_or_walked(root, table)
+        after = read_rewrites(root)
+        if not any(_committed_during(rewrite, before) for rewrite in after):
+            break  # else the walk may have passed a directory before a new file was written there: walk again
+    hidden: set[str] = set()
+    for rewrite in [*before.values(), *(rewrite for rewrite in after if rewrite.path not in before)]:
+        hidden |= rewrite.sources if rewrite.committed else rewrite.targets
+    return [f for f in found if f not in hidden and (set_aside_too or f not in _corrupt)]
+
+
+def _committed_during(rewrite: Rewrite, before: dict[str, Rewrite]) -> bool:
+    return rewrite.committed and not (rewrite.path in before and before[rewrite.path].committed)
 
 
 def _saved_or_walked(root: Path, table: str) -> list[str]:
@@ -118,29 +132,35 @@ def _walk_parquet(directory: str):
             yield entry.path
 
 
-def _replaced_by_compaction(root: Path, manifests: list[dict]) -> set[str]:
-    """Files that a compaction has already replaced by its published output (absolute paths)."""
-    replaced: set[str] = set()
-    for manifest in manifests:
-        if (root / manifest["target"]).exists():
-            replaced.update(str(root / source) for source in manifest["sources"])
-    return replaced
+@dataclass(frozen=True)
+class Rewrite:
+    """Files being replaced by others (a compaction's merge, a forget's filtered copies), as its manifest under
+    `_compact/` says: readers show the sources until the manifest is committed, the targets from then on."""
+
+    path: str  # the manifest
+    sources: frozenset[str]  # absolute paths
+    targets: frozenset[str]
+    committed: bool
 
 
-def read_manifests(root: Path) -> list[dict]:
-    """The manifests of compactions in flight (or interrupted), with their own path under `path`."""
+def read_rewrites(root: Path) -> list[Rewrite]:
+    """The rewrites in flight (or interrupted) in the store."""
     directory = root / COMPACT_DIR
     if not directory.is_dir():
         return []
-    manifests = []
+    rewrites = []
     for path in sorted(directory.glob("*.json")):
         try:
             manifest = json.loads(path.read_text())
-        except (OSError, ValueError):
+            sources = frozenset(str(root / source) for source in manifest["sources"])
+            if "target" in manifest:  # written by obsql before rewrites: published when its one target exists
+                targets, committed = frozenset([str(root / manifest["target"])]), (root / manifest["target"]).exists()
+            else:
+                targets, committed = frozenset(str(root / t) for t in manifest["targets"]), manifest["committed"]
+        except (OSError, ValueError, KeyError, TypeError):
             continue
-        manifest["path"] = str(path)
-        manifests.append(manifest)
-    return manifests
+        rewrites.append(Rewrite(str(path), sources, targets, bool(committed)))
+    return rewrites
 
 
 def set_aside(path: str, reason: str) -> None:

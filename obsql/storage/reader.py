@@ -42,14 +42,15 @@ def read_parquet_sql(paths: Sequence[str], partition_by: Sequence[str], union_by
     `union_by_name` matches columns by name across files written by different obsql versions (a column added
     later is null in older files); it reads every file's schema, so it is used only where schemas differ.
     `long_names` (`layout.long_values`) maps component names cut short in directory names back to themselves."""
-    listing = ", ".join(_quote(p) for p in paths)
+    listing = ", ".join(quote_literal(p) for p in paths)
     # type names quoted: a bare DATE reads as a column when the call sits on the right of a join
     types = ", ".join(f"'{col}': '{PARTITION_TYPES[col]}'" for col in partition_by)
     union = ", union_by_name = true" if union_by_name else ""
     relation = f"read_parquet([{listing}], hive_partitioning = true, hive_types = {{{types}}}{union})"
     if not long_names or "component" not in partition_by:
         return relation
-    cases = " ".join(f"WHEN {_quote(in_path)} THEN {_quote(name)}" for in_path, name in long_names.items())
+    cases = " ".join(f"WHEN {quote_literal(in_path)} THEN {quote_literal(name)}"
+                     for in_path, name in long_names.items())
     return f'(SELECT * REPLACE (CASE "component" {cases} ELSE "component" END AS "component") FROM {relation})'
 
 
@@ -61,7 +62,8 @@ def empty_relation_sql(name: str) -> str:
     return f"SELECT {', '.join(columns)} WHERE false"
 
 
-def _quote(text: str) -> str:
+def quote_literal(text: str) -> str:
+    """`text` as a SQL string literal (for file paths, which DuckDB's table functions take only as literals)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -80,7 +82,7 @@ class StoreReader:
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET parquet_metadata_cache = true")  # footers are read once per file, not per query
         self.con.execute("SET enable_progress_bar = false")  # DuckDB's bar would land in csv and json output
-        self.con.execute(f"SET memory_limit = {_quote(memory_limit)}")
+        self.con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
         spill = tempfile.mkdtemp(prefix="obsql-spill-")
         self._remove_spill = weakref.finalize(self, shutil.rmtree, spill, ignore_errors=True)  # or at exit
         _sandbox(self.con, root, spill)
@@ -230,7 +232,7 @@ class StoreReader:
     def _file_columns(self, path: str) -> dict[str, str]:
         """A file's columns and their types (files are never changed once published, so each is read once)."""
         if path not in self._columns_of:
-            described = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({_quote(path)})").fetchall()
+            described = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote_literal(path)})").fetchall()
             self._columns_of[path] = {row[0]: row[1] for row in described}
         return self._columns_of[path]
 
@@ -340,8 +342,8 @@ def _sandbox(con: duckdb.DuckDBPyConnection, root: Path, spill: str) -> None:
     """Lock the connection to reading the store (DuckDB's own sandbox settings).
 
     DuckDB also allows its spill directory; it is a fresh private one, so nothing else can be read there."""
-    con.execute(f"SET temp_directory = {_quote(spill)}")
-    con.execute(f"SET allowed_directories = [{_quote(str(root) + '/')}]")
+    con.execute(f"SET temp_directory = {quote_literal(spill)}")
+    con.execute(f"SET allowed_directories = [{quote_literal(str(root) + '/')}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET autoload_known_extensions = false")

@@ -118,6 +118,12 @@ TABLES: dict[str, TableSpec] = {
             ("component", TEXT), ("run_id", TEXT), ("ts", TIME), ("metric", TEXT), ("value", FLOAT), ("op", TEXT),
             ("bound", FLOAT), ("state", TEXT), ("message", TEXT), ("direction", TEXT),
         ),
+        _spec(  # the audit of `forget` and `retain`: what was asked and how much went, never a removed value
+            "redactions", BY_DATE, ("ts",),
+            ("id", TEXT), ("ts", TIME), ("action", TEXT), ("requested_by", TEXT), ("pointer", TEXT),
+            ("forward", BOOL), ("runs_removed", BOOL), ("pointers", INT), ("run_ids", TEXTS), ("policy", TEXT),
+            ("rows", TEXT), ("files", INT), ("bytes_freed", INT),
+        ),
     )
 }
 

@@ -159,7 +159,8 @@ def test_notes_on_a_run_are_kept_with_their_times(tmp_path):
     card = answer(store, f"inspect run '{run_id}'").to_dicts()
     notes = [row for row in card if row["section"] == "notes"]
     assert [row["value"] for row in notes] == ["retrained by hand", "bad labels in week 3"]
-    assert all(row["field"] for row in notes)  # each with its time
+    assert all(row["field"].endswith("Z") for row in notes)  # each with its time, as every time shows
+    assert "bad labels in week 3" in str(answer(store, f"inspect run '{run_id}'"))  # the card prints as text
     with pytest.raises(ObsqlError, match="no run id starts with"):
         answer(store, "note run 'ZZZ' 'x'")
     store.close()

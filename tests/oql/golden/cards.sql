@@ -19,6 +19,8 @@ SELECT name, value FROM metrics WHERE "component" = $component AND "date" = CAST
 SELECT source FROM code WHERE code_hash = $code_hash LIMIT 1
 -- step notes:
 SELECT ts, note FROM run_notes WHERE run_id = $run_id ORDER BY ts
+-- step redactions:
+SELECT ts, action, pointer FROM redactions WHERE list_contains(run_ids, $run_id) ORDER BY ts
 
 -- oql: inspect 'models/tip-model.json' | where section = 'read by'
 
