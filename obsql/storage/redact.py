@@ -20,10 +20,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from obsql.storage import lineage_index, live_files
-from obsql.storage.layout import committed_flushes, partition_date, shown
+from obsql.storage.layout import committed_flushes, partition_date, path_value, shown
 from obsql.storage.reader import StoreReader, quote_literal
 from obsql.storage.rewrite import new_target, replace_files
-from obsql.storage.schemas import TABLES
+from obsql.storage.schemas import BY_RUN, TABLES
 
 REMOVED_BY_POINTER = {"samples": "pointer", "summaries": "pointer", "flags": "pointer", "feedback": "id"}
 BLANKED_BY_POINTER = {"io": ("value", "content_hash")}  # the rows stay (lineage), their data values go
@@ -45,6 +45,7 @@ class FileChange:
     rows: int  # before
     removed: int
     blanked: int = 0  # rows kept with their data values blanked
+    size: int = 0  # bytes, when planned
 
     @property
     def left(self) -> int:
@@ -66,8 +67,8 @@ class RemovalPlan:
 
     @property
     def bytes(self) -> int:
-        """The size of the files it rewrites or deletes, now."""
-        return sum(os.path.getsize(change.path) for change in self.changes if os.path.exists(change.path))
+        """The size of the files it rewrites or deletes, when planned."""
+        return sum(change.size for change in self.changes)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Selection:
     derived: tuple[str, ...] = ()
     derived_by: tuple[str, ...] = ()
     runs: tuple[str, ...] = ()
+    partitions: tuple[tuple[str, str], ...] | None = None  # (component, date) holding every run-keyed row reached
 
     def params(self) -> dict[str, list[str]]:
         return {name: sorted(set(getattr(self, name))) for name in ("pointers", "derived", "derived_by", "runs")}
@@ -93,14 +95,24 @@ def plan_forget(root: Path, selection: Selection) -> RemovalPlan:
         plan = RemovalPlan()
         for table in TABLES:
             goes, blank = _conditions(table, bool(selection.runs))
-            if (goes or blank) and files[table]:
-                plan.changes += _changes_in(reader, table, files[table], goes, blank, selection.params())
+            candidates = _in_partitions(table, files[table], selection)
+            if (goes or blank) and candidates:
+                plan.changes += _changes_in(reader, table, candidates, goes, blank, selection.params())
         return plan
     finally:
         reader.close()
 
 
-def pointer_condition(column: str, by_run: bool) -> str:
+def _in_partitions(table: str, files: list[str], selection: Selection) -> list[str]:
+    """The files of a run-keyed table in the selection's partitions (all of them where it names none, and all of
+    `deps` when runs go: the edges to a removed run lie in the partitions of the runs that depend on it)."""
+    if selection.partitions is None or TABLES[table].partition_by != BY_RUN or (selection.runs and table == "deps"):
+        return files
+    wanted = {(f"component={path_value(component)}", f"date={day}") for component, day in selection.partitions}
+    return [path for path in files if tuple(path.rsplit(os.sep, 3)[1:3]) in wanted]
+
+
+def _pointer_condition(column: str, by_run: bool) -> str:
     """SQL for the rows of a pointer column a selection reaches ($pointers, $derived, $derived_by)."""
     derived = f'"{column}" IN (SELECT unnest($derived))'
     if by_run:
@@ -111,13 +123,13 @@ def pointer_condition(column: str, by_run: bool) -> str:
 def _conditions(table: str, with_runs: bool) -> tuple[str, str]:
     """SQL conditions for a table's rows that go and for those whose values are blanked ("" for none)."""
     by_run = "run_id" in TABLES[table].columns
-    goes = [pointer_condition(REMOVED_BY_POINTER[table], by_run)] if table in REMOVED_BY_POINTER else []
+    goes = [_pointer_condition(REMOVED_BY_POINTER[table], by_run)] if table in REMOVED_BY_POINTER else []
     if with_runs:
         goes += [f'"{column}" IN (SELECT unnest($runs))' for column in RUN_COLUMNS.get(table, ())]
     blank = ""
     if table in BLANKED_BY_POINTER:  # only rows with something to blank: a file holding none is left as it is
         held = " OR ".join(f'"{column}" IS NOT NULL' for column in BLANKED_BY_POINTER[table])
-        blank = f"{pointer_condition('pointer', by_run)} AND ({held})"
+        blank = f"{_pointer_condition('pointer', by_run)} AND ({held})"
     return " OR ".join(goes), blank
 
 
@@ -130,7 +142,7 @@ def _changes_in(reader: StoreReader, table: str, files: list[str], goes: str, bl
            f"FROM read_parquet([{listing}], filename = true, hive_partitioning = false, union_by_name = true) "
            f"GROUP BY filename HAVING count(*) FILTER (WHERE ({goes}) OR ({blank})) > 0 ORDER BY filename")
     used = {name: values for name, values in params.items() if f"${name}" in sql}
-    return [FileChange(table, path, rows, gone, blanks)
+    return [FileChange(table, path, rows, gone, blanks, os.path.getsize(path))
             for path, rows, gone, blanks in reader.execute(sql, used).fetchall()]
 
 
@@ -220,6 +232,6 @@ def plan_retention(root: Path, older_than: dict[str, date]) -> RemovalPlan:
             day = partition_date(path)
             if day is not None and day < cutoff:
                 rows = pq.ParquetFile(path).metadata.num_rows
-                plan.changes.append(FileChange(table, path, rows, rows))
+                plan.changes.append(FileChange(table, path, rows, rows, size=os.path.getsize(path)))
     return plan
 

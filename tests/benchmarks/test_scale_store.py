@@ -1,6 +1,8 @@
 """The synthetic scale stores are valid obsql stores with obsql's lineage, and the naive baselines answer correctly."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -233,3 +235,13 @@ def test_naive_history_is_the_daily_mean(small, con):
     assert [(bucket.date(), n) for bucket, _, n in rows] == [(d, len(v)) for d, v in sorted(by_day.items())]
     for (_, mean, _), (_, values) in zip(rows, sorted(by_day.items())):
         assert mean == pytest.approx(sum(values) / len(values))
+
+
+def test_the_forget_benchmark_leaves_no_reached_value_either_way(tmp_path):
+    """bench_forget.py on a week's store: it runs, reaches a model's readers, and both ways leave nothing behind."""
+    root = tmp_path / "store"
+    scale_store.generate(root, 2000, days=7)
+    done = subprocess.run([sys.executable, str(Path(scale_store.__file__).with_name("bench_forget.py")), "--root",
+                           str(root)], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    assert "values left: obsql 0, naive 0" in done.stdout and "reached: 2,0" in done.stdout

@@ -1,5 +1,5 @@
-"""A reader sees whole runs: each run's rows in every table or in none, while writers flush, compaction merges and
-queries run in other processes; counts never go down; a store from before commits is read as it was."""
+"""A reader sees whole runs: each run's rows in every table or in none, while writers flush, compaction merges,
+forgets and retentions rewrite files and queries run in other processes; counts never go down; a store from before commits is read as it was."""
 from __future__ import annotations
 
 import json
@@ -20,9 +20,9 @@ WRITER = textwrap.dedent("""
     worker = int(sys.argv[2])
     day = datetime(2020, 1, 1 + worker % 4, tzinfo=timezone.utc)  # closed partitions: compaction merges them
     for i in range(int(sys.argv[3])):
-        with obsql.run("step", inputs=[f"in-{worker}-{i}"], outputs=[f"out-{worker}-{i}"],
-                       start=day + timedelta(seconds=i)):
-            pass
+        with obsql.run("step", inputs=[f"in-{worker}-{i}"], start=day + timedelta(seconds=i)) as run:
+            run.add_output([f"out-{worker}-{i}"], values=[float(i)])
+        obsql.log_feedback([f"out-{worker}-{i}"], [i % 2], ts=day)  # long ago: retention removes it as it lands
 """)
 
 COMPACTOR = textwrap.dedent("""
@@ -39,6 +39,27 @@ COMPACTOR = textwrap.dedent("""
         time.sleep(0.2)
 """)
 
+FORGETTER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    import obsql
+    from obsql.errors import StoreError
+    store = obsql.connect(sys.argv[1])
+    stop, forgotten, labels_removed = Path(sys.argv[2]), [], 0
+    while not stop.exists():
+        found = store.sql("SELECT pointer FROM io WHERE direction = 'output' AND value IS NOT NULL "
+                          "ORDER BY pointer LIMIT 1").rows
+        try:
+            if found:
+                store.forget(found[0][0])
+                forgotten.append(found[0][0])
+            labels_removed += store.retain(feedback="30d").rows.get("feedback", 0)
+        except StoreError:  # a compaction holds the store
+            pass
+        time.sleep(0.3)
+    print(labels_removed, " ".join(forgotten))
+""")
+
 QUERIES = textwrap.dedent("""
     import json, sys
     from pathlib import Path
@@ -51,10 +72,12 @@ QUERIES = textwrap.dedent("""
 """)
 
 
-def test_every_query_sees_whole_runs_while_writers_flush_and_compaction_merges(tmp_path):
+def test_every_query_sees_whole_runs_while_writers_flush_compaction_merges_and_removals_rewrite(tmp_path):
     root, stop = tmp_path / "store", tmp_path / "stop"
     obsql.connect(root).close()
     compactor = subprocess.Popen([sys.executable, "-c", COMPACTOR, str(root), str(stop)])
+    forgetter = subprocess.Popen([sys.executable, "-c", FORGETTER, str(root), str(stop)], stdout=subprocess.PIPE,
+                                 text=True)
     queries = subprocess.Popen([sys.executable, "-c", QUERIES, str(root), str(stop)], stdout=subprocess.PIPE,
                                text=True)
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(root), str(w), "1000"]) for w in range(8)]
@@ -63,14 +86,18 @@ def test_every_query_sees_whole_runs_while_writers_flush_and_compaction_merges(t
     finally:
         stop.touch()
     seen = [json.loads(line) for line in queries.communicate(timeout=1200)[0].splitlines()]
-    assert compactor.wait(timeout=1200) == 0 and queries.returncode == 0
+    labels_removed, *forgotten = forgetter.communicate(timeout=1200)[0].split()
+    assert compactor.wait(timeout=1200) == 0 and queries.returncode == 0 and forgetter.returncode == 0
+    assert forgotten and int(labels_removed) > 0  # forgets and retentions ran among the writers and compactions
     assert len(seen) > 10
     assert [pair for pair in seen if pair[1] != 2 * pair[0]] == []  # a run's io rows came with its runs row
     assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))  # never fewer than a moment before
     store = obsql.connect(root)
     try:
         assert store.sql("SELECT count(*), count(DISTINCT run_id) FROM runs").rows == [(8000, 8000)]
-        assert store.sql("SELECT count(*) FROM io").rows == [(16000,)]
+        assert store.sql("SELECT count(*) FROM io").rows == [(16000,)]  # a forget blanks values, keeps edges
+        blanked = store.sql("SELECT pointer FROM io WHERE direction = 'output' AND value IS NULL").rows
+        assert sorted(pointer for (pointer,) in blanked) == sorted(forgotten)
     finally:
         store.close()
 
