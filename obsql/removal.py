@@ -23,7 +23,7 @@ from obsql.errors import ObsqlError
 from obsql.storage import redact
 from obsql.storage.ids import new_id
 from obsql.storage.layout import MARKER, read_marker, write_atomically
-from obsql.storage.rewrite import exclusive, finish_interrupted
+from obsql.storage.rewrite import OnProgress, exclusive, finish_interrupted
 from obsql.storage.store import ParquetStore
 
 
@@ -89,7 +89,7 @@ class Removal:
 
 
 def forget(store: Store, pointer: str, *, forward: bool = False, runs: bool = False, dry_run: bool = False,
-           requested_by: str | None = None, on_progress: redact.OnProgress | None = None) -> Removal:
+           requested_by: str | None = None, on_progress: OnProgress | None = None) -> Removal:
     """Remove `pointer`'s sampled rows, summaries, feedback and flags (and its value in io); with `forward`, those of
     every pointer derived from it; with `runs`, the runs that touched them too."""
     store.engine.refresh()  # this process's own rows flushed, and seen
@@ -108,7 +108,7 @@ def forget(store: Store, pointer: str, *, forward: bool = False, runs: bool = Fa
 
 
 def retain(store: Store, ages: dict[str, str], *, dry_run: bool = False, requested_by: str | None = None,
-           today: date | None = None, on_progress: redact.OnProgress | None = None) -> Removal:
+           today: date | None = None, on_progress: OnProgress | None = None) -> Removal:
     """Remove partitions older than each kind's age (`{"samples": "90d", "feedback": "1y", "runs": "2y"}`)."""
     cutoffs = retention_cutoffs(ages, today or datetime.now(timezone.utc).date())
     policy = " ".join(f"{kind}={ages[kind]}" for kind in RETAINED if ages.get(kind))

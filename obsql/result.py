@@ -104,11 +104,16 @@ class Result:
         return drawer(self)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """The time in UTC; a time without a zone is UTC already."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
 def iso_time(moment: date, precise: bool = False) -> str:
     """The one way results show a time: ISO 8601 in UTC with a Z, to the second (`2020-03-23T00:20:00Z`), or with its
     microseconds when `precise` (the machine formats); a date alone as `2020-03-23`. A time without a zone is UTC."""
     if not isinstance(moment, datetime):
         return moment.isoformat()
-    utc = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    utc = as_utc(moment)
     shown = utc.isoformat(timespec="microseconds" if precise and utc.microsecond else "seconds")
     return shown.replace("+00:00", "Z")

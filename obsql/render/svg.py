@@ -27,7 +27,7 @@ from pathlib import Path
 from obsql.compiler.pipes import describe
 from obsql.errors import ObsqlError
 from obsql.grammar import ast, parse
-from obsql.result import Result
+from obsql.result import Result, as_utc
 
 TIME_COLUMNS = ("bucket", "start_time")  # the time axis of a history result, per bucket or per run
 NOT_METRICS = ("run_id", "runs")  # numbers in every history result that are bookkeeping, not metrics
@@ -103,7 +103,7 @@ def metric_series(result: Result) -> tuple[list[datetime], list[Series]]:
         values = [_number(row[i]) for row in rows]
         if any(v is not None for v in values) and all(_is_number(row[i]) for row in rows):
             series.append(Series(name, values))
-    return [_utc(row[at]) for row in rows], series
+    return [as_utc(row[at]) for row in rows], series
 
 
 def asked_metrics(statement: str) -> set[str] | None:
@@ -117,10 +117,6 @@ def asked_metrics(statement: str) -> set[str] | None:
             or any(isinstance(pipe, (ast.Select, ast.GroupBy)) for pipe in query.pipes):
         return None
     return {describe(metric) for metric in query.source.metrics}
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def _is_number(value: object) -> bool:

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -21,12 +20,9 @@ import pyarrow.parquet as pq
 from obsql.storage import lineage_index, live_files
 from obsql.storage.reader import StoreReader
 from obsql.storage.layout import COMMITS_DIR, COMPACT_DIR, COMPACTED_PREFIX, SPOOL_DIR, partition_date
-from obsql.storage.rewrite import exclusive, finish_interrupted, new_target, replace_files
+from obsql.storage.rewrite import OnProgress, exclusive, finish_interrupted, new_target, replace_files
 from obsql.storage.schemas import TABLES
 from obsql.storage.writer import recover_dead_spools
-
-# Told after each step: (steps done, steps in all, what was just done), so a caller can show progress.
-OnProgress = Callable[[int, int, str], None]
 
 LOOKUP_ROW_GROUP = 16_384
 

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,7 +21,7 @@ import pyarrow.parquet as pq
 from obsql.storage import lineage_index, live_files
 from obsql.storage.layout import committed_flushes, partition_date, path_value, shown
 from obsql.storage.reader import StoreReader, quote_literal
-from obsql.storage.rewrite import new_target, replace_files
+from obsql.storage.rewrite import OnProgress, new_target, replace_files
 from obsql.storage.schemas import BY_RUN, TABLES
 
 REMOVED_BY_POINTER = {"samples": "pointer", "summaries": "pointer", "flags": "pointer", "feedback": "id"}
@@ -31,9 +30,6 @@ RUN_COLUMNS = {name: ("run_id", "dep_run_id") if name == "deps" else ("run_id",)
                for name, spec in TABLES.items() if "run_id" in spec.columns}
 LINEAGE_TABLES = ("io", "deps", "runs")  # what the lineage index is built from
 FLUSH_WAIT_SECONDS = 30  # how long a forget waits for a live writer's flush in progress to commit
-
-# Told after each step: (steps done, steps in all, what was just done), so a caller can show progress.
-OnProgress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import fcntl
 import json
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pyarrow as pa
 
@@ -23,6 +23,10 @@ from obsql.storage import live_files
 from obsql.storage.ids import new_id
 from obsql.storage.layout import COMPACT_DIR, COMPACTED_PREFIX, mark_changed, write_atomically
 from obsql.storage.writer import write_parquet
+
+# Told after each step of long work (compaction, forget, retain): (steps done, steps in all, what was just done), so a
+# caller can show progress.
+OnProgress = Callable[[int, int, str], None]
 
 
 def new_target(directory: Path) -> Path:
