@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from collections.abc import Sequence
 from typing import Any, Callable, Iterator
 
 # The columns of each result shape, in order.
@@ -36,12 +37,78 @@ SHAPE_NEEDS: dict[str, frozenset[str]] = {
 DRAWERS: dict[str, Callable[["Result"], Any]] = {}
 
 
+class ArrowRows(Sequence):
+    """A result's rows kept as an Arrow table, made Python tuples only where they are read: a slice (the rows a
+    renderer prints) converts just those rows, so a large answer costs its conversion only if someone asks for it
+    all. Compares equal to a list of the same tuples."""
+
+    BATCH = 10_000  # rows converted at a time when iterated
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self._all: list[tuple] | None = None
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def __getitem__(self, index):
+        if self._all is not None:
+            return self._all[index]
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return self.materialized()[index]
+            return _tuples(self.table.slice(start, max(stop - start, 0)))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("result row out of range")
+        return _tuples(self.table.slice(index, 1))[0]
+
+    def __iter__(self) -> Iterator[tuple]:
+        if self._all is not None:
+            yield from self._all
+            return
+        for start in range(0, len(self), self.BATCH):
+            yield from _tuples(self.table.slice(start, self.BATCH))
+
+    def materialized(self) -> list[tuple]:
+        """Every row as a tuple (converted once, then kept)."""
+        if self._all is None:
+            self._all = _tuples(self.table)
+        return self._all
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"ArrowRows({len(self)} rows)"
+
+
+def _tuples(table: Any) -> list[tuple]:
+    if not table.num_columns:
+        return [()] * table.num_rows
+    return list(zip(*(_values(column) for column in table.columns)))
+
+
+def _values(column: Any) -> list:
+    """A column's values as DuckDB itself would give them: its 128-bit integers (sums of integers) reach Arrow as
+    decimal(38, 0), and are ints again here."""
+    values = column.to_pylist()
+    if getattr(column.type, "scale", None) == 0:
+        return [None if value is None else int(value) for value in values]
+    return values
+
+
 @dataclass
 class Result:
-    """The answer to one OQL statement."""
+    """The answer to one OQL statement. `rows` is a list of tuples, or `ArrowRows` for answers that came from
+    DuckDB as Arrow (read like a list; `to_arrow` then costs nothing)."""
 
     columns: list[str]
-    rows: list[tuple]
+    rows: Sequence[tuple]
     sql: str = ""  # the compiled SQL (what `explain` prints)
     shape: str = "table"  # table, trace, card, history, compare, expect
     statement: str = ""  # the OQL text it answers
@@ -59,7 +126,9 @@ class Result:
         return [dict(zip(self.columns, row)) for row in self.rows]
 
     def to_arrow(self):
-        """The rows as a pyarrow Table (column types inferred from the values)."""
+        """The rows as a pyarrow Table (as DuckDB typed them, or inferred from the values)."""
+        if isinstance(self.rows, ArrowRows):
+            return self.rows.table
         import pyarrow as pa
 
         return pa.table({name: [row[i] for row in self.rows] for i, name in enumerate(self.columns)})

@@ -80,6 +80,12 @@ def slice_outputs_sql(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace, wher
     return outputs
 
 
+# every output of the components over a span (a ranking's baseline when none is named), sampled
+OUTPUTS_BETWEEN = ("SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "
+                   "\"component\") AND start_time BETWEEN $since AND $until "
+                   "AND \"date\" BETWEEN CAST($since AS DATE) AND CAST($until AS DATE)")
+
+
 def sampled_pairs(outputs: str) -> str:
     """(pointer, run_id) of a baseline's outputs, a repeatable uniform sample of them when there are very many."""
     return (f"SELECT pointer, run_id FROM ({outputs}) AS b "
@@ -89,15 +95,15 @@ def sampled_pairs(outputs: str) -> str:
 def slice_plan(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace, pipes: tuple[ast.Pipe, ...]) -> StepPlan:
     steps = {"outputs": slice_outputs_sql(w, catalog, node, node.where), **_steps("upstream", "runs")}
     if pipes and isinstance(pipes[0], ast.RankRuns):
-        steps["baseline"] = sampled_pairs(slice_outputs_sql(w, catalog, node, pipes[0].against))
+        against = pipes[0].against  # a named baseline, else the component's outputs over the slice's span
+        steps["baseline"] = sampled_pairs(OUTPUTS_BETWEEN if against is None
+                                          else slice_outputs_sql(w, catalog, node, against))
         return StepPlan("rank", {"component": node.component}, steps, w.params, pipes_over_result(w, pipes[1:]))
     return StepPlan("slice", {"component": node.component}, steps, w.params, pipes_over_result(w, pipes))
 
 
 def review_plan(w: SqlWriter, catalog: Catalog, node: ast.Review, pipes: tuple[ast.Pipe, ...]) -> StepPlan:
-    steps = {**_steps("flagged", "latest_producers", "upstream", "runs"), "baseline": sampled_pairs(
-        "SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, \"component\") "
-        "AND start_time BETWEEN $since AND $until")}
+    steps = {**_steps("flagged", "latest_producers", "upstream", "runs"), "baseline": sampled_pairs(OUTPUTS_BETWEEN)}
     return StepPlan("review", {}, steps, w.params, pipes_over_result(w, pipes))
 
 

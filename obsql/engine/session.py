@@ -25,7 +25,7 @@ from obsql.engine.catalog import StoreCatalog
 from obsql.engine.duckdb_errors import explain_duckdb_error
 from obsql.errors import ObsqlError
 from obsql.grammar import ast, parse
-from obsql.result import EXPECT_COLUMNS, Result
+from obsql.result import EXPECT_COLUMNS, ArrowRows, Result
 from obsql.storage import lineage_index
 from obsql.storage.reader import DEFAULT_MEMORY_LIMIT, StoreReader
 from obsql.storage.store import ParquetStore
@@ -170,9 +170,9 @@ class Engine:
         return self.reader.execute(sql, params or {}).fetchall()
 
     def execute(self, plan: Plan, text: str = "") -> Result:
-        if isinstance(plan, SqlPlan):
-            columns, rows = self.reader.fetch(plan.sql, _used(plan.sql, plan.params))
-            return Result(columns, rows, plan.explain(), plan.shape, text, bounds=plan.bounds)
+        if isinstance(plan, SqlPlan):  # columnar to the renderer: rows become Python only where they are read
+            table = self.reader.fetch_arrow(plan.sql, _used(plan.sql, plan.params))
+            return Result(table.column_names, ArrowRows(table), plan.explain(), plan.shape, text, bounds=plan.bounds)
         if isinstance(plan, StepPlan):
             walking = plan.action in _WALKS
             if walking:
@@ -301,7 +301,7 @@ _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "trace": lambda e, steps, a: walks.trace(steps, a["pointer"], a["depth"]),
     "trace_forward": lambda e, steps, a: walks.trace_forward(steps, a["pointer"], a["depth"]),
     "slice": lambda e, steps, a: walks.slice_traces(steps),
-    "rank": lambda e, steps, a: walks.rank_slice(steps),
+    "rank": lambda e, steps, a: walks.rank_slice(steps, a["component"]),
     "review": lambda e, steps, a: walks.review(steps),
     "diagnose": lambda e, steps, a: _diagnose().diagnose(steps, a),
     "inspect_run": lambda e, steps, a: cards.run_card(steps, a["run_id"]),

@@ -11,6 +11,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow.compute
+
 from obsql.compiler.plans import StepPlan
 from obsql.errors import UnknownName, did_you_mean
 from obsql.result import RANK_COLUMNS, SLICE_COLUMNS, TRACE_COLUMNS
@@ -32,14 +34,16 @@ class Tabular:
 
     @classmethod
     def of(cls, columns: tuple[str, ...], records: list[dict]) -> "Tabular":
-        return cls(columns, [tuple(record.get(c) for c in columns) for record in records])
+        return cls(columns, [tuple(map(record.get, columns)) for record in records])
 
 
 class Steps:
     """Runs a plan's named SQL steps, binding only the parameters each one uses.
 
     Lookups by a list of ids test membership with `list_contains` (which prunes row groups); for long lists
-    the step is rewritten as a semi-join, whose cost does not grow with list length times rows.
+    the step is rewritten as a semi-join, whose cost does not grow with list length times rows, bounded by the
+    list's least and greatest value so row-group statistics still prune (run ids sort by time, so the runs of a
+    time window are a narrow range of the index).
     """
 
     LONG_LIST = 1000
@@ -63,9 +67,12 @@ class Steps:
 
     def _bind(self, name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         sql = self.plan.steps[name]
-        for key, value in params.items():
+        params = dict(params)
+        for key, value in list(params.items()):
             if isinstance(value, list) and len(value) > self.LONG_LIST:
-                sql = re.sub(rf"list_contains\(\${key}, (\w+)\)", rf"\1 IN (SELECT unnest(${key}))", sql)
+                sql = re.sub(rf"list_contains\(\${key}, (\w+)\)",
+                             rf"(\1 BETWEEN ${key}_least AND ${key}_greatest AND \1 IN (SELECT unnest(${key})))", sql)
+                params[f"{key}_least"], params[f"{key}_greatest"] = min(value), max(value)
         available = {**self.plan.params, **params}
         return sql, {key: available[key] for key in dict.fromkeys(_PARAM.findall(sql))}
 
@@ -320,10 +327,18 @@ def _negated_time(graph: Graph, run_id: str) -> float:
     return -start.timestamp() if start is not None else 0.0
 
 
-def rank_slice(steps: Steps) -> Tabular:
-    """`trace outputs of ... | rank runs [against ...]`: the slice ranked against its baseline outputs."""
-    chosen = [(output["pointer"], output["run_id"]) for output in steps.dicts("outputs")]
-    return rank_runs(steps, chosen, steps.rows("baseline"))
+def rank_slice(steps: Steps, component: str) -> Tabular:
+    """`trace outputs of ... | rank runs [against ...]`: the slice ranked against its baseline outputs (those
+    meeting `against`, else every output of the component written over the slice's span)."""
+    outputs = steps.arrow("outputs")  # columnar: a slice may hold many outputs, and only three columns are used
+    chosen = list(zip(outputs["pointer"].to_pylist(), outputs["run_id"].to_pylist()))
+    if "$since" not in steps.plan.steps["baseline"]:
+        return rank_runs(steps, chosen, steps.rows("baseline"))
+    span = pyarrow.compute.min_max(outputs["start_time"]).as_py()
+    if span["min"] is None:
+        return rank_runs(steps, chosen, [])
+    return rank_runs(steps, chosen, steps.rows("baseline", components=[component], since=span["min"],
+                                                until=span["max"]))
 
 
 def slice_traces(steps: Steps) -> Tabular:

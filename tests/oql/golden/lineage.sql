@@ -77,15 +77,13 @@ SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges 
 -- step runs:
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
 -- step baseline:
-SELECT pointer, run_id FROM (SELECT o.pointer, o.value, l.label, o.run_id, o.start_time, o.end_time, o.pointer_type FROM (SELECT * FROM io WHERE "component" = $p4 AND direction = 'output' AND "start_time" >= CAST($p5 AS TIMESTAMPTZ) AND "date" >= CAST($p5 AS DATE)) AS o LEFT JOIN (SELECT id, label FROM (SELECT id, label, row_number() OVER (PARTITION BY id ORDER BY ts DESC) AS newest FROM feedback WHERE label IS NOT NULL) AS latest WHERE newest = 1) AS l ON l.id = o.pointer) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
+SELECT pointer, run_id FROM (SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "component") AND start_time BETWEEN $since AND $until AND "date" BETWEEN CAST($since AS DATE) AND CAST($until AS DATE)) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
 -- then, over __result:
 SELECT * FROM __result LIMIT 5
 -- parameters:
 --   $p1 = 'inference'
 --   $p2 = datetime.datetime(2019, 9, 1, 12, 0, tzinfo=datetime.timezone.utc)
 --   $p3 = 0.9
---   $p4 = 'inference'
---   $p5 = datetime.datetime(2019, 9, 1, 12, 0, tzinfo=datetime.timezone.utc)
 
 -- oql: flag 'pred-42'
 
@@ -125,7 +123,7 @@ SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges 
 -- step runs:
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
 -- step baseline:
-SELECT pointer, run_id FROM (SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "component") AND start_time BETWEEN $since AND $until) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
+SELECT pointer, run_id FROM (SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "component") AND start_time BETWEEN $since AND $until AND "date" BETWEEN CAST($since AS DATE) AND CAST($until AS DATE)) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
 -- then, over __result:
 SELECT "component", "outputs" FROM __result
 
