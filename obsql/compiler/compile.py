@@ -15,7 +15,7 @@ from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, Ste
 from obsql.compiler.run_level import (
     alerts_sql,
     components_sql,
-    recent_sql,
+    recent_plan,
     runs_sql,
     sql_statement_sql,
     stale_sql,
@@ -27,7 +27,6 @@ from obsql.grammar import ast
 # Sources answered by one SQL query, and how their results present.
 _SQL_SOURCES: dict[type, tuple[Callable[..., str], str]] = {
     ast.Runs: (runs_sql, "table"),
-    ast.Recent: (recent_sql, "table"),
     ast.Components: (components_sql, "table"),
     ast.Tags: (tags_sql, "table"),
     ast.Stale: (stale_sql, "table"),
@@ -39,6 +38,7 @@ _SQL_SOURCES: dict[type, tuple[Callable[..., str], str]] = {
 
 # Sources the engine builds from SQL steps.
 _STEP_SOURCES: dict[type, Callable[..., StepPlan]] = {
+    ast.Recent: recent_plan,
     ast.Trace: trace_plan,
     ast.SliceTrace: slice_plan,
     ast.Review: review_plan,

@@ -20,7 +20,7 @@ import duckdb
 from obsql.compiler.compile import compile_statement
 from obsql.compiler.lineage import RUN_FIELDS
 from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
-from obsql.engine import cards, walks
+from obsql.engine import cards, recent, walks
 from obsql.engine.catalog import StoreCatalog
 from obsql.engine.duckdb_errors import explain_duckdb_error
 from obsql.errors import ObsqlError
@@ -304,6 +304,7 @@ _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "rank": lambda e, steps, a: walks.rank_slice(steps, a["component"]),
     "review": lambda e, steps, a: walks.review(steps),
     "diagnose": lambda e, steps, a: _diagnose().diagnose(steps, a),
+    "recent": lambda e, steps, a: recent.recent(steps, a["limit"]),
     "inspect_run": lambda e, steps, a: cards.run_card(steps, a["run_id"]),
     "inspect_pointer": lambda e, steps, a: cards.pointer_card(steps, a["pointer"]),
     "drift": lambda e, steps, a: _drift().drift_table(steps, a["columns"], a["exclude"]),

@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
-
-import pyarrow.compute
 
 from obsql.compiler.plans import StepPlan
 from obsql.errors import UnknownName, did_you_mean
@@ -60,6 +59,15 @@ class Steps:
     def arrow(self, name: str, **params: Any):
         """A step's rows as an Arrow table (for steps whose rows feed a dataframe)."""
         return self._reader.fetch_arrow(*self._bind(name, params))
+
+    def tabular(self, name: str, **params: Any) -> "Tabular":
+        """A step's rows with the columns it names."""
+        columns, rows = self._reader.fetch(*self._bind(name, params))
+        return Tabular(tuple(columns), rows)
+
+    def partition_dates(self, table: str) -> list[date]:
+        """The days a table has partitions for (from the names of its live files: nothing is read)."""
+        return [date.fromisoformat(day) for day in self._reader.partition_values(table, "date")]
 
     def dicts(self, name: str, **params: Any) -> list[dict]:
         columns, rows = self._reader.fetch(*self._bind(name, params))
@@ -334,6 +342,8 @@ def rank_slice(steps: Steps, component: str) -> Tabular:
     chosen = list(zip(outputs["pointer"].to_pylist(), outputs["run_id"].to_pylist()))
     if "$since" not in steps.plan.steps["baseline"]:
         return rank_runs(steps, chosen, steps.rows("baseline"))
+    import pyarrow.compute  # loaded by the first ranking, not by every command line
+
     span = pyarrow.compute.min_max(outputs["start_time"]).as_py()
     if span["min"] is None:
         return rank_runs(steps, chosen, [])

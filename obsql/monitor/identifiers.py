@@ -9,11 +9,10 @@ a real feature. A user leaves any other column out with `drift(* except a, b)`.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import polars as pl
-
-from obsql.monitor.inputs import kind_of, present
+if TYPE_CHECKING:  # the compiler reads this module's rule; polars loads only when a frame is looked at
+    import polars as pl
 
 DISTINCT_SHARE = 0.5  # of a side's non-null values; a text column this varied cannot be compared as categories
 MIN_VALUES = 20  # fewer values on a side say nothing about how distinct the column is
@@ -27,6 +26,8 @@ def is_key_name(name: str) -> bool:
 
 def is_identifier(name: str, *sides: pl.Series) -> bool:
     """Whether a column looks like a key on every side given (see the module's rule)."""
+    from obsql.monitor.inputs import kind_of, present
+
     for series in sides:
         values, _ = present(series)
         text = kind_of(series.dtype) == "categorical"

@@ -146,7 +146,7 @@ class StoreReader:
         """The values of one partition column over the table's live files, sorted (e.g. the components that ran)."""
         prefix = column + "="
         in_paths = {unquote(part[len(prefix):]) for path in self.files(table)
-                    for part in Path(path).parts if part.startswith(prefix)}
+                    for part in path.split(os.sep) if part.startswith(prefix)}  # str, not Path: 1,000s of files
         names = self.long_names if column == "component" else {}
         return sorted(names.get(value, value) for value in in_paths)
 

@@ -15,6 +15,11 @@ QUERIES = [
     ("runs | group by component aggregate count(*) as n | order by n desc, component | limit 3",
      [("features", 2), ("infer", 2), ("online", 2)]),
     ("recent 2 | select component", [("infer",), ("validate",)]),
+    # the newest day holds one run: recent reads back a day, then two, four, ... and then the whole table
+    ("recent 4 | select component, start_time",
+     [("infer", at(40)), ("validate", at(5)), ("online", at(4)), ("online", at(3))]),
+    ("recent 100 | select count(*)", [(11,)]),
+    ("recent | where component = 'infer' | select start_time", [(at(40),), (at(2),)]),
     ("components | select component, runs, failed, stale",
      [("etl", 1, 0, 0), ("clean", 1, 0, 0), ("features", 2, 0, 0), ("train", 2, 0, 0), ("infer", 2, 0, 2),
       ("online", 2, 0, 0), ("validate", 1, 0, 1)]),

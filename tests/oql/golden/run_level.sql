@@ -10,11 +10,15 @@ SELECT * FROM (SELECT * FROM (SELECT run_id, component, start_time, end_time, da
 
 -- oql: recent
 
-SELECT run_id, component, start_time, end_time, date_diff('millisecond', start_time, end_time) / 1000.0 AS duration_s, status, stale, stale_reasons, error, notes, git_commit, host FROM runs ORDER BY start_time DESC, run_id DESC LIMIT 10
+-- recent {'limit': 10}
+-- step newest:
+SELECT run_id, component, start_time, end_time, date_diff('millisecond', start_time, end_time) / 1000.0 AS duration_s, status, stale, stale_reasons, error, notes, git_commit, host FROM runs WHERE "date" >= $since ORDER BY start_time DESC, run_id DESC LIMIT 10
 
 -- oql: recent 20
 
-SELECT run_id, component, start_time, end_time, date_diff('millisecond', start_time, end_time) / 1000.0 AS duration_s, status, stale, stale_reasons, error, notes, git_commit, host FROM runs ORDER BY start_time DESC, run_id DESC LIMIT 20
+-- recent {'limit': 20}
+-- step newest:
+SELECT run_id, component, start_time, end_time, date_diff('millisecond', start_time, end_time) / 1000.0 AS duration_s, status, stale, stale_reasons, error, notes, git_commit, host FROM runs WHERE "date" >= $since ORDER BY start_time DESC, run_id DESC LIMIT 20
 
 -- oql: components
 
