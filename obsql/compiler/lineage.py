@@ -1,8 +1,8 @@
 """Lineage statements: trace, trace forward, slice traces with `| rank runs`, review, flag and unflag.
 
 Their answers come from walking the run graph a level at a time, so each compiles to the SQL of its steps; the
-engine runs them in a loop. The steps read four views the engine keeps over the store (and over the lookup index
-that compaction builds): lineage_producers, lineage_consumers, lineage_edges and lineage_runs.
+engine runs them in a loop. The steps read views the engine keeps over the store (and over the lookup index that
+compaction builds): lineage_producers, lineage_consumers, lineage_edges, lineage_runs and lineage_outputs.
 """
 from __future__ import annotations
 
@@ -29,10 +29,11 @@ STEPS = {
     "downstream": "SELECT dep_run_id AS parent_run_id, run_id, pointer FROM lineage_dependents "
                   "WHERE list_contains($frontier, dep_run_id)",
     "runs": f"SELECT {RUN_FIELDS} FROM lineage_runs WHERE list_contains($ids, run_id)",
-    # every output of the runs a trace visited, pruned to their components' and days' partitions
-    "outputs_of": "SELECT run_id, list(pointer ORDER BY pointer)[1:$limit], count(*) FROM io "
-                  "WHERE direction = 'output' AND list_contains($components, \"component\") "
-                  "AND list_contains($days, date) AND list_contains($ids, run_id) GROUP BY run_id",
+    # the outputs of the runs a trace visited (outside the in-memory core), pruned to their components' and days'
+    # partitions where they are not indexed yet
+    "outputs_of": "SELECT run_id, outputs[1:$limit], total FROM lineage_outputs "
+                  "WHERE list_contains($components, \"component\") AND list_contains($days, date) "
+                  "AND list_contains($ids, run_id)",
     "flagged": FLAGGED_NOW,
     "latest_producers": latest("lineage_producers", "pointer, run_id", "pointer", _NEWEST_VERSION,
                                "list_contains($pointers, pointer)"),

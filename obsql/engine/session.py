@@ -36,6 +36,7 @@ CORE_LIMIT = 2_000_000  # edges; a larger core stays on disk and walks query it 
 CORE_FROM_WALK = 2  # the first walk of an engine goes level by level: one `obsql -c trace` need not load the core
 CORE_LINKS = "SELECT run_id, dep_run_id, pointer FROM lineage_inner_edges"
 CORE_RUNS = f"SELECT {RUN_FIELDS} FROM lineage_inner_runs"
+CORE_OUTPUTS = "SELECT run_id, outputs, total FROM lineage_inner_outputs"
 
 
 class Engine:
@@ -187,9 +188,9 @@ class Engine:
 
     def _core(self) -> walks.UpstreamCore | None:
         """The upstream core of the run graph, loaded once and again only when the store changed."""
-        self.reader.prepare(f"{CORE_LINKS} {CORE_RUNS}")
+        self.reader.prepare(f"{CORE_LINKS} {CORE_RUNS} {CORE_OUTPUTS}")
         manifest = self.store.root / lineage_index.INDEX_DIR / lineage_index.MANIFEST
-        key = (self.reader.generation("deps"), self.reader.generation("runs"),
+        key = (self.reader.generation("deps"), self.reader.generation("runs"), self.reader.generation("io"),
                manifest.stat().st_mtime_ns if manifest.exists() else 0)
         if key != self._core_key:
             self._core_key = key
@@ -200,7 +201,8 @@ class Engine:
                     links.setdefault(run_id, []).append((dep_run_id, pointer))
                 columns, rows = self.reader.fetch(CORE_RUNS)
                 runs = {row[0]: dict(zip(columns, row)) for row in rows}
-                self._loaded_core = walks.UpstreamCore(links, runs)
+                outputs = {run_id: (names, total) for run_id, names, total in self.query(CORE_OUTPUTS)}
+                self._loaded_core = walks.UpstreamCore(links, runs, outputs)
         return self._loaded_core
 
     def _refine(self, columns: list[str], rows: list[tuple], pipe_sql: str | None,

@@ -95,6 +95,7 @@ class UpstreamCore:
 
     links: dict[str, list[tuple[str, str]]]
     runs: dict[str, dict]
+    outputs: dict[str, tuple[list[str], int]] = field(default_factory=dict)  # run -> first outputs, how many
 
 
 @dataclass
@@ -203,17 +204,23 @@ def _trace_table(steps: Steps, graph: Graph, roots: list[tuple[str, str]], depth
 
 def outputs_of_runs(steps: Steps, graph: Graph) -> tuple[dict[str, list[str]], list[str]]:
     """Every output of each run in a trace (as mltrace's trace shows them), not only the one it was reached
-    through: sorted names, the first MAX_LISTED_OUTPUTS of a run that wrote more. One lookup over the partitions of
-    the runs' components and days; a trace of more than MAX_RUNS_WITH_OUTPUTS runs lists none (say so)."""
+    through: sorted names, the first MAX_LISTED_OUTPUTS of a run that wrote more. The core's runs have theirs in
+    memory; the others take one lookup (the index, or the partitions of their components and days); a trace of more
+    than MAX_RUNS_WITH_OUTPUTS runs lists none (say so)."""
     if not graph.runs:
         return {}, []
     if len(graph.runs) > MAX_RUNS_WITH_OUTPUTS:
         return {}, [f"outputs are listed for traces of up to {MAX_RUNS_WITH_OUTPUTS:,} runs; this one has "
                     f"{len(graph.runs):,} (`inspect run '<id>'` lists a run's outputs)"]
-    attributes = graph.runs.values()
-    found = steps.rows("outputs_of", ids=list(graph.runs), limit=MAX_LISTED_OUTPUTS,
-                       components=sorted({a["component"] for a in attributes if a.get("component")}),
-                       days=sorted({a["start_time"].date() for a in attributes if a.get("start_time")}))
+    held = steps.core.outputs if steps.core is not None else {}
+    found = [(run_id, names[:MAX_LISTED_OUTPUTS], total) for run_id in graph.runs if run_id in held
+             for names, total in [held[run_id]]]
+    elsewhere = {run_id: attributes for run_id, attributes in graph.runs.items() if run_id not in held}
+    if elsewhere:
+        looked_up = elsewhere.values()
+        found += steps.rows("outputs_of", ids=list(elsewhere), limit=MAX_LISTED_OUTPUTS,
+                            components=sorted({a["component"] for a in looked_up if a.get("component")}),
+                            days=sorted({a["start_time"].date() for a in looked_up if a.get("start_time")}))
     outputs = {run_id: list(names) for run_id, names, _ in found}
     notes = [f"run {run_id} wrote {total:,} outputs; `outputs` lists the first {MAX_LISTED_OUTPUTS}"
              for run_id, _, total in found if total > MAX_LISTED_OUTPUTS]

@@ -10,8 +10,9 @@ almost all of a file:
     edges       (run -> the runs it depends on)              sorted by run_id
     dependents  (run -> the runs that depend on it)          sorted by dep_run_id
     runs        (run -> component, times, status, staleness) sorted by run_id
-    inner_edges, inner_runs: the same restricted to runs that some run depends on (the "core"), small enough
-                to hold in memory, so a trace needs SQL only for its root
+    outputs     (run -> its first outputs by name, and how many it wrote)   sorted by run_id
+    inner_edges, inner_runs, inner_outputs: the same restricted to runs that some run depends on (the "core"),
+                small enough to hold in memory, so a trace needs SQL only for its root
 
 `manifest.json` names the raw files the index was built from, and the index's version. A lineage view reads the
 index plus, from the raw tables, only the files written since, so answers are always complete; files a later
@@ -35,7 +36,8 @@ INDEX_DIR = "lineage"
 MANIFEST = "manifest.json"
 # Bumped when the index files change shape (2: producers carry run attributes). An index of another version is
 # ignored, so lineage reads the raw files, until the next `obsql compact` rebuilds it.
-INDEX_VERSION = 2
+INDEX_VERSION = 3  # 3: each run's outputs, so a trace lists them without scanning partitions
+KEPT_OUTPUTS = 100  # of a run's outputs, the first this many by name are kept (a trace lists at most these)
 ROW_GROUP = 32_768  # measured at 10M rows: smaller groups cost more in metadata than they save in decoding
 
 RUN_ATTRIBUTES = "run_id, component, start_time, end_time, status, stale, stale_reasons"
@@ -53,6 +55,9 @@ class IndexView:
     sort_by: str
 
 
+_OUTPUTS = ("SELECT {keys}, list(pointer ORDER BY pointer)[1:%d] AS outputs, count(*) AS total FROM {{io}} "
+            "WHERE direction = 'output' GROUP BY {keys}") % KEPT_OUTPUTS
+
 VIEWS: dict[str, IndexView] = {
     # a pointer's producers carry the producing run's attributes: a trace's root costs one lookup, not two
     "producers": IndexView(("io", "runs"), "SELECT o.pointer, o.run_id, o.component, o.start_time, o.end_time, "
@@ -63,16 +68,21 @@ VIEWS: dict[str, IndexView] = {
     "edges": IndexView(("deps",), "SELECT run_id, dep_run_id, pointer FROM {deps}", "run_id"),
     "dependents": IndexView(("deps",), "SELECT dep_run_id, run_id, pointer FROM {deps}", "dep_run_id"),
     "runs": IndexView(("runs",), f"SELECT {RUN_ATTRIBUTES} FROM {{runs}}", "run_id"),
+    # with the partition columns, so a lookup over files not yet indexed still reads only its runs' partitions
+    "outputs": IndexView(("io",), _OUTPUTS.format(keys="run_id, component, date"), "run_id"),
     # the core: runs some run depends on, with their own dependencies (all a trace visits past its root); written
     # since the build, every edge and run counts as core (few, and always correct)
     "inner_edges": IndexView(("deps",), "SELECT run_id, dep_run_id, pointer FROM {deps}", "run_id"),
     "inner_runs": IndexView(("runs",), f"SELECT {RUN_ATTRIBUTES} FROM {{runs}}", "run_id"),
+    "inner_outputs": IndexView(("io",), _OUTPUTS.format(keys="run_id"), "run_id"),
 }
 # The core is built from the index files already written, rather than from the raw files.
 _CORE_SOURCES = {
     "inner_edges": "SELECT run_id, dep_run_id, pointer FROM read_parquet({edges}) "
                    "WHERE run_id IN (SELECT dep_run_id FROM read_parquet({edges}))",
     "inner_runs": "SELECT * FROM read_parquet({runs}) WHERE run_id IN (SELECT dep_run_id FROM read_parquet({edges}))",
+    "inner_outputs": "SELECT run_id, outputs, total FROM read_parquet({outputs}) "
+                     "WHERE run_id IN (SELECT dep_run_id FROM read_parquet({edges}))",
 }
 
 
@@ -154,8 +164,8 @@ def _write_index_file(reader: StoreReader, root: Path, name: str, sources: dict[
     final = index_file(root, name)
     tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp")
     if name in _CORE_SOURCES:
-        query = _CORE_SOURCES[name].format(edges=quote_literal(str(index_file(root, "edges"))),
-                                           runs=quote_literal(str(index_file(root, "runs"))))
+        query = _CORE_SOURCES[name].format(**{source: quote_literal(str(index_file(root, source)))
+                                              for source in ("edges", "runs", "outputs")})
     else:
         query = view.select.format(**{t: _source(root, t, sources[t]) for t in view.tables})
     reader.con.execute(f"COPY ({query} ORDER BY {view.sort_by}) TO {quote_literal(str(tmp))} "

@@ -13,7 +13,7 @@ SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FRO
 -- step exists_as_input:
 SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer
 -- step outputs_of:
-SELECT run_id, list(pointer ORDER BY pointer)[1:$limit], count(*) FROM io WHERE direction = 'output' AND list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id) GROUP BY run_id
+SELECT run_id, outputs[1:$limit], total FROM lineage_outputs WHERE list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id)
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step nearest:
@@ -31,7 +31,7 @@ SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FRO
 -- step exists_as_input:
 SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer
 -- step outputs_of:
-SELECT run_id, list(pointer ORDER BY pointer)[1:$limit], count(*) FROM io WHERE direction = 'output' AND list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id) GROUP BY run_id
+SELECT run_id, outputs[1:$limit], total FROM lineage_outputs WHERE list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id)
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step nearest:
@@ -51,7 +51,7 @@ SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FRO
 -- step exists:
 SELECT count(*) FROM lineage_producers WHERE pointer = $pointer
 -- step outputs_of:
-SELECT run_id, list(pointer ORDER BY pointer)[1:$limit], count(*) FROM io WHERE direction = 'output' AND list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id) GROUP BY run_id
+SELECT run_id, outputs[1:$limit], total FROM lineage_outputs WHERE list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id)
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step nearest:
