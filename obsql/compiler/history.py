@@ -5,11 +5,13 @@ Metrics come from what runs logged (the metrics table), from summaries of logged
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from obsql.compiler.catalog import Catalog, require_component, require_metric
 from obsql.compiler.events import LATEST_LABELS
 from obsql.compiler.pipes import describe
 from obsql.compiler.sql import SqlWriter, ident, interval_sql, where_clause
-from obsql.compiler.timeexpr import SECONDS, checked, time_filter
+from obsql.compiler.timeexpr import SECONDS, checked, resolve_time, time_filter
 from obsql.errors import ObsqlError
 from obsql.monitor.correctness import Correctness
 from obsql.grammar import ast
@@ -41,6 +43,8 @@ def history_sql(w: SqlWriter, catalog: Catalog, node: ast.History) -> str:
         _validate_metric(catalog, component, metric)
     if node.every is not None and all(isinstance(m, ast.Column) and (m.name in known or m.name == "duration_s")
                                       for m in metrics):
+        if _whole_hours(node.every):
+            return _bucketed_from_rollups(w, metrics, known, c, node.time, node.every)
         return _bucketed_directly(w, metrics, known, in_range, node.every)
     parts = [f"base AS (SELECT run_id, start_time, "
              f"date_diff('millisecond', start_time, end_time) / 1000.0 AS duration_s FROM runs{in_range})"]
@@ -158,15 +162,90 @@ def _bucketed_directly(w: SqlWriter, metrics: tuple[ast.Expr, ...], known: set[s
             "ON r.bucket = v.bucket ORDER BY 1")
 
 
-def _bucket_expression(w: SqlWriter, every: ast.Interval, by_partition: bool = False) -> str:
-    """The start of each run's time bucket. Days come straight from the `date` partition when it is at hand;
-    other units truncate a plain (UTC) timestamp, which avoids per-row time zone arithmetic."""
+def _whole_hours(every: ast.Interval) -> bool:
+    """Whether buckets of `every` are made of whole hours (then hourly rollups add up to them exactly)."""
+    return every.unit in ("month", "year") or (every.unit in SECONDS and
+                                                checked(every).amount * SECONDS[every.unit] % 3600 == 0)
+
+
+def _bucketed_from_rollups(w: SqlWriter, metrics: tuple[ast.Expr, ...], known: set[str], component: str,
+                           time: ast.TimeRange | None, every: ast.Interval) -> str:
+    """Buckets of whole hours from the hourly rollups the index keeps (`hourly_runs`, `hourly_metrics`: sums and
+    counts per component and hour); a range that starts or ends inside an hour takes those part hours from the raw
+    tables (one read of each, as binding a view over every partition file is the dearest part of a query). Means
+    are sums over counts, so the answer is the one the raw rows give."""
+    rolled, raw = _hour_split(w, time)
+    logged = list(dict.fromkeys(m.name for m in metrics if m.name in known))
+    in_hours = f'"component" = {component} AND {rolled}'
+    rolled_bucket = _bucket_expression(w, every, by_partition=True, moment="hour")
+    raw_bucket = _bucket_expression(w, every, by_partition=True)
+    run_parts = [f"SELECT {rolled_bucket} AS bucket, runs, duration_sum, duration_count FROM hourly_runs "
+                 f"WHERE {in_hours}"]
+    if raw:
+        run_parts.append(f"SELECT {raw_bucket} AS bucket, 1 AS runs, date_diff('millisecond', start_time, end_time) "
+                         "/ 1000.0 AS duration_sum, CAST(end_time IS NOT NULL AS INTEGER) AS duration_count FROM runs "
+                         f'WHERE "component" = {component} AND {raw}')
+    runs = ("SELECT bucket, sum(runs) AS runs, sum(duration_sum) / nullif(sum(duration_count), 0) AS duration_s "
+            f"FROM ({' UNION ALL '.join(run_parts)}) AS r GROUP BY 1")
+    if not logged:
+        columns = ", ".join(ident(m.name) for m in metrics)
+        return f"SELECT bucket, runs, {columns} FROM ({runs}) AS r ORDER BY 1"
+    names = {name: w.param(name) for name in logged}
+    chosen = f"name IN ({', '.join(names.values())})"
+    value_parts = [f"SELECT {rolled_bucket} AS bucket, name, n, total FROM hourly_metrics WHERE {in_hours} AND {chosen}"]
+    if raw:
+        value_parts.append(f"SELECT {raw_bucket} AS bucket, name, CAST(value IS NOT NULL AS INTEGER) AS n, value AS "
+                           f'total FROM metrics WHERE "component" = {component} AND {chosen} AND {raw}')
+    means = ", ".join(f"sum(total) FILTER (WHERE name = {param}) / nullif(sum(n) FILTER (WHERE name = {param}), 0) "
+                      f"AS {ident(name)}" for name, param in names.items())
+    values = f"SELECT bucket, {means} FROM ({' UNION ALL '.join(value_parts)}) AS v GROUP BY 1"
+    columns = ", ".join(f"r.duration_s AS {ident(m.name)}" if m.name not in known else f"v.{ident(m.name)}"
+                        for m in metrics)
+    return (f"SELECT r.bucket, r.runs, {columns} FROM ({runs}) AS r LEFT JOIN ({values}) AS v "
+            "ON r.bucket = v.bucket ORDER BY 1")
+
+
+def _hour_split(w: SqlWriter, time: ast.TimeRange | None) -> tuple[str, str | None]:
+    """A time range as a condition on the rollups' `hour` (the whole hours inside it) and, when an end falls inside
+    an hour, a condition on the raw rows of those part hours (with the partition dates that hold them)."""
+    start = resolve_time(time.start, w.now) if time is not None and time.start is not None else None
+    end = resolve_time(time.end, w.now) if time is not None and time.end is not None else None
+    first = _next_hour(start) if start is not None else None
+    last = end.replace(minute=0, second=0, microsecond=0) if end is not None else None
+    if first is not None and last is not None and first > last:  # inside one hour: the raw rows only
+        return "false", _raw_windows(w, [(start, end)])
+    rolled = [f"hour >= CAST({w.param(first)} AS TIMESTAMPTZ)"] if first is not None else []
+    rolled += [f"hour < CAST({w.param(last)} AS TIMESTAMPTZ)"] if last is not None else []
+    part_hours = [(start, first)] if start is not None and start != first else []
+    part_hours += [(last, end)] if end is not None and end != last else []
+    return " AND ".join(rolled) or "true", _raw_windows(w, part_hours) if part_hours else None
+
+
+def _next_hour(moment: datetime) -> datetime:
+    """The first whole hour at or after `moment`."""
+    floor = moment.replace(minute=0, second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(hours=1)
+
+
+def _raw_windows(w: SqlWriter, windows: list[tuple[datetime, datetime]]) -> str:
+    """Raw rows that began in any of the [start, end) windows, read from the partitions of their days only."""
+    days = sorted({day for start, end in windows for day in (start.date(), (end - timedelta(microseconds=1)).date())})
+    spans = " OR ".join(f"(start_time >= CAST({w.param(start)} AS TIMESTAMPTZ) AND start_time < "
+                        f"CAST({w.param(end)} AS TIMESTAMPTZ))" for start, end in windows)
+    return f'"date" IN ({", ".join(f"CAST({w.param(day)} AS DATE)" for day in days)}) AND ({spans})'
+
+
+def _bucket_expression(w: SqlWriter, every: ast.Interval, by_partition: bool = False,
+                       moment: str = "start_time") -> str:
+    """The start of the time bucket of each row's `moment` (a run's start, or a rollup's hour). Days come straight
+    from the `date` partition when it is at hand; other units truncate a plain (UTC) timestamp, which avoids
+    per-row time zone arithmetic."""
     if by_partition and every.amount == 1 and every.unit == "day":
         return 'CAST("date" AS TIMESTAMPTZ)'
-    plain = "CAST(start_time AS TIMESTAMP)"
+    plain = f"CAST({moment} AS TIMESTAMP)"
     if every.amount == 1 and every.unit in ("minute", "hour", "day", "week", "month", "year"):
         return f"CAST(date_trunc('{every.unit}', {plain}) AS TIMESTAMPTZ)"
     if every.unit in ("month", "year"):
         return f"CAST(time_bucket({interval_sql(w, every)}, {plain}) AS TIMESTAMPTZ)"
     seconds = w.param(checked(every).amount * SECONDS[every.unit])  # whole buckets since the epoch, in plain SQL
-    return f"to_timestamp(floor(epoch(start_time) / {seconds}) * {seconds})"
+    return f"to_timestamp(floor(epoch({moment}) / {seconds}) * {seconds})"

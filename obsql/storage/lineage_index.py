@@ -36,7 +36,7 @@ INDEX_DIR = "lineage"
 MANIFEST = "manifest.json"
 # Bumped when the index files change shape (2: producers carry run attributes). An index of another version is
 # ignored, so lineage reads the raw files, until the next `obsql compact` rebuilds it.
-INDEX_VERSION = 3  # 3: each run's outputs, so a trace lists them without scanning partitions
+INDEX_VERSION = 3  # 3: each run's outputs (a trace lists them without scanning partitions), hourly rollups
 KEPT_OUTPUTS = 100  # of a run's outputs, the first this many by name are kept (a trace lists at most these)
 ROW_GROUP = 32_768  # measured at 10M rows: smaller groups cost more in metadata than they save in decoding
 
@@ -53,6 +53,17 @@ class IndexView:
     tables: tuple[str, ...]
     select: str
     sort_by: str
+    view: str = ""  # the name queries read it by: lineage_<file> unless given
+
+
+# Hourly rollups of runs and logged metrics (sums and counts, which add up across hours and across the index and
+# the files since): `history ... every <hours, days, ...>` reads a year of them in milliseconds, not every run.
+_HOUR = "date_trunc('hour', start_time)"
+_HOURLY_RUNS = (f"SELECT component, date, {_HOUR} AS hour, count(*) AS runs, "
+                "sum(date_diff('millisecond', start_time, end_time) / 1000.0) AS duration_sum, "
+                "count(end_time) AS duration_count FROM {runs} GROUP BY component, date, hour")
+_HOURLY_METRICS = (f"SELECT component, date, {_HOUR} AS hour, name, count(value) AS n, sum(value) AS total "
+                   "FROM {metrics} GROUP BY component, date, hour, name")
 
 
 _OUTPUTS = ("SELECT {keys}, list(pointer ORDER BY pointer)[1:%d] AS outputs, count(*) AS total FROM {{io}} "
@@ -75,7 +86,10 @@ VIEWS: dict[str, IndexView] = {
     "inner_edges": IndexView(("deps",), "SELECT run_id, dep_run_id, pointer FROM {deps}", "run_id"),
     "inner_runs": IndexView(("runs",), f"SELECT {RUN_ATTRIBUTES} FROM {{runs}}", "run_id"),
     "inner_outputs": IndexView(("io",), _OUTPUTS.format(keys="run_id"), "run_id"),
+    "hourly_runs": IndexView(("runs",), _HOURLY_RUNS, "component, hour", view="hourly_runs"),
+    "hourly_metrics": IndexView(("metrics",), _HOURLY_METRICS, "component, name, hour", view="hourly_metrics"),
 }
+INDEXED_TABLES = tuple(dict.fromkeys(table for view in VIEWS.values() for table in view.tables))
 # The core is built from the index files already written, rather than from the raw files.
 _CORE_SOURCES = {
     "inner_edges": "SELECT run_id, dep_run_id, pointer FROM read_parquet({edges}) "
@@ -133,7 +147,7 @@ def build(root: Path) -> dict[str, int]:
     try:
         committed = committed_flushes(root)  # a flush still being written joins the index next time
         sources = {table: reader.fitting(table, [path for path in live_files.parquet_files(root, table)
-                                                 if shown(path, committed)]) for table in ("io", "deps", "runs")}
+                                                 if shown(path, committed)]) for table in INDEXED_TABLES}
         counts = {name: _write_index_file(reader, root, name, sources) for name in VIEWS}
     finally:
         reader.close()
@@ -177,7 +191,7 @@ def _write_index_file(reader: StoreReader, root: Path, name: str, sources: dict[
 def attach_views(reader: StoreReader, root: Path) -> None:
     """Give a reader the views `lineage_<name>`: the index plus whatever was logged since it was built."""
     for name, view in VIEWS.items():
-        reader.define_view(f"lineage_{name}", _view_builder(root, name), view.tables)
+        reader.define_view(view.view or f"lineage_{name}", _view_builder(root, name), view.tables)
 
 
 def _view_builder(root: Path, name: str):

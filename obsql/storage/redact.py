@@ -28,7 +28,7 @@ REMOVED_BY_POINTER = {"samples": "pointer", "summaries": "pointer", "flags": "po
 BLANKED_BY_POINTER = {"io": ("value", "content_hash")}  # the rows stay (lineage), their data values go
 RUN_COLUMNS = {name: ("run_id", "dep_run_id") if name == "deps" else ("run_id",)
                for name, spec in TABLES.items() if "run_id" in spec.columns}
-LINEAGE_TABLES = ("io", "deps", "runs")  # what the lineage index is built from
+LINEAGE_TABLES = lineage_index.INDEXED_TABLES  # what the lineage index is built from
 FLUSH_WAIT_SECONDS = 30  # how long a forget waits for a live writer's flush in progress to commit
 
 

@@ -16,26 +16,28 @@ WITH base AS (SELECT run_id, start_time, date_diff('millisecond', start_time, en
 
 -- oql: history etl metric rows since 90 days ago every 1 day
 
-SELECT r.bucket, r.runs, v."rows" FROM (SELECT CAST("date" AS TIMESTAMPTZ) AS bucket, count(*) AS runs, avg(date_diff('millisecond', start_time, end_time) / 1000.0) AS duration_s FROM runs WHERE "component" = $p1 AND "start_time" >= CAST($p2 AS TIMESTAMPTZ) AND "date" >= CAST($p2 AS DATE) GROUP BY 1) AS r LEFT JOIN (SELECT CAST("date" AS TIMESTAMPTZ) AS bucket, avg(value) FILTER (WHERE name = $p3) AS "rows" FROM metrics WHERE "component" = $p1 AND "start_time" >= CAST($p2 AS TIMESTAMPTZ) AND "date" >= CAST($p2 AS DATE) AND name IN ($p3) GROUP BY 1) AS v ON r.bucket = v.bucket ORDER BY 1
+SELECT r.bucket, r.runs, v."rows" FROM (SELECT bucket, sum(runs) AS runs, sum(duration_sum) / nullif(sum(duration_count), 0) AS duration_s FROM (SELECT CAST("date" AS TIMESTAMPTZ) AS bucket, runs, duration_sum, duration_count FROM hourly_runs WHERE "component" = $p1 AND hour >= CAST($p3 AS TIMESTAMPTZ)) AS r GROUP BY 1) AS r LEFT JOIN (SELECT bucket, sum(total) FILTER (WHERE name = $p4) / nullif(sum(n) FILTER (WHERE name = $p4), 0) AS "rows" FROM (SELECT CAST("date" AS TIMESTAMPTZ) AS bucket, name, n, total FROM hourly_metrics WHERE "component" = $p1 AND hour >= CAST($p3 AS TIMESTAMPTZ) AND name IN ($p4)) AS v GROUP BY 1) AS v ON r.bucket = v.bucket ORDER BY 1
 -- parameters:
 --   $p1 = 'etl'
 --   $p2 = datetime.datetime(2019, 12, 2, 12, 0, tzinfo=datetime.timezone.utc)
---   $p3 = 'rows'
+--   $p3 = datetime.datetime(2019, 12, 2, 12, 0, tzinfo=datetime.timezone.utc)
+--   $p4 = 'rows'
 
 -- oql: history train metric train_accuracy every week
 
-SELECT r.bucket, r.runs, v."train_accuracy" FROM (SELECT CAST(date_trunc('week', CAST(start_time AS TIMESTAMP)) AS TIMESTAMPTZ) AS bucket, count(*) AS runs, avg(date_diff('millisecond', start_time, end_time) / 1000.0) AS duration_s FROM runs WHERE "component" = $p1 GROUP BY 1) AS r LEFT JOIN (SELECT CAST(date_trunc('week', CAST(start_time AS TIMESTAMP)) AS TIMESTAMPTZ) AS bucket, avg(value) FILTER (WHERE name = $p2) AS "train_accuracy" FROM metrics WHERE "component" = $p1 AND name IN ($p2) GROUP BY 1) AS v ON r.bucket = v.bucket ORDER BY 1
+SELECT r.bucket, r.runs, v."train_accuracy" FROM (SELECT bucket, sum(runs) AS runs, sum(duration_sum) / nullif(sum(duration_count), 0) AS duration_s FROM (SELECT CAST(date_trunc('week', CAST(hour AS TIMESTAMP)) AS TIMESTAMPTZ) AS bucket, runs, duration_sum, duration_count FROM hourly_runs WHERE "component" = $p1 AND true) AS r GROUP BY 1) AS r LEFT JOIN (SELECT bucket, sum(total) FILTER (WHERE name = $p2) / nullif(sum(n) FILTER (WHERE name = $p2), 0) AS "train_accuracy" FROM (SELECT CAST(date_trunc('week', CAST(hour AS TIMESTAMP)) AS TIMESTAMPTZ) AS bucket, name, n, total FROM hourly_metrics WHERE "component" = $p1 AND true AND name IN ($p2)) AS v GROUP BY 1) AS v ON r.bucket = v.bucket ORDER BY 1
 -- parameters:
 --   $p1 = 'train'
 --   $p2 = 'train_accuracy'
 
 -- oql: history etl metric rows every 6 hours
 
-SELECT r.bucket, r.runs, v."rows" FROM (SELECT to_timestamp(floor(epoch(start_time) / $p2) * $p2) AS bucket, count(*) AS runs, avg(date_diff('millisecond', start_time, end_time) / 1000.0) AS duration_s FROM runs WHERE "component" = $p1 GROUP BY 1) AS r LEFT JOIN (SELECT to_timestamp(floor(epoch(start_time) / $p2) * $p2) AS bucket, avg(value) FILTER (WHERE name = $p3) AS "rows" FROM metrics WHERE "component" = $p1 AND name IN ($p3) GROUP BY 1) AS v ON r.bucket = v.bucket ORDER BY 1
+SELECT r.bucket, r.runs, v."rows" FROM (SELECT bucket, sum(runs) AS runs, sum(duration_sum) / nullif(sum(duration_count), 0) AS duration_s FROM (SELECT to_timestamp(floor(epoch(hour) / $p2) * $p2) AS bucket, runs, duration_sum, duration_count FROM hourly_runs WHERE "component" = $p1 AND true) AS r GROUP BY 1) AS r LEFT JOIN (SELECT bucket, sum(total) FILTER (WHERE name = $p4) / nullif(sum(n) FILTER (WHERE name = $p4), 0) AS "rows" FROM (SELECT to_timestamp(floor(epoch(hour) / $p2) * $p2) AS bucket, name, n, total FROM hourly_metrics WHERE "component" = $p1 AND true AND name IN ($p4)) AS v GROUP BY 1) AS v ON r.bucket = v.bucket ORDER BY 1
 -- parameters:
 --   $p1 = 'etl'
 --   $p2 = 21600
---   $p3 = 'rows'
+--   $p3 = 21600
+--   $p4 = 'rows'
 
 -- oql: history inference metric accuracy, null_frac(fare_amount) since 30 days ago every 1 day
 
