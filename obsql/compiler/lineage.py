@@ -24,8 +24,10 @@ STEPS = {
     "producer": latest("lineage_producers", RUN_FIELDS, None, _NEWEST_VERSION, "pointer = $pointer"),
     "upstream": "SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges "
                 "WHERE list_contains($frontier, run_id)",
-    "readers": "SELECT run_id, pointer FROM lineage_consumers WHERE pointer = $pointer "
-               "ORDER BY start_time DESC NULLS LAST, run_id DESC",  # newest first, as at every level of a trace
+    # each run that read it once, with its attributes (the consumers index carries them), newest first as at every
+    # level of a trace
+    "readers": f"SELECT * FROM (SELECT DISTINCT ON (run_id) {RUN_FIELDS} FROM lineage_consumers "
+               "WHERE pointer = $pointer) AS r ORDER BY start_time DESC NULLS LAST, run_id DESC",
     "downstream": "SELECT dep_run_id AS parent_run_id, run_id, pointer FROM lineage_dependents "
                   "WHERE list_contains($frontier, dep_run_id)",
     "runs": f"SELECT {RUN_FIELDS} FROM lineage_runs WHERE list_contains($ids, run_id)",

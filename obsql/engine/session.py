@@ -20,7 +20,7 @@ import duckdb
 from obsql.compiler.compile import compile_statement
 from obsql.compiler.lineage import RUN_FIELDS
 from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
-from obsql.engine import cards, recent, walks
+from obsql.engine import cards, forward, recent, walks
 from obsql.engine.catalog import StoreCatalog
 from obsql.engine.duckdb_errors import explain_duckdb_error
 from obsql.errors import ObsqlError
@@ -301,7 +301,7 @@ _WALKS = {"trace", "trace_forward", "slice", "rank", "review", "diagnose"}
 
 _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "trace": lambda e, steps, a: walks.trace(steps, a["pointer"], a["depth"]),
-    "trace_forward": lambda e, steps, a: walks.trace_forward(steps, a["pointer"], a["depth"]),
+    "trace_forward": lambda e, steps, a: forward.trace_forward(steps, a["pointer"], a["depth"]),
     "slice": lambda e, steps, a: walks.slice_traces(steps),
     "rank": lambda e, steps, a: walks.rank_slice(steps, a["component"]),
     "review": lambda e, steps, a: walks.review(steps),

@@ -187,16 +187,6 @@ def trace(steps: Steps, pointer: str, depth: int | None) -> Tabular:
     return _trace_table(steps, graph, [(root, pointer)], depth)
 
 
-def trace_forward(steps: Steps, pointer: str, depth: int | None) -> Tabular:
-    """Every run derived from `pointer`: the runs that read it, the runs that depend on those, and so on."""
-    readers = steps.rows("readers", pointer=pointer)
-    if not readers and not steps.rows("exists", pointer=pointer)[0][0]:
-        raise unknown_pointer(steps, pointer)
-    roots = list(dict.fromkeys(run_id for run_id, _ in readers))
-    graph = _expand(steps, "downstream", roots, None if depth is None else max(depth, 0))
-    return _trace_table(steps, graph, [(r, pointer) for r in roots], depth)
-
-
 def _trace_table(steps: Steps, graph: Graph, roots: list[tuple[str, str]], depth: int | None) -> Tabular:
     outputs, notes = outputs_of_runs(steps, graph)
     return Tabular(TRACE_COLUMNS, _tree_rows(graph, roots, depth, outputs), notes)

@@ -70,7 +70,7 @@ def _cell(value: Any) -> str:
 
 def _trace(result: Result) -> str:
     """Runs as nested <details>: each run holds the runs it depends on (or feeds, forward); all open at first."""
-    rows = result.to_dicts()[:MAX_TRACE_RUNS]
+    rows = [dict(zip(result.columns, row)) for row in result.rows[:MAX_TRACE_RUNS]]
     parts, open_depths = [], []
     for i, row in enumerate(rows):
         depth = row["depth"]

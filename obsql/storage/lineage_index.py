@@ -5,8 +5,8 @@ run's dependencies over thousands of files. Compaction therefore also writes, un
 derived files sorted by the key each lookup uses, with small row groups whose min/max statistics let DuckDB skip
 almost all of a file:
 
-    producers   (pointer -> the runs that wrote it)          sorted by pointer
-    consumers   (pointer -> the runs that read it)           sorted by pointer
+    producers   (pointer -> the runs that wrote it, with their attributes)   sorted by pointer
+    consumers   (pointer -> the runs that read it, with their attributes)    sorted by pointer
     edges       (run -> the runs it depends on)              sorted by run_id
     dependents  (run -> the runs that depend on it)          sorted by dep_run_id
     runs        (run -> component, times, status, staleness) sorted by run_id
@@ -36,7 +36,8 @@ INDEX_DIR = "lineage"
 MANIFEST = "manifest.json"
 # Bumped when the index files change shape (2: producers carry run attributes). An index of another version is
 # ignored, so lineage reads the raw files, until the next `obsql compact` rebuilds it.
-INDEX_VERSION = 3  # 3: each run's outputs (a trace lists them without scanning partitions), hourly rollups
+INDEX_VERSION = 3  # 3: each run's outputs (a trace lists them without scanning partitions), readers' attributes,
+#                     hourly rollups
 KEPT_OUTPUTS = 100  # of a run's outputs, the first this many by name are kept (a trace lists at most these)
 ROW_GROUP = 32_768  # measured at 10M rows: smaller groups cost more in metadata than they save in decoding
 
@@ -74,8 +75,10 @@ VIEWS: dict[str, IndexView] = {
     "producers": IndexView(("io", "runs"), "SELECT o.pointer, o.run_id, o.component, o.start_time, o.end_time, "
                            "r.status, r.stale, r.stale_reasons FROM {io} AS o LEFT JOIN {runs} AS r "
                            "ON r.run_id = o.run_id WHERE o.direction = 'output'", "pointer"),
-    "consumers": IndexView(("io",), "SELECT pointer, run_id, component, start_time FROM {io} "
-                           "WHERE direction = 'input'", "pointer"),
+    # a pointer's readers carry their attributes too: trace forward of a model read by 200k runs is one lookup
+    "consumers": IndexView(("io", "runs"), "SELECT i.pointer, i.run_id, i.component, i.start_time, r.end_time, "
+                           "r.status, r.stale, r.stale_reasons FROM {io} AS i LEFT JOIN {runs} AS r "
+                           "ON r.run_id = i.run_id WHERE i.direction = 'input'", "pointer"),
     "edges": IndexView(("deps",), "SELECT run_id, dep_run_id, pointer FROM {deps}", "run_id"),
     "dependents": IndexView(("deps",), "SELECT dep_run_id, run_id, pointer FROM {deps}", "dep_run_id"),
     "runs": IndexView(("runs",), f"SELECT {RUN_ATTRIBUTES} FROM {{runs}}", "run_id"),

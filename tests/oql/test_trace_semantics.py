@@ -218,3 +218,35 @@ def test_a_trace_of_very_many_runs_lists_no_outputs_and_says_why(store, monkeypa
     result = answer(store, "trace 'model'")
     assert [r["outputs"] for r in result.to_dicts()] == [None] * 4
     assert any("up to 2 runs" in note for note in result.notes)
+
+
+def log_fan_out() -> None:
+    """A vocabulary every scorer run reads (one reads it twice); two scorers' outputs feed a report, whose output
+    feeds an audit; the report reads the vocabulary too."""
+    step("tokenizer", at(0), ["corpus"], ["vocab.json"])
+    for hour in range(1, 7):
+        inputs = ["vocab.json", "vocab.json"] if hour == 3 else ["vocab.json"]
+        step("scorer", at(0, hour), inputs, [f"scores-{hour}"])
+    step("report", at(0, 8), ["scores-2", "scores-5", "vocab.json"], ["report.html"])
+    step("audit", at(0, 9), ["report.html"], ["audit.txt"])
+
+
+@pytest.mark.parametrize("depth", [None, 0, 1])
+def test_a_widely_read_pointer_traces_forward_as_the_walk_does(store, monkeypatch, depth):
+    """Past MAX_RUNS_WITH_OUTPUTS readers the forward trace is built as Arrow (leaves columnar, the readers others
+    depend on walked): the same rows in the same order as the walk of every reader, outputs aside."""
+    from obsql.engine import walks
+    from obsql.result import ArrowRows
+
+    log_fan_out()
+    text = "trace forward 'vocab.json'" + (f" depth {depth}" if depth is not None else "")
+    walked = answer(store, text)
+    monkeypatch.setattr(walks, "MAX_RUNS_WITH_OUTPUTS", 2)
+    columnar = answer(store, text)
+    assert isinstance(columnar.rows, ArrowRows)
+    drop_outputs = lambda result: [{k: v for k, v in r.items() if k != "outputs"} for r in result.to_dicts()]  # noqa
+    assert drop_outputs(columnar) == drop_outputs(walked)
+    assert [r["component"] for r in walked.to_dicts()][:1] == ["report"]  # newest reader first
+    assert any("up to 2 runs" in note for note in columnar.notes)
+    audits = answer(store, text + " | where component = 'audit' and not repeated | select depth").rows
+    assert audits == ([] if depth == 0 else [(1,)])  # under the report, which read the vocabulary itself

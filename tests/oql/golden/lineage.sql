@@ -43,7 +43,7 @@ SELECT * FROM __result ORDER BY "depth" DESC, "run_id" ASC
 
 -- trace_forward {'pointer': 'raw/yellow/2020-02-18.parquet', 'depth': 2}
 -- step readers:
-SELECT run_id, pointer FROM lineage_consumers WHERE pointer = $pointer ORDER BY start_time DESC NULLS LAST, run_id DESC
+SELECT * FROM (SELECT DISTINCT ON (run_id) run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_consumers WHERE pointer = $pointer) AS r ORDER BY start_time DESC NULLS LAST, run_id DESC
 -- step downstream:
 SELECT dep_run_id AS parent_run_id, run_id, pointer FROM lineage_dependents WHERE list_contains($frontier, dep_run_id)
 -- step runs:
