@@ -83,6 +83,11 @@ def slice_outputs_sql(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace, wher
     return outputs
 
 
+# a uniform sample of the outputs of the components over a span, `size` of them drawn from the index's fixed
+# sample (a hash of the name orders them); where that holds too few, the outputs themselves (OUTPUTS_BETWEEN)
+SAMPLED_OUTPUTS_BETWEEN = ("SELECT pointer, run_id FROM lineage_output_sample WHERE list_contains($components, "
+                           "component) AND start_time BETWEEN $since AND $until "
+                           "ORDER BY md5_number_upper(pointer) LIMIT $size")
 # every output of the components over a span (a ranking's baseline when none is named), sampled
 OUTPUTS_BETWEEN = ("SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "
                    "\"component\") AND start_time BETWEEN $since AND $until "
@@ -99,14 +104,17 @@ def slice_plan(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace, pipes: tupl
     steps = {"outputs": slice_outputs_sql(w, catalog, node, node.where), **_steps("upstream", "runs")}
     if pipes and isinstance(pipes[0], ast.RankRuns):
         against = pipes[0].against  # a named baseline, else the component's outputs over the slice's span
-        steps["baseline"] = sampled_pairs(OUTPUTS_BETWEEN if against is None
-                                          else slice_outputs_sql(w, catalog, node, against))
+        if against is None:
+            steps.update(baseline=sampled_pairs(OUTPUTS_BETWEEN), baseline_sample=SAMPLED_OUTPUTS_BETWEEN)
+        else:
+            steps["baseline"] = sampled_pairs(slice_outputs_sql(w, catalog, node, against))
         return StepPlan("rank", {"component": node.component}, steps, w.params, pipes_over_result(w, pipes[1:]))
     return StepPlan("slice", {"component": node.component}, steps, w.params, pipes_over_result(w, pipes))
 
 
 def review_plan(w: SqlWriter, catalog: Catalog, node: ast.Review, pipes: tuple[ast.Pipe, ...]) -> StepPlan:
-    steps = {**_steps("flagged", "latest_producers", "upstream", "runs"), "baseline": sampled_pairs(OUTPUTS_BETWEEN)}
+    steps = {**_steps("flagged", "latest_producers", "upstream", "runs"), "baseline": sampled_pairs(OUTPUTS_BETWEEN),
+             "baseline_sample": SAMPLED_OUTPUTS_BETWEEN}
     return StepPlan("review", {}, steps, w.params, pipes_over_result(w, pipes))
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from obsql.compiler.lineage import BASELINE_SAMPLE
 from obsql.compiler.plans import StepPlan
 from obsql.errors import UnknownName, did_you_mean
 from obsql.result import RANK_COLUMNS, SLICE_COLUMNS, TRACE_COLUMNS
@@ -19,6 +20,8 @@ from obsql.storage.reader import StoreReader
 
 _PARAM = re.compile(r"\$(\w+)")
 MAX_LISTED_OUTPUTS = 100  # of one run, in a trace's `outputs` column
+BASELINE_PER_OUTPUT = 20  # baseline outputs a ranking draws per output it weighs, at least MIN_BASELINE
+MIN_BASELINE = 2_000
 MAX_RUNS_WITH_OUTPUTS = 10_000  # a trace forward past this lists no outputs: looking them up would cost more than
                                 # the walk itself
 
@@ -337,15 +340,24 @@ def rank_slice(steps: Steps, component: str) -> Tabular:
     meeting `against`, else every output of the component written over the slice's span)."""
     outputs = steps.arrow("outputs")  # columnar: a slice may hold many outputs, and only three columns are used
     chosen = list(zip(outputs["pointer"].to_pylist(), outputs["run_id"].to_pylist()))
-    if "$since" not in steps.plan.steps["baseline"]:
+    if "baseline_sample" not in steps.plan.steps:
         return rank_runs(steps, chosen, steps.rows("baseline"))
     import pyarrow.compute  # loaded by the first ranking, not by every command line
 
     span = pyarrow.compute.min_max(outputs["start_time"]).as_py()
     if span["min"] is None:
         return rank_runs(steps, chosen, [])
-    return rank_runs(steps, chosen, steps.rows("baseline", components=[component], since=span["min"],
-                                                until=span["max"]))
+    return rank_runs(steps, chosen, baseline_between(steps, [component], span["min"], span["max"], len(chosen)))
+
+
+def baseline_between(steps: Steps, components: list[str], since: Any, until: Any, compared: int) -> list[tuple]:
+    """(pointer, run) of a uniform sample of the components' outputs written between `since` and `until`: enough
+    to weigh `compared` outputs against (BASELINE_PER_OUTPUT each, within bounds), drawn from the index's fixed
+    sample when it holds that many there, else from the outputs themselves (then the span is short)."""
+    size = min(BASELINE_SAMPLE, max(MIN_BASELINE, BASELINE_PER_OUTPUT * compared))
+    span = {"components": components, "since": since, "until": until}
+    sampled = steps.rows("baseline_sample", size=size, **span)
+    return sampled if len(sampled) >= size else steps.rows("baseline", **span)
 
 
 def slice_traces(steps: Steps) -> Tabular:
@@ -396,6 +408,6 @@ def review(steps: Steps) -> Tabular:
         return Tabular(RANK_COLUMNS, [])
     written = steps.dicts("runs", ids=list(dict.fromkeys(run_id for _, run_id in producers)))
     starts = [run["start_time"] for run in written if run["start_time"] is not None]
-    baseline = steps.rows("baseline", components=sorted({run["component"] for run in written}),
-                          since=min(starts), until=max(starts)) if starts else []
+    baseline = baseline_between(steps, sorted({run["component"] for run in written}), min(starts), max(starts),
+                                len(producers)) if starts else []
     return rank_runs(steps, producers, baseline)

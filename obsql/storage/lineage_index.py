@@ -1,9 +1,9 @@
 """The lineage index: the run graph re-sorted for lookups, so `trace` reads a few row groups, not the whole store.
 
 The raw tables are partitioned by component and date, which suits history but scatters a pointer's producer and a
-run's dependencies over thousands of files. Compaction therefore also writes, under `<root>/lineage/`, five
-derived files sorted by the key each lookup uses, with small row groups whose min/max statistics let DuckDB skip
-almost all of a file:
+run's dependencies over thousands of files. Compaction therefore also writes, under `<root>/lineage/`, derived
+files sorted by the key each lookup uses, with row groups whose min/max statistics let DuckDB skip almost all of a
+file (and two rollups and a sample that save scans):
 
     producers   (pointer -> the runs that wrote it, with their attributes)   sorted by pointer
     consumers   (pointer -> the runs that read it, with their attributes)    sorted by pointer
@@ -11,6 +11,8 @@ almost all of a file:
     dependents  (run -> the runs that depend on it)          sorted by dep_run_id
     runs        (run -> component, times, status, staleness) sorted by run_id
     outputs     (run -> its first outputs by name, and how many it wrote)   sorted by run_id
+    output_sample (a fixed 1-in-64 sample of outputs, by a hash of the name)  sorted by component, start_time
+    hourly_runs, hourly_metrics (sums and counts per component and hour)    sorted by component, hour
     inner_edges, inner_runs, inner_outputs: the same restricted to runs that some run depends on (the "core"),
                 small enough to hold in memory, so a trace needs SQL only for its root
 
@@ -39,6 +41,7 @@ MANIFEST = "manifest.json"
 INDEX_VERSION = 3  # 3: each run's outputs (a trace lists them without scanning partitions), readers' attributes,
 #                     hourly rollups
 KEPT_OUTPUTS = 100  # of a run's outputs, the first this many by name are kept (a trace lists at most these)
+SAMPLE_EVERY = 64  # outputs per output kept in the sample a ranking's baseline draws from
 ROW_GROUP = 32_768  # measured at 10M rows: smaller groups cost more in metadata than they save in decoding
 
 RUN_ATTRIBUTES = "run_id, component, start_time, end_time, status, stale, stale_reasons"
@@ -89,6 +92,10 @@ VIEWS: dict[str, IndexView] = {
     "inner_edges": IndexView(("deps",), "SELECT run_id, dep_run_id, pointer FROM {deps}", "run_id"),
     "inner_runs": IndexView(("runs",), f"SELECT {RUN_ATTRIBUTES} FROM {{runs}}", "run_id"),
     "inner_outputs": IndexView(("io",), _OUTPUTS.format(keys="run_id"), "run_id"),
+    # one output in SAMPLE_EVERY (by a hash of its name), in time order: a ranking's baseline over a year of a
+    # component's outputs reads a narrow range of it instead of every output
+    "output_sample": IndexView(("io",), "SELECT component, start_time, pointer, run_id FROM {io} WHERE direction = "
+                               f"'output' AND md5_number_lower(pointer) % {SAMPLE_EVERY} = 0", "component, start_time"),
     "hourly_runs": IndexView(("runs",), _HOURLY_RUNS, "component, hour", view="hourly_runs"),
     "hourly_metrics": IndexView(("metrics",), _HOURLY_METRICS, "component, name, hour", view="hourly_metrics"),
 }

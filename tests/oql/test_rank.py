@@ -121,3 +121,46 @@ def test_review_ranks_flagged_outputs_against_their_components_outputs(credit):
     finally:
         credit.engine.run("unflag all", now=NOW)
 
+
+
+@pytest.fixture(scope="module")
+def busy_credit(tmp_path_factory) -> obsql.Store:
+    """The credit pipeline at 300 applications a day, compacted: the index then keeps a 1-in-64 sample of them."""
+    store = obsql.connect(tmp_path_factory.mktemp("busy") / "store")
+    _run("bureau", 0, ["s3://bureau/dump.csv"], ["bureau.parquet"])
+    for day in range(DAYS):
+        _run("ingest", day + 0.1, [f"s3://apps/{day}.csv"], [f"apps-{day}.parquet"])
+        if day in (0, FAULT_DAY):
+            _run("encode", day + 0.2, [f"apps-{day}.parquet"], [f"encoder-v{day}"])
+        encoder = f"encoder-v{0 if day < FAULT_DAY else FAULT_DAY}"
+        _run("score", day + 0.5, ["bureau.parquet", f"apps-{day}.parquet", encoder],
+             [f"app-{day}-{i:03d}" for i in range(300)], values=[0.9] * 300)
+    store.flush()
+    from obsql.storage.compact import compact
+
+    compact(store.files.root)
+    return store
+
+
+def test_a_long_span_draws_its_baseline_from_the_index_sample(busy_credit, monkeypatch):
+    """Review of outputs flagged over ten days weighs them against a sample of the index's fixed one (not a scan
+    of every output): the refit still comes first, and its baseline share is near the true 50%."""
+    from obsql.engine import walks
+
+    monkeypatch.setattr(walks, "MIN_BASELINE", 20)
+    monkeypatch.setattr(walks, "BASELINE_PER_OUTPUT", 1)  # 32 flagged: a baseline of 32 of the ~47 sampled
+    asked = []
+    rows = walks.Steps.rows
+    monkeypatch.setattr(walks.Steps, "rows", lambda self, name, **p: asked.append(name) or rows(self, name, **p))
+    flagged = [f"app-{day}-{i:03d}" for day in range(FAULT_DAY, DAYS) for i in range(0, 300, 50)]
+    flagged += ["app-0-007", "app-2-007"]  # a few from before the refit, as real flags are
+    busy_credit.engine.run("; ".join(f"flag '{p}'" for p in flagged), now=NOW)
+    try:
+        asked.clear()
+        ranked = answer(busy_credit, "review")
+        assert "baseline_sample" in asked and "baseline" not in asked
+        first = ranked[0]
+        assert first["component"] == "encode" and first["start_time"].day - 1 == FAULT_DAY
+        assert 0.3 < first["baseline_coverage"] < 0.7
+    finally:
+        busy_credit.engine.run("unflag all", now=NOW)

@@ -78,6 +78,8 @@ SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges 
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
 -- step baseline:
 SELECT pointer, run_id FROM (SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "component") AND start_time BETWEEN $since AND $until AND "date" BETWEEN CAST($since AS DATE) AND CAST($until AS DATE)) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
+-- step baseline_sample:
+SELECT pointer, run_id FROM lineage_output_sample WHERE list_contains($components, component) AND start_time BETWEEN $since AND $until ORDER BY md5_number_upper(pointer) LIMIT $size
 -- then, over __result:
 SELECT * FROM __result LIMIT 5
 -- parameters:
@@ -124,6 +126,8 @@ SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges 
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
 -- step baseline:
 SELECT pointer, run_id FROM (SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "component") AND start_time BETWEEN $since AND $until AND "date" BETWEEN CAST($since AS DATE) AND CAST($until AS DATE)) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
+-- step baseline_sample:
+SELECT pointer, run_id FROM lineage_output_sample WHERE list_contains($components, component) AND start_time BETWEEN $since AND $until ORDER BY md5_number_upper(pointer) LIMIT $size
 -- then, over __result:
 SELECT "component", "outputs" FROM __result
 
