@@ -21,8 +21,15 @@ def _source_of_code(code) -> tuple[str, str]:
         text = inspect.getsource(code)
     except (OSError, TypeError):
         text = ""
-    payload = text.encode() if text else code.co_code + repr(code.co_consts).encode()
-    return text, hashlib.blake2b(payload, digest_size=16).hexdigest()
+    if text:
+        return text, source_hash(text)
+    return text, hashlib.blake2b(code.co_code + repr(code.co_consts).encode(), digest_size=16).hexdigest()
+
+
+def source_hash(text: str) -> str:
+    """The hash `code_hash` holds for source text: the same for a logged function and for its text given from
+    elsewhere (an imported run's code), so one code is one hash however it arrived."""
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def source_of(func: Callable) -> tuple[str, str]:

@@ -79,6 +79,8 @@ class RunLogger:
         frames = _frame_pointers(record)
         large = [pointer for pointer in frames if pointer.frame.height > LARGE_FRAME_ROWS]
         batch += self._frame_rows([p for p in frames if p.frame.height <= LARGE_FRAME_ROWS], record, key, start)
+        batch += [("summaries", key, _summary_columns(record.run_id, start, pointer, summaries))
+                  for pointer, summaries in record.summaries.items() if summaries]
         batch += _alert_rows(record.alerts, end)
         self.store.writer.append(batch)
         if large:  # summarising and sampling millions of rows would hold the call up: done after it returns

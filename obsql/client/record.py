@@ -44,6 +44,9 @@ class RunRecord:
     run_id: str | None = None
     values: dict[str, Any] = field(default_factory=dict, repr=False)  # what was logged, by variable name
     alerts: list = field(default_factory=list)  # SLA events this run caused (slas.AlertEvent)
+    # column summaries given for pointers without a frame (a run imported from elsewhere), by pointer: dicts with
+    # the keys `monitor.summarize` gives
+    summaries: dict[str, list[dict]] = field(default_factory=dict, repr=False)
 
     def add_input(self, value: Any, var: str = "input", values: Any = None) -> None:
         """Record `value` (a name, names, a dataframe, any object) as an input of this run; a pointer it already
