@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 _HOMES = {
     "Store": "obsql.api", "add_notes": "obsql.api", "connect": "obsql.api", "current": "obsql.api", "flag": "obsql.api",
     "forget": "obsql.api", "retain": "obsql.api", "log_feedback": "obsql.api", "query": "obsql.api",
+    "import_openlineage": "obsql.api", "export_openlineage": "obsql.api",
     "register": "obsql.api", "run": "obsql.api",
     "sql": "obsql.api", "unflag": "obsql.api", "unflag_all": "obsql.api", "tag": "obsql.api", "untag": "obsql.api",
     "clock": "obsql.client.clock",

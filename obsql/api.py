@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import sys
+import warnings
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from obsql.storage.layout import default_root
 from obsql.storage.store import ParquetStore
 
 if TYPE_CHECKING:
+    from obsql.openlineage.importer import ImportReport
     from obsql.removal import Removal
 
 
@@ -114,6 +116,27 @@ class Store:
                      ts: datetime | Sequence[datetime] | None = None) -> None:
         """Record labels that arrived (possibly late) for prediction ids."""
         write_feedback(self.files, ids, labels, ts)
+
+    # -- OpenLineage ----------------------------------------------------------------------------------------------
+    def import_openlineage(self, source: str | Path | Iterable[dict[str, Any]]) -> ImportReport:
+        """Log the runs OpenLineage RunEvents describe: a JSON-lines file (`-` for standard input) or decoded events.
+        Every event is checked before any run is written; a run with no COMPLETE, FAIL or ABORT is left out with a
+        warning, and one the store already has is not logged again (docs/openlineage.md has the mapping)."""
+        from obsql.openlineage.importer import import_events, read_events
+
+        report = import_events(read_events(source), self.logger, self.engine)
+        for sentence in report.unfinished:
+            warnings.warn(f"obsql: {sentence}", stacklevel=2)
+        self.flush()
+        return report
+
+    def export_openlineage(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """The runs that started at or after `since` (all when None) as OpenLineage RunEvents: a START and a COMPLETE
+        (or FAIL) per run, with inputs, outputs and facets."""
+        from obsql.openlineage.exporter import export_events
+
+        self.engine.refresh()
+        return list(export_events(self.engine, since))
 
     # -- housekeeping ---------------------------------------------------------------------------------------------
     def forget(self, pointer: str, forward: bool = False, *, runs: bool = False, dry_run: bool = False,
@@ -229,6 +252,16 @@ def forget(pointer: str, forward: bool = False, **options: Any) -> Removal:
 def retain(**ages_and_options: Any) -> Removal:
     """`Store.retain` on the last connected store."""
     return current().retain(**ages_and_options)
+
+
+def import_openlineage(source: str | Path | Iterable[dict[str, Any]]) -> ImportReport:
+    """`Store.import_openlineage` on the last connected store."""
+    return current().import_openlineage(source)
+
+
+def export_openlineage(since: datetime | None = None) -> list[dict[str, Any]]:
+    """`Store.export_openlineage` on the last connected store."""
+    return current().export_openlineage(since)
 
 
 def query(text: str) -> Result:

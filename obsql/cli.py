@@ -1,5 +1,6 @@
-"""The `obsql` command: queries (-c, -f, stdin), explain, the demo, compaction, a store check, and mltrace's
-commands (recent, inspect, history, trace, flag, unflag, review, components, tags) as shortcuts for their OQL.
+"""The `obsql` command: queries (-c, -f, stdin), explain, the demo, compaction, a store check, OpenLineage import and
+export, and mltrace's commands (recent, inspect, history, trace, flag, unflag, review, components, tags) as shortcuts
+for their OQL.
 
 Exit codes: 0 all good, 1 an `expect` failed, 2 bad input (syntax, unknown name, unreadable store).
 """
@@ -87,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="declare these ages as the store's policy, which `obsql compact` applies")
     add_removal_options(retain)
     retain.set_defaults(handler=run_retain)
+
+    lineage_in = commands.add_parser("import-openlineage", parents=[common],
+                                     help="log the runs of OpenLineage RunEvents (one JSON a line) into the store")
+    lineage_in.add_argument("file", type=Path, help="a JSON-lines file of RunEvents, - for standard input")
+    lineage_in.set_defaults(handler=run_import_openlineage)
+
+    lineage_out = commands.add_parser("export-openlineage", parents=[common],
+                                      help="write the store's runs as OpenLineage RunEvents, one JSON a line")
+    lineage_out.add_argument("--since", type=as_of_time, metavar="TIME",
+                             help="only runs that started at or after TIME (2020-03-01 or 2020-03-01T12:00, UTC)")
+    lineage_out.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    lineage_out.set_defaults(handler=run_export_openlineage)
 
     # a subcommand's options default to nothing, so `obsql --format csv recent` keeps the format given before it
     output = argparse.ArgumentParser(add_help=False)
@@ -379,6 +392,37 @@ def run_retain(args: argparse.Namespace) -> int:
     with Progress(0, "retaining") as bar:
         done = removal.retain(store, ages, dry_run=args.dry_run, requested_by=args.by, on_progress=bar.show)
     print("\n".join(done.describe()))
+    return EXIT_OK
+
+
+def run_import_openlineage(args: argparse.Namespace) -> int:
+    """Check every event of the file, then log its finished runs; an unfinished run is named on stderr."""
+    import obsql
+    from obsql.openlineage.importer import import_events, read_events
+
+    try:
+        events = read_events(args.file)
+    except ObsqlError as err:
+        print_error(render_text(err), f"{args.file}: ")
+        return EXIT_BAD_INPUT
+    store = obsql.connect(store_path(args))
+    report = import_events(events, store.logger, store.engine)
+    store.flush()
+    for sentence in report.unfinished:
+        print(f"warning: {sentence}", file=sys.stderr)
+    print("\n".join(report.describe()))
+    return EXIT_OK
+
+
+def run_export_openlineage(args: argparse.Namespace) -> int:
+    from obsql.engine.session import Engine
+    from obsql.openlineage.exporter import export_events, write_events
+
+    engine = Engine.open(store_path(args))
+    with _output(args.out) as out:
+        count = write_events(export_events(engine, args.since), out)
+    if args.out is not None:
+        print(f"wrote {count} events to {args.out}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -83,7 +83,8 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
 
 def render_text(err: ObsqlError) -> str:
     """The error as a person reads it in a terminal: where, the line with a caret, and a suggestion."""
-    where = f"line {err.line}, column {err.column}: " if err.line is not None else ""
+    column = f", column {err.column}" if err.column is not None else ""  # a line of a file, not of a query
+    where = f"line {err.line}{column}: " if err.line is not None else ""
     parts = [f"error ({err.kind}): {where}{err.message}"]
     if err.source is not None and err.line is not None:
         lines = err.source.splitlines() or [""]
