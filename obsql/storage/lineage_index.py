@@ -115,10 +115,26 @@ def index_file(root: Path, name: str) -> Path:
 
 
 def covered_files(root: Path) -> dict[str, set[str]]:
-    """The raw files (absolute paths) the current index was built from, by table; empty when there is no index."""
+    """The raw files (absolute paths) the current index was built from, by table; empty when there is no index.
+    Read once per version of the manifest: each lineage view asks, and a store has thousands of files."""
     manifest = root / INDEX_DIR / MANIFEST
-    if not manifest.exists():
+    try:
+        seen = manifest.stat()
+    except OSError:
         return {}
+    key = (str(manifest), seen.st_mtime_ns, seen.st_size, seen.st_ino)
+    if key not in _COVERED:
+        _COVERED.clear()  # the newest manifest only: an engine reads one store, a test many in turn
+        _COVERED[key] = _read_covered(root, manifest)
+    if not all(index_file(root, name).exists() for name in VIEWS):
+        return {}
+    return _COVERED[key]
+
+
+_COVERED: dict[tuple, dict[str, set[str]]] = {}
+
+
+def _read_covered(root: Path, manifest: Path) -> dict[str, set[str]]:
     try:
         described = json.loads(manifest.read_text())
         covers = described["covers"]
@@ -126,9 +142,8 @@ def covered_files(root: Path) -> dict[str, set[str]]:
         return {}
     if described.get("version") != INDEX_VERSION:
         return {}
-    if not all(index_file(root, name).exists() for name in VIEWS):
-        return {}
-    return {table: {str(root / p) for p in paths} for table, paths in covers.items()}
+    base = str(root)
+    return {table: {os.path.join(base, p) for p in paths} for table, paths in covers.items()}
 
 
 def view_sql(root: Path, name: str, listed: dict[str, list[str]], covered: dict[str, set[str]]) -> str:
