@@ -31,6 +31,7 @@ STEPS = {
     "downstream": "SELECT dep_run_id AS parent_run_id, run_id, pointer FROM lineage_dependents "
                   "WHERE list_contains($frontier, dep_run_id)",
     "runs": f"SELECT {RUN_FIELDS} FROM lineage_runs WHERE list_contains($ids, run_id)",
+    "core_runs": "SELECT run_id FROM lineage_inner_runs",  # every run some run depends on (and those since)
     # the outputs of the runs a trace visited (outside the in-memory core), pruned to their components' and days'
     # partitions where they are not indexed yet
     "outputs_of": "SELECT run_id, outputs[1:$limit], total FROM lineage_outputs "
@@ -64,7 +65,7 @@ def trace_plan(w: SqlWriter, catalog: Catalog, node: ast.Trace, pipes: tuple[ast
         raise ObsqlError("input", "depth must not be negative", line=node.line, column=node.column)
     args = {"pointer": node.pointer, "depth": node.depth}
     if node.forward:
-        steps = _steps("readers", "downstream", "runs", "exists", "outputs_of", *NEAREST)
+        steps = _steps("readers", "downstream", "runs", "exists", "outputs_of", "core_runs", *NEAREST)
         return StepPlan("trace_forward", args, steps, w.params, pipes_over_result(w, pipes), "trace")
     steps = _steps("producer", "upstream", "runs", "exists_as_input", "outputs_of", *NEAREST)
     return StepPlan("trace", args, steps, w.params, pipes_over_result(w, pipes), "trace")

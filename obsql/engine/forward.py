@@ -51,19 +51,18 @@ def _columnar(steps: Steps, pointer: str, depth: int | None, readers: Any) -> Ta
 
 
 def _with_dependents(steps: Steps, readers: Any, depth: int | None) -> list[int]:
-    """The positions of the readers some run depends on: the core holds every such run; without it, one lookup
-    for all readers."""
+    """The positions of the readers some run depends on: the core's runs (from memory, or their ids alone from
+    the index when the core is not loaded: a lookup of 200k ids would cost seconds)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if depth == 0:
         return []
     if steps.core is not None:
-        parents = pa.array(list(steps.core.runs), pa.string())
+        parents = list(steps.core.runs)
     else:
-        parents = pa.array(list({parent for parent, _, _ in steps.rows(
-            "downstream", frontier=readers["run_id"].to_pylist())}), pa.string())
-    return pc.indices_nonzero(pc.is_in(readers["run_id"], value_set=parents)).to_pylist()
+        parents = [run_id for (run_id,) in steps.rows("core_runs")]
+    return pc.indices_nonzero(pc.is_in(readers["run_id"], value_set=pa.array(parents, pa.string()))).to_pylist()
 
 
 def _subtrees(steps: Steps, pointer: str, depth: int | None, readers: Any, at: list[int]) -> list[list[tuple]]:

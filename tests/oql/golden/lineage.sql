@@ -52,6 +52,8 @@ SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FRO
 SELECT count(*) FROM lineage_producers WHERE pointer = $pointer
 -- step outputs_of:
 SELECT run_id, outputs[1:$limit], total FROM lineage_outputs WHERE list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id)
+-- step core_runs:
+SELECT run_id FROM lineage_inner_runs
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step nearest:
