@@ -181,9 +181,10 @@ def lines(result: Result) -> str:
 
 
 def tree(result: Result) -> str:
-    """A trace as an indented tree: each run under the run that depends on it (or that it feeds, forward)."""
+    """A trace as an indented tree: each run under the run that depends on it (or that it feeds, forward); the
+    first MAX_ROWS runs, as tables show their first rows (a model's forward trace can hold 200k)."""
     lines = []
-    for row in result.to_dicts():
+    for row in (dict(zip(result.columns, values)) for values in result.rows[:MAX_ROWS]):
         indent = "    " * row["depth"]
         stale = " [stale]" if row.get("stale") else ""
         repeated = " (repeated, see above)" if row.get("repeated") else ""
@@ -196,6 +197,9 @@ def tree(result: Result) -> str:
             lines.append(f"{indent}    outputs {outputs_line(row['outputs'])}")
         if row.get("stale") and not row.get("repeated"):
             lines += [f"{indent}    ! {reason}" for reason in row.get("stale_reasons") or []]
+    if len(result.rows) > MAX_ROWS:
+        lines.append(f"({len(result.rows):,} runs, first {MAX_ROWS:,} shown: `| limit`, `| where` or --format csv "
+                     "for the rest)")
     return "\n".join(lines) if lines else "(no runs)"
 
 
