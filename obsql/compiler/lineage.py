@@ -38,7 +38,8 @@ STEPS = {
                   "WHERE list_contains($components, \"component\") AND list_contains($days, date) "
                   "AND list_contains($ids, run_id)",
     "flagged": FLAGGED_NOW,
-    "latest_producers": latest("lineage_producers", "pointer, run_id", "pointer", _NEWEST_VERSION,
+    # with the producers' attributes (the producers index carries them)
+    "latest_producers": latest("lineage_producers", f"pointer, {RUN_FIELDS}", "pointer", _NEWEST_VERSION,
                                "list_contains($pointers, pointer)"),
     "exists": "SELECT count(*) FROM lineage_producers WHERE pointer = $pointer",
     "known_pointers": "SELECT pointer FROM lineage_producers WHERE list_contains($pointers, pointer) UNION "
@@ -86,8 +87,8 @@ def slice_outputs_sql(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace, wher
 
 # a uniform sample of the outputs of the components over a span, `size` of them drawn from the index's fixed
 # sample (a hash of the name orders them); where that holds too few, the outputs themselves (OUTPUTS_BETWEEN)
-SAMPLED_OUTPUTS_BETWEEN = ("SELECT pointer, run_id FROM lineage_output_sample WHERE list_contains($components, "
-                           "component) AND start_time BETWEEN $since AND $until "
+SAMPLED_OUTPUTS_BETWEEN = (f"SELECT pointer, {RUN_FIELDS}, coalesce(deps, []) AS deps FROM lineage_output_sample "
+                           "WHERE list_contains($components, component) AND start_time BETWEEN $since AND $until "
                            "ORDER BY md5_number_upper(pointer) LIMIT $size")
 # every output of the components over a span (a ranking's baseline when none is named), sampled
 OUTPUTS_BETWEEN = ("SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "

@@ -110,22 +110,24 @@ class Graph:
 
 
 def _expand(steps: Steps, step: str, roots: list[str], max_depth: int | None,
-            known: dict[str, dict] | None = None) -> Graph:
+            known: dict[str, dict] | None = None, known_links: dict[str, list[tuple[str, str]]] | None = None) -> Graph:
     """Breadth-first from `roots` through `step` lookups (rows of run, neighbour, pointer); each run expands once.
 
-    Upstream, runs in the in-memory core are expanded without SQL.
+    Upstream, runs in the in-memory core, and runs whose dependencies are `known_links`, are expanded without SQL.
     """
     links: dict[str, list[tuple[str, str]]] = defaultdict(list)
     core = steps.core
+    held = {**(core.links if core is not None else {}), **(known_links or {})}
+    is_held = (lambda r: r in core.runs or r in held) if core is not None else held.__contains__
     seen = set(roots)
     frontier, depth = list(roots), 0
     while frontier and (max_depth is None or depth < max_depth):
-        if core is None:
-            found = steps.rows(step, frontier=frontier)
-        elif step == "upstream":  # the core holds the dependencies of its runs; others are looked up
-            found = [(r, *link) for r in frontier if r in core.runs for link in core.links.get(r, [])]
-            elsewhere = [r for r in frontier if r not in core.runs]
+        if step == "upstream":  # held dependencies need no lookup; the others' are looked up
+            found = [(r, *link) for r in frontier if is_held(r) for link in held.get(r, [])]
+            elsewhere = [r for r in frontier if not is_held(r)]
             found += steps.rows(step, frontier=elsewhere) if elsewhere else []
+        elif core is None:
+            found = steps.rows(step, frontier=frontier)
         else:  # downstream: a run outside the core has, by definition, no run depending on it
             inside = [r for r in frontier if r in core.runs]
             found = steps.rows(step, frontier=inside) if inside else []
@@ -293,13 +295,23 @@ class Ranking:
     producers: list[str]  # the runs that wrote the slice's outputs
 
 
-def ranking(steps: Steps, slice_outputs: list[tuple[str, str]], baseline_outputs: list[tuple[str, str]]) -> Ranking:
+@dataclass
+class Known:
+    """What lookups already brought about some runs: their attributes, and (for some) their dependencies."""
+
+    runs: dict[str, dict] = field(default_factory=dict)
+    links: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def ranking(steps: Steps, slice_outputs: list[tuple[str, str]], baseline_outputs: list[tuple[str, str]],
+            known: Known | None = None) -> Ranking:
     """How much more often each run appears in the traces of the slice than in those of the baseline (lift),
     scored by the hypergeometric test (see monitor.enrichment)."""
     from obsql.monitor.enrichment import over_representation
 
+    known = known or Known()
     outputs = Outputs.of(slice_outputs, baseline_outputs)
-    graph = _expand(steps, "upstream", list(outputs.producer_bits), None)
+    graph = _expand(steps, "upstream", list(outputs.producer_bits), None, known.runs, known.links)
     reach = _reach(graph, outputs.producer_bits)
     found = [(run_id, bits) for run_id, bits in reach.items() if bits & outputs.in_slice]
     n, n_baseline = outputs.in_slice.bit_count(), outputs.in_baseline.bit_count()
@@ -317,12 +329,12 @@ def ranking(steps: Steps, slice_outputs: list[tuple[str, str]], baseline_outputs
     return Ranking(graph, records, list(dict.fromkeys(run for _, run in slice_outputs)))
 
 
-def rank_runs(steps: Steps, slice_outputs: list[tuple[str, str]],
-              baseline_outputs: list[tuple[str, str]]) -> Tabular:
+def rank_runs(steps: Steps, slice_outputs: list[tuple[str, str]], baseline_outputs: list[tuple[str, str]],
+              known: Known | None = None) -> Tabular:
     """The runs in the slice's traces, most over-represented first, with their attributes."""
     if not slice_outputs:
         return Tabular(RANK_COLUMNS, [])
-    ranked = ranking(steps, slice_outputs, baseline_outputs)
+    ranked = ranking(steps, slice_outputs, baseline_outputs, known)
     for position, record in enumerate(ranked.records, start=1):
         attributes = ranked.graph.runs.get(record["run_id"], {})
         record.update(rank=position, component=attributes.get("component"), start_time=attributes.get("start_time"),
@@ -347,17 +359,26 @@ def rank_slice(steps: Steps, component: str) -> Tabular:
     span = pyarrow.compute.min_max(outputs["start_time"]).as_py()
     if span["min"] is None:
         return rank_runs(steps, chosen, [])
-    return rank_runs(steps, chosen, baseline_between(steps, [component], span["min"], span["max"], len(chosen)))
+    known = Known()
+    return rank_runs(steps, chosen, baseline_between(steps, [component], span["min"], span["max"], len(chosen),
+                                                     known), known)
 
 
-def baseline_between(steps: Steps, components: list[str], since: Any, until: Any, compared: int) -> list[tuple]:
+def baseline_between(steps: Steps, components: list[str], since: Any, until: Any, compared: int,
+                     known: Known) -> list[tuple]:
     """(pointer, run) of a uniform sample of the components' outputs written between `since` and `until`: enough
     to weigh `compared` outputs against (BASELINE_PER_OUTPUT each, within bounds), drawn from the index's fixed
-    sample when it holds that many there, else from the outputs themselves (then the span is short)."""
+    sample when it holds that many there (adding what it says of their producers to `known`), else from the
+    outputs themselves (then the span is short)."""
     size = min(BASELINE_SAMPLE, max(MIN_BASELINE, BASELINE_PER_OUTPUT * compared))
     span = {"components": components, "since": since, "until": until}
-    sampled = steps.rows("baseline_sample", size=size, **span)
-    return sampled if len(sampled) >= size else steps.rows("baseline", **span)
+    sampled = steps.dicts("baseline_sample", size=size, **span)
+    if len(sampled) < size:
+        return steps.rows("baseline", **span)
+    for row in sampled:
+        known.links[row["run_id"]] = [(dep["run_id"], dep["pointer"]) for dep in row.pop("deps")]
+        known.runs[row["run_id"]] = row
+    return [(row["pointer"], row["run_id"]) for row in sampled]
 
 
 def slice_traces(steps: Steps) -> Tabular:
@@ -403,11 +424,11 @@ def review(steps: Steps) -> Tabular:
     """The runs most over-represented in the traces of the flagged outputs, against every output of the same
     components over the time the flagged ones were written."""
     flagged = [pointer for (pointer,) in steps.rows("flagged")]
-    producers = steps.rows("latest_producers", pointers=flagged) if flagged else []
-    if not producers:
+    written = steps.dicts("latest_producers", pointers=flagged) if flagged else []  # with their attributes
+    if not written:
         return Tabular(RANK_COLUMNS, [])
-    written = steps.dicts("runs", ids=list(dict.fromkeys(run_id for _, run_id in producers)))
+    known = Known(runs={row["run_id"]: row for row in written})
     starts = [run["start_time"] for run in written if run["start_time"] is not None]
     baseline = baseline_between(steps, sorted({run["component"] for run in written}), min(starts), max(starts),
-                                len(producers)) if starts else []
-    return rank_runs(steps, producers, baseline)
+                                len(written), known) if starts else []
+    return rank_runs(steps, [(row["pointer"], row["run_id"]) for row in written], baseline, known)

@@ -73,6 +73,14 @@ _HOURLY_METRICS = (f"SELECT component, date, {_HOUR} AS hour, name, count(value)
 _OUTPUTS = ("SELECT {keys}, list(pointer ORDER BY pointer)[1:%d] AS outputs, count(*) AS total FROM {{io}} "
             "WHERE direction = 'output' GROUP BY {keys}") % KEPT_OUTPUTS
 
+_SAMPLED = "direction = 'output' AND md5_number_lower(pointer) %% %d = 0" % SAMPLE_EVERY
+_OUTPUT_SAMPLE = (
+    "SELECT o.component, o.start_time, o.pointer, o.run_id, r.end_time, r.status, r.stale, r.stale_reasons, d.deps "
+    "FROM (SELECT component, start_time, pointer, run_id FROM {io} WHERE " + _SAMPLED + ") AS o "
+    "LEFT JOIN {runs} AS r ON r.run_id = o.run_id LEFT JOIN (SELECT run_id, list({{'run_id': dep_run_id, "
+    "'pointer': pointer}}) AS deps FROM {deps} WHERE run_id IN (SELECT run_id FROM {io} WHERE " + _SAMPLED + ") "
+    "GROUP BY run_id) AS d ON d.run_id = o.run_id")
+
 VIEWS: dict[str, IndexView] = {
     # a pointer's producers carry the producing run's attributes: a trace's root costs one lookup, not two
     "producers": IndexView(("io", "runs"), "SELECT o.pointer, o.run_id, o.component, o.start_time, o.end_time, "
@@ -92,10 +100,10 @@ VIEWS: dict[str, IndexView] = {
     "inner_edges": IndexView(("deps",), "SELECT run_id, dep_run_id, pointer FROM {deps}", "run_id"),
     "inner_runs": IndexView(("runs",), f"SELECT {RUN_ATTRIBUTES} FROM {{runs}}", "run_id"),
     "inner_outputs": IndexView(("io",), _OUTPUTS.format(keys="run_id"), "run_id"),
-    # one output in SAMPLE_EVERY (by a hash of its name), in time order: a ranking's baseline over a year of a
-    # component's outputs reads a narrow range of it instead of every output
-    "output_sample": IndexView(("io",), "SELECT component, start_time, pointer, run_id FROM {io} WHERE direction = "
-                               f"'output' AND md5_number_lower(pointer) % {SAMPLE_EVERY} = 0", "component, start_time"),
+    # one output in SAMPLE_EVERY (by a hash of its name), in time order, with its producer's attributes and
+    # dependencies: a ranking's baseline over a year of a component's outputs reads a narrow range of it, and walks
+    # its producers without a lookup
+    "output_sample": IndexView(("io", "runs", "deps"), _OUTPUT_SAMPLE, "component, start_time"),
     "hourly_runs": IndexView(("runs",), _HOURLY_RUNS, "component, hour", view="hourly_runs"),
     "hourly_metrics": IndexView(("metrics",), _HOURLY_METRICS, "component, name, hour", view="hourly_metrics"),
 }

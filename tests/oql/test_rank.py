@@ -150,8 +150,8 @@ def test_a_long_span_draws_its_baseline_from_the_index_sample(busy_credit, monke
     monkeypatch.setattr(walks, "MIN_BASELINE", 20)
     monkeypatch.setattr(walks, "BASELINE_PER_OUTPUT", 1)  # 32 flagged: a baseline of 32 of the ~47 sampled
     asked = []
-    rows = walks.Steps.rows
-    monkeypatch.setattr(walks.Steps, "rows", lambda self, name, **p: asked.append(name) or rows(self, name, **p))
+    bind = walks.Steps._bind  # every step a walk runs is bound here
+    monkeypatch.setattr(walks.Steps, "_bind", lambda self, name, params: asked.append(name) or bind(self, name, params))
     flagged = [f"app-{day}-{i:03d}" for day in range(FAULT_DAY, DAYS) for i in range(0, 300, 50)]
     flagged += ["app-0-007", "app-2-007"]  # a few from before the refit, as real flags are
     busy_credit.engine.run("; ".join(f"flag '{p}'" for p in flagged), now=NOW)

@@ -81,7 +81,7 @@ SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FRO
 -- step baseline:
 SELECT pointer, run_id FROM (SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "component") AND start_time BETWEEN $since AND $until AND "date" BETWEEN CAST($since AS DATE) AND CAST($until AS DATE)) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
 -- step baseline_sample:
-SELECT pointer, run_id FROM lineage_output_sample WHERE list_contains($components, component) AND start_time BETWEEN $since AND $until ORDER BY md5_number_upper(pointer) LIMIT $size
+SELECT pointer, run_id, component, start_time, end_time, status, stale, stale_reasons, coalesce(deps, []) AS deps FROM lineage_output_sample WHERE list_contains($components, component) AND start_time BETWEEN $since AND $until ORDER BY md5_number_upper(pointer) LIMIT $size
 -- then, over __result:
 SELECT * FROM __result LIMIT 5
 -- parameters:
@@ -121,7 +121,7 @@ SELECT pointer FROM (SELECT pointer, flagged FROM (SELECT pointer, flagged, row_
 -- step flagged:
 SELECT pointer FROM (SELECT pointer, flagged FROM (SELECT pointer, flagged, row_number() OVER (PARTITION BY pointer ORDER BY ts DESC) AS newest FROM flags) AS latest WHERE newest = 1) AS f WHERE flagged ORDER BY pointer
 -- step latest_producers:
-SELECT pointer, run_id FROM (SELECT pointer, run_id, row_number() OVER (PARTITION BY pointer ORDER BY end_time DESC, run_id DESC) AS newest FROM lineage_producers WHERE list_contains($pointers, pointer)) AS latest WHERE newest = 1
+SELECT pointer, run_id, component, start_time, end_time, status, stale, stale_reasons FROM (SELECT pointer, run_id, component, start_time, end_time, status, stale, stale_reasons, row_number() OVER (PARTITION BY pointer ORDER BY end_time DESC, run_id DESC) AS newest FROM lineage_producers WHERE list_contains($pointers, pointer)) AS latest WHERE newest = 1
 -- step upstream:
 SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges WHERE list_contains($frontier, run_id)
 -- step runs:
@@ -129,7 +129,7 @@ SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FRO
 -- step baseline:
 SELECT pointer, run_id FROM (SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "component") AND start_time BETWEEN $since AND $until AND "date" BETWEEN CAST($since AS DATE) AND CAST($until AS DATE)) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
 -- step baseline_sample:
-SELECT pointer, run_id FROM lineage_output_sample WHERE list_contains($components, component) AND start_time BETWEEN $since AND $until ORDER BY md5_number_upper(pointer) LIMIT $size
+SELECT pointer, run_id, component, start_time, end_time, status, stale, stale_reasons, coalesce(deps, []) AS deps FROM lineage_output_sample WHERE list_contains($components, component) AND start_time BETWEEN $since AND $until ORDER BY md5_number_upper(pointer) LIMIT $size
 -- then, over __result:
 SELECT "component", "outputs" FROM __result
 
