@@ -33,7 +33,8 @@ from obsql.storage.writer import waiting_spools
 
 DEFAULT_TIMEOUT = 600.0  # seconds a statement may run; 0 for no limit
 CORE_LIMIT = 2_000_000  # edges; a larger core stays on disk and walks query it level by level
-CORE_FROM_WALK = 2  # the first walk of an engine goes level by level: one `obsql -c trace` need not load the core
+CORE_FROM_WALK = 2  # the first trace of an engine goes level by level: one `obsql -c trace` need not load the core
+#                    (slices, rankings and reviews walk from many runs and load it at once)
 CORE_LINKS = "SELECT run_id, dep_run_id, pointer FROM lineage_inner_edges"
 CORE_RUNS = f"SELECT {RUN_FIELDS} FROM lineage_inner_runs"
 CORE_OUTPUTS = "SELECT run_id, outputs, total FROM lineage_inner_outputs"
@@ -178,7 +179,8 @@ class Engine:
             walking = plan.action in _WALKS
             if walking:
                 self._walks += 1
-            core = self._core() if walking and self._walks >= CORE_FROM_WALK else None
+            wide = plan.action in _WIDE_WALKS  # walks from many runs at once repay the core at once
+            core = self._core() if walking and (wide or self._walks >= CORE_FROM_WALK) else None
             built = _ACTIONS[plan.action](self, walks.Steps(plan, self.reader, core), plan.args)
             self._walked = (list(built.columns), built.rows[:1])  # to find which pipe fails, if one does
             columns, rows = self._refine(list(built.columns), built.rows, plan.pipe_sql, plan.params)
@@ -298,6 +300,7 @@ def _drift():
 
 
 _WALKS = {"trace", "trace_forward", "slice", "rank", "review", "diagnose"}
+_WIDE_WALKS = {"slice", "rank", "review", "diagnose"}
 
 _ACTIONS: dict[str, Callable[[Engine, walks.Steps, dict], walks.Tabular]] = {
     "trace": lambda e, steps, a: walks.trace(steps, a["pointer"], a["depth"]),

@@ -38,8 +38,8 @@ INDEX_DIR = "lineage"
 MANIFEST = "manifest.json"
 # Bumped when the index files change shape (2: producers carry run attributes). An index of another version is
 # ignored, so lineage reads the raw files, until the next `obsql compact` rebuilds it.
-INDEX_VERSION = 3  # 3: each run's outputs (a trace lists them without scanning partitions), readers' attributes,
-#                     hourly rollups
+INDEX_VERSION = 4  # 3: each run's outputs (a trace lists them without scanning partitions), hourly rollups;
+#                     4: readers' attributes, a sample of outputs with their producers
 KEPT_OUTPUTS = 100  # of a run's outputs, the first this many by name are kept (a trace lists at most these)
 SAMPLE_EVERY = 64  # outputs per output kept in the sample a ranking's baseline draws from
 ROW_GROUP = 32_768  # measured at 10M rows: smaller groups cost more in metadata than they save in decoding
