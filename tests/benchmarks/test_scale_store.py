@@ -245,3 +245,18 @@ def test_the_forget_benchmark_leaves_no_reached_value_either_way(tmp_path):
                            str(root)], capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
     assert "values left: obsql 0, naive 0" in done.stdout and "reached: 2,0" in done.stdout
+
+
+def test_the_lineage_benchmark_times_every_question_against_its_goal(tmp_path):
+    """bench_lineage.py on a week's store: every row has obsql's, the naive query's and the goal's figures, and the
+    last line counts the goals met."""
+    root = tmp_path / "store"
+    scale_store.generate(root, 2000, days=7)
+    done = subprocess.run([sys.executable, str(Path(scale_store.__file__).with_name("bench_lineage.py")), "--root",
+                           str(root), "--traces", "3", "--naive-traces", "1", "--slice", "50", "--review", "5",
+                           "--seed", "3"], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    rows = [line for line in lines if line.rstrip().endswith(("met", "MISSED"))]
+    assert len(rows) == 7 and all(" ms" in row for row in rows)
+    assert lines[-1].startswith("goals met: ") and lines[-1].endswith(" of 7")
