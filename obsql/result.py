@@ -9,7 +9,7 @@ Arrow, polars and pandas forms are built on request, so showing a result in a te
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from collections.abc import Sequence
 from typing import Any, Callable, Iterator
 
@@ -95,10 +95,17 @@ def _tuples(table: Any) -> list[tuple]:
 
 def _values(column: Any) -> list:
     """A column's values as DuckDB itself would give them: its 128-bit integers (sums of integers) reach Arrow as
-    decimal(38, 0), and are ints again here."""
+    decimal(38, 0) and are ints again, intervals (months, days, nanoseconds) timedeltas (a month as 30 days, as
+    DuckDB counts it), maps dicts."""
     values = column.to_pylist()
+    kind = str(column.type)
     if getattr(column.type, "scale", None) == 0:
         return [None if value is None else int(value) for value in values]
+    if kind == "month_day_nano_interval":
+        return [None if v is None else timedelta(days=30 * v.months + v.days, microseconds=v.nanoseconds // 1000)
+                for v in values]
+    if kind.startswith("map<"):
+        return [None if value is None else dict(value) for value in values]
     return values
 
 
