@@ -28,6 +28,7 @@ from obsql.storage.schemas import PARTITION_TYPES, TABLES
 DEFAULT_MEMORY_LIMIT = "50%"  # of the machine's memory: an embedded engine shares the machine with the pipeline
 _FILE_IN_MESSAGE = re.compile(r"""["']?(/[^"'\s]+\.parquet)["']?""")
 _MAX_SET_ASIDE_PER_QUERY = 50
+SPILL_PREFIX = "obsql-spill-"  # then the reader's process id: a later reader removes those of gone processes
 _WORD = re.compile(r"\w+")  # a query names a view by one of these
 T = TypeVar("T")
 
@@ -83,7 +84,8 @@ class StoreReader:
         self.con.execute("SET parquet_metadata_cache = true")  # footers are read once per file, not per query
         self.con.execute("SET enable_progress_bar = false")  # DuckDB's bar would land in csv and json output
         self.con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
-        spill = tempfile.mkdtemp(prefix="obsql-spill-")
+        sweep_spills_of_gone_processes()
+        spill = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
         self._remove_spill = weakref.finalize(self, shutil.rmtree, spill, ignore_errors=True)  # or at exit
         _sandbox(self.con, root, spill)
         self._listed: dict[str, list[str]] = {}
@@ -336,6 +338,26 @@ def retry_without_corrupt_files(root: Path, attempt: Callable[[], T], after_set_
                 live_files.forget_listings(root)
             after_set_aside()
     raise StoreError(f"too many unreadable files under {root}", suggestion="run `obsql check` to list them")
+
+
+def sweep_spills_of_gone_processes() -> None:
+    """Remove the spill directories of readers whose process is gone: one killed (SIGKILL, an OOM kill) never ran
+    its clean-up, and its directory would stay in the temp directory for good."""
+    base = Path(tempfile.gettempdir())
+    for spill in base.glob(f"{SPILL_PREFIX}*-*"):
+        owner = spill.name[len(SPILL_PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and int(owner) != os.getpid() and not _alive(int(owner)):
+            shutil.rmtree(spill, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _sandbox(con: duckdb.DuckDBPyConnection, root: Path, spill: str) -> None:

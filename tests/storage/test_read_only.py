@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,30 @@ def test_a_reader_shows_no_progress_bar_and_leaves_no_spill_directory(tmp_path, 
     assert len(list(spills.glob("obsql-spill-*"))) == 1
     engine.reader.close()  # or when the reader is collected, or at exit
     assert list(spills.glob("obsql-spill-*")) == []
+
+
+def test_a_reader_removes_the_spill_directories_of_killed_processes(tmp_path, monkeypatch):
+    """A reader killed with SIGKILL never removes its spill directory; the next reader on the machine does, and
+    leaves those of live processes (its own, another reader's) alone."""
+    spills = tmp_path / "tmp"
+    spills.mkdir()
+    monkeypatch.setenv("TMPDIR", str(spills))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    root = tmp_path / "store"
+    log_runs(root, count=1)
+    code = ("import sys, time; from obsql.engine.session import Engine; e = Engine.open(sys.argv[1]); "
+            "e.query('SELECT 1'); print('open', flush=True); time.sleep(600)")
+    killed = subprocess.Popen([sys.executable, "-c", code, str(root)], stdout=subprocess.PIPE, text=True)
+    living = subprocess.Popen([sys.executable, "-c", code, str(root)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert killed.stdout.readline().strip() == "open" and living.stdout.readline().strip() == "open"
+        killed.send_signal(signal.SIGKILL)
+        killed.wait()
+        assert {p.name.split("-")[2] for p in spills.glob("obsql-spill-*")} == {str(killed.pid), str(living.pid)}
+        engine = Engine.open(root)
+        left = {p.name.split("-")[2] for p in spills.glob("obsql-spill-*")}
+        assert left == {str(living.pid), str(os.getpid())}
+        engine.reader.close()
+    finally:
+        living.kill()
+        living.wait()
