@@ -27,16 +27,16 @@ def trace_forward(steps: Steps, pointer: str, depth: int | None) -> Tabular:
         known = {row["run_id"]: row for row in readers.select(list(ATTRIBUTES)).to_pylist()}
         graph = _expand(steps, "downstream", list(known), levels, known=known)
         return _trace_table(steps, graph, [(run_id, pointer) for run_id in known], depth)
-    return _columnar(steps, pointer, depth, readers)
+    return _columnar(steps, pointer, depth, levels, readers)
 
 
-def _columnar(steps: Steps, pointer: str, depth: int | None, readers: Any) -> Tabular:
+def _columnar(steps: Steps, pointer: str, depth: int | None, levels: int | None, readers: Any) -> Tabular:
     """The forward trace as an Arrow table: the leaf readers' rows as they came, each other reader's subtree in
     its place."""
     import pyarrow as pa
 
     at = _with_dependents(steps, readers, depth)  # positions among the readers, in order
-    blocks = _subtrees(steps, pointer, depth, readers, at)
+    blocks = _subtrees(steps, pointer, depth, levels, readers, at)
     leaves = _leaf_rows(readers, pointer)
     pieces, start = [], 0
     for position, rows in zip(at, blocks):
@@ -65,14 +65,15 @@ def _with_dependents(steps: Steps, readers: Any, depth: int | None) -> list[int]
     return pc.indices_nonzero(pc.is_in(readers["run_id"], value_set=pa.array(parents, pa.string()))).to_pylist()
 
 
-def _subtrees(steps: Steps, pointer: str, depth: int | None, readers: Any, at: list[int]) -> list[list[tuple]]:
+def _subtrees(steps: Steps, pointer: str, depth: int | None, levels: int | None, readers: Any,
+              at: list[int]) -> list[list[tuple]]:
     """The tree rows under each reader at `at`, walked together (a run reached again is marked repeated, as in
     the walk of every reader), one list per reader."""
     if not at:
         return []
     heads = readers.take(at).select(list(ATTRIBUTES)).to_pylist()
     known = {head["run_id"]: head for head in heads}
-    graph = _expand(steps, "downstream", list(known), None if depth is None else max(depth, 0), known=known)
+    graph = _expand(steps, "downstream", list(known), levels, known=known)
     blocks: list[list[tuple]] = []
     for row in _tree_rows(graph, [(run_id, pointer) for run_id in known], depth, {}):
         if row[0] == 0:

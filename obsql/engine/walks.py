@@ -117,14 +117,20 @@ def _expand(steps: Steps, step: str, roots: list[str], max_depth: int | None,
     """
     links: dict[str, list[tuple[str, str]]] = defaultdict(list)
     core = steps.core
-    held = {**(core.links if core is not None else {}), **(known_links or {})}
-    is_held = (lambda r: r in core.runs or r in held) if core is not None else held.__contains__
+    known_links = known_links or {}
+
+    def held(run_id: str) -> bool:
+        return run_id in known_links or (core is not None and run_id in core.runs)
+
+    def held_links(run_id: str) -> list[tuple[str, str]]:
+        return known_links[run_id] if run_id in known_links else core.links.get(run_id, [])
+
     seen = set(roots)
     frontier, depth = list(roots), 0
     while frontier and (max_depth is None or depth < max_depth):
         if step == "upstream":  # held dependencies need no lookup; the others' are looked up
-            found = [(r, *link) for r in frontier if is_held(r) for link in held.get(r, [])]
-            elsewhere = [r for r in frontier if not is_held(r)]
+            found = [(r, *link) for r in frontier if held(r) for link in held_links(r)]
+            elsewhere = [r for r in frontier if not held(r)]
             found += steps.rows(step, frontier=elsewhere) if elsewhere else []
         elif core is None:
             found = steps.rows(step, frontier=frontier)

@@ -342,12 +342,19 @@ def retry_without_corrupt_files(root: Path, attempt: Callable[[], T], after_set_
 
 def sweep_spills_of_gone_processes() -> None:
     """Remove the spill directories of readers whose process is gone: one killed (SIGKILL, an OOM kill) never ran
-    its clean-up, and its directory would stay in the temp directory for good."""
+    its clean-up, and its directory would stay in the temp directory for good. Once per process (and temp
+    directory): a process opens several readers."""
     base = Path(tempfile.gettempdir())
+    if (os.getpid(), base) in _SWEPT:
+        return
+    _SWEPT.add((os.getpid(), base))
     for spill in base.glob(f"{SPILL_PREFIX}*-*"):
         owner = spill.name[len(SPILL_PREFIX):].split("-", 1)[0]
         if owner.isdigit() and int(owner) != os.getpid() and not _alive(int(owner)):
             shutil.rmtree(spill, ignore_errors=True)
+
+
+_SWEPT: set[tuple[int, Path]] = set()  # (process, temp directory) already swept
 
 
 def _alive(pid: int) -> bool:

@@ -28,7 +28,6 @@ REMOVED_BY_POINTER = {"samples": "pointer", "summaries": "pointer", "flags": "po
 BLANKED_BY_POINTER = {"io": ("value", "content_hash")}  # the rows stay (lineage), their data values go
 RUN_COLUMNS = {name: ("run_id", "dep_run_id") if name == "deps" else ("run_id",)
                for name, spec in TABLES.items() if "run_id" in spec.columns}
-LINEAGE_TABLES = lineage_index.INDEXED_TABLES  # what the lineage index is built from
 FLUSH_WAIT_SECONDS = 30  # how long a forget waits for a live writer's flush in progress to commit
 
 
@@ -168,7 +167,7 @@ def apply(root: Path, plan: RemovalPlan, selection: Selection | None = None,
             target = new_target(Path(change.path).parent)
             targets.append((target, _without(change.table, pq.read_table(change.path, partitioning=None),
                                              selection or Selection(()))))
-            if change.table in LINEAGE_TABLES and change.removed == 0:
+            if change.table in lineage_index.INDEXED_TABLES and change.removed == 0:
                 kept_lineage[change.path] = str(target)
         on_progress(done, len(plan.changes) + 1, change.table)
     if sources:
@@ -208,7 +207,7 @@ def _without(table: str, rows: pa.Table, selection: Selection) -> pa.Table:
 def _update_lineage_index(root: Path, plan: RemovalPlan, kept: dict[str, str]) -> None:
     """Keep the lineage index exact: files whose edges did not change are renamed in what it covers; when edges or
     runs went, it is rebuilt."""
-    if any(change.table in LINEAGE_TABLES and change.removed for change in plan.changes):
+    if any(change.table in lineage_index.INDEXED_TABLES and change.removed for change in plan.changes):
         if lineage_index.covered_files(root):
             lineage_index.build(root)
     elif kept:
