@@ -22,6 +22,10 @@ STALE_REFIT_WEEKS = (4, 7)  # the feature-fitting step does not run for 4 to 6 w
 PERSISTING_LEAD_DAYS = 21  # a fault that does not end starts at least three weeks before the period does
 METRIC_WINDOW = timedelta(days=7)  # business metrics are over the labelled predictions of the last week
 SERVING_STALENESS_DAYS = 7  # what scoring reads is refit at least weekly: older than a week is stale
+# The change detector each scoring component puts on the error of the labels that came back since its last batch
+# (each label counted once): a month of daily batches before it tests, mean and spread learnt as it goes, and about
+# one false alarm in two years (a pipeline has several sources of alarms to share its budget of one a month).
+ARRIVED_DETECTOR = "page_hinkley(direction=up, arl=730)"
 
 
 @dataclass(frozen=True)

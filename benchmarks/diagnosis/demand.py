@@ -10,8 +10,9 @@ import polars as pl
 
 import obsql
 
-from .common import (FaultPlan, GatedTrainer, Ingest, KeyedIngest, LabelJoin, Lake, LinearModel, NULL_SPIKE_SHARE,
-                     PendingLabels, SERVING_STALENESS_DAYS, at, fit_linear, random_stream, uuids, with_nulls)
+from .common import (ARRIVED_DETECTOR, FaultPlan, GatedTrainer, Ingest, KeyedIngest, LabelJoin, Lake, LinearModel,
+                     NULL_SPIKE_SHARE, PendingLabels, SERVING_STALENESS_DAYS, at,
+                     fit_linear, random_stream, uuids, with_nulls)
 
 
 # == demand ==========================================================================================================
@@ -451,7 +452,7 @@ class DemandPipeline:
             input_vars=("feature_paths",), output_vars=("model_path",))(train_forecaster)
         self.score_demand = DemandScorer(
             "score_demand", description="forecasts today's units per store and product", owner=ml, tags=tags,
-            slas={"recent_wape": WAPE_SLA}, detectors={"arrived_wape": "page_hinkley(direction=up)"},
+            slas={"recent_wape": WAPE_SLA}, detectors={"arrived_wape": ARRIVED_DETECTOR},
             staleness_days=SERVING_STALENESS_DAYS).run(
             input_vars=("inputs",), output_vars=("features",), output_values={"ids": "forecasts"})(score_demand)
 

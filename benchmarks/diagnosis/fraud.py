@@ -11,8 +11,9 @@ import polars as pl
 
 import obsql
 
-from .common import (FaultPlan, GatedTrainer, Ingest, KeyedIngest, LabelJoin, Lake, LinearModel, NULL_SPIKE_SHARE,
-                     PendingLabels, SERVING_STALENESS_DAYS, at, fit_linear, random_stream, sigmoid, uuids, with_nulls)
+from .common import (ARRIVED_DETECTOR, FaultPlan, GatedTrainer, Ingest, KeyedIngest, LabelJoin, Lake, LinearModel,
+                     NULL_SPIKE_SHARE, PendingLabels, SERVING_STALENESS_DAYS, at,
+                     fit_linear, random_stream, sigmoid, uuids, with_nulls)
 
 
 # == fraud ===========================================================================================================
@@ -421,7 +422,9 @@ def score_txns(day: date, inputs: list[str], lake: Lake, velocity_window: str, m
 
 
 class FraudScorer(obsql.Component):
-    """The queue's business metrics: recall and precision over the labelled predictions of the last two weeks."""
+    """The queue's business metrics: recall and precision over the labelled predictions of the last two weeks, and
+    the share of the labels that came back since the last batch (frauds and settlements) that the review threshold
+    got wrong: the stream its change detector watches, every label counted once."""
 
     def after_run(self, scores: np.ndarray, monitor: LabelJoin, moment: datetime, **_: Any) -> dict:
         metrics = {"predictions": len(scores), "mean_score": float(np.mean(scores)),
@@ -434,6 +437,9 @@ class FraudScorer(obsql.Component):
         arrived, reported = monitor.arrived()
         if (reported == 1).any():
             metrics["arrived_recall"] = float(np.mean(arrived[reported == 1] >= REVIEW_THRESHOLD))
+        if len(reported):
+            metrics["arrived_error"] = float(np.mean([not self.correct.is_correct(float(score), float(label))
+                                                      for score, label in zip(arrived, reported)]))
         if (past >= REVIEW_THRESHOLD).any():
             metrics["recent_precision"] = float(np.mean(frauds[past >= REVIEW_THRESHOLD]))
         return metrics
@@ -488,7 +494,8 @@ class FraudPipeline:
             train_fraud_model)
         self.score_txns = FraudScorer(
             "score_txns", description="scores the day's transactions for the review queue", owner=ml, tags=tags,
-            slas={"recent_recall": RECALL_SLA}, detectors={"arrived_recall": "page_hinkley(direction=down)"},
+            slas={"recent_recall": RECALL_SLA}, detectors={"arrived_error": ARRIVED_DETECTOR},
+            correct=f"binary(threshold={REVIEW_THRESHOLD})",
             staleness_days=SERVING_STALENESS_DAYS).run(
             input_vars=("inputs",), output_vars=("features",), output_values={"ids": "scores"})(score_txns)
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import obsql
 from obsql.monitor.detectors import (KNOWN_DETECTORS, Adwin, Cusum, Ddm, Detector, PageHinkley,
-                                     parse_detectors)
+                                     decision_interval, in_control_run_length, parse_detectors)
 from obsql.monitor.slas import RESOLVE_AFTER, AlertWatch, parse_slas
 
 T0 = datetime(2020, 1, 1, tzinfo=timezone.utc)
@@ -109,12 +109,47 @@ def test_adwin_keeps_the_exact_mean_of_its_window_in_logarithmic_memory():
     assert buckets <= (adwin.max_buckets + 1) * np.log2(adwin.width)
 
 
+@pytest.mark.parametrize("h, run_length", [(4.0, 336), (5.0, 930)])
+def test_the_run_length_formula_gives_the_textbook_one_sided_figures(h, run_length):
+    """Montgomery's table for k = 0.5: two-sided ARL0 168 at h = 4 and 465 at h = 5, so twice that for one side."""
+    assert in_control_run_length(h, 0.5) == pytest.approx(run_length, rel=0.02)
+
+
+@given(st.floats(20.0, 1e7), st.just(0.0) | st.floats(0.1, 2.0))
+def test_the_decision_interval_inverts_the_run_length(run_length, k):
+    assert in_control_run_length(decision_interval(run_length, k), k) == pytest.approx(run_length, rel=1e-6)
+
+
+def mean_run_length(make, streams: int, seed: int) -> float:
+    """How many values of standard normal noise a fresh detector takes to raise its first (false) alarm, on
+    average over `streams` streams."""
+    rng, lengths = np.random.default_rng(seed), []
+    for _ in range(streams):
+        detector, n = make(), 0
+        while not detector.update(rng.standard_normal()):
+            n += 1
+        lengths.append(n + 1)
+    return float(np.mean(lengths))
+
+
+@pytest.mark.parametrize("direction", ["up", "both"])
+def test_arl_sets_the_false_alarm_rate_of_a_cusum_with_known_target(direction):
+    measured = mean_run_length(lambda: Cusum(arl=200, target=0.0, sigma=1.0, direction=direction), 400, seed=7)
+    assert 160 <= measured <= 250  # the standard error of a mean of 400 near-geometric run lengths is ~5%
+
+
+@pytest.mark.parametrize("direction", ["up", "both"])
+def test_arl_sets_the_false_alarm_rate_of_page_hinkley_after_its_warm_up(direction):
+    measured = mean_run_length(lambda: PageHinkley(arl=200, min_samples=30, direction=direction), 300, seed=8)
+    assert 160 <= measured - 30 <= 270  # its running mean and spread are estimates: a little longer than arl
+
+
 @pytest.mark.parametrize("make, params", [
     (PageHinkley, {"threshold": 0}), (PageHinkley, {"delta": -0.1}), (PageHinkley, {"min_samples": 1.5}),
     (PageHinkley, {"threshold": float("nan")}), (PageHinkley, {"threshold": "high"}),
-    (PageHinkley, {"direction": "left"}),
+    (PageHinkley, {"direction": "left"}), (PageHinkley, {"arl": 100, "threshold": 4}),
     (Cusum, {"h": -1}), (Cusum, {"sigma": 0}), (Cusum, {"warmup": 1}), (Cusum, {"target": float("inf")}),
-    (Cusum, {"k": True}), (Adwin, {"delta": 0}), (Adwin, {"delta": 1}), (Adwin, {"clock": 0}),
+    (Cusum, {"k": True}), (Cusum, {"arl": 1}), (Cusum, {"arl": 3, "k": 2}), (Cusum, {"arl": 100, "h": 4}), (Adwin, {"delta": 0}), (Adwin, {"delta": 1}), (Adwin, {"clock": 0}),
     (Adwin, {"max_buckets": 1}), (Ddm, {"warning_level": 3, "drift_level": 2}), (Ddm, {"min_samples": 0}),
 ])
 def test_invalid_parameters_raise_value_error(make, params):
@@ -128,6 +163,8 @@ def test_invalid_parameters_raise_value_error(make, params):
     ("cusum(target=120, sigma=15, direction=up)", Cusum, {"target": 120.0, "sigma": 15.0, "direction": "up"}),
     ("cusum(target=-3e-2, direction='down')", Cusum, {"target": -0.03, "direction": "down"}),
     ("ddm()", Ddm, {"drift_level": 3.0}),
+    ("cusum(direction=up, arl=338)", Cusum, {"h": pytest.approx(4.0, abs=0.01)}),
+    ("page_hinkley(arl=169)", PageHinkley, {"threshold": pytest.approx(4.0, abs=0.01)}),
 ])
 def test_detector_specs_parse(spec, cls, attributes):
     ((watched),) = parse_detectors({"latency_ms": spec})
