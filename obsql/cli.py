@@ -1,6 +1,6 @@
 """The `obsql` command: queries (-c, -f, stdin), explain, the demo, compaction, a store check, OpenLineage import and
-export, and mltrace's commands (recent, inspect, history, trace, flag, unflag, review, components, tags) as shortcuts
-for their OQL.
+export, the server (`obsql serve`, docs/serve.md), and mltrace's commands (recent, inspect, history, trace, flag,
+unflag, review, components, tags) as shortcuts for their OQL.
 
 Exit codes: 0 all good, 1 an `expect` failed, 2 bad input (syntax, unknown name, unreadable store).
 """
@@ -100,6 +100,22 @@ def build_parser() -> argparse.ArgumentParser:
                              help="only runs that started at or after TIME (2020-03-01 or 2020-03-01T12:00, UTC)")
     lineage_out.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     lineage_out.set_defaults(handler=run_export_openlineage)
+
+    serve = commands.add_parser("serve", parents=[common],
+                                help="a web UI, a REST API and an OpenLineage endpoint over the store")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, loopback)")
+    serve.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    token = serve.add_mutually_exclusive_group()
+    token.add_argument("--token", help="the token writes must carry (Authorization: Bearer TOKEN)")
+    token.add_argument("--token-file", type=Path, metavar="FILE", help="read the token from FILE's first line")
+    serve.add_argument("--allow-writes", action="store_true",
+                       help="take flag, unflag, tag, untag, note and OpenLineage events (each with the token)")
+    serve.add_argument("--workers", type=int, default=4, metavar="N", help="requests read at once (default: 4)")
+    serve.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="cancel a request's statement after this long, 0 for never (default: 30)")
+    serve.add_argument("--memory-limit", default="50%", metavar="SIZE",
+                       help="memory all readers together may use, like 80%% or 16GB (default: 50%% of the machine's)")
+    serve.set_defaults(handler=run_serve)
 
     # a subcommand's options default to nothing, so `obsql --format csv recent` keeps the format given before it
     output = argparse.ArgumentParser(add_help=False)
@@ -424,6 +440,13 @@ def run_export_openlineage(args: argparse.Namespace) -> int:
     if args.out is not None:
         print(f"wrote {count} events to {args.out}", file=sys.stderr)
     return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from obsql.serve.server import serve
+
+    return serve(store_path(args), args.host, args.port, args.token, args.token_file, args.allow_writes,
+                 args.timeout, args.memory_limit, args.workers)
 
 
 def run_check(args: argparse.Namespace) -> int:
