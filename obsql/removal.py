@@ -20,6 +20,7 @@ from obsql.client.clock import micros
 from obsql.engine.forget import forget_scope
 from obsql.engine.session import Engine
 from obsql.errors import ObsqlError
+from obsql.openlineage.pending import PendingEvents
 from obsql.storage import redact
 from obsql.storage.ids import new_id
 from obsql.storage.layout import MARKER, read_marker, write_atomically
@@ -63,6 +64,7 @@ class Removal:
     runs_removed: bool = False
     policy: str = ""
     bytes_freed: int = 0
+    waiting_runs: int = 0  # OpenLineage runs not yet ended (obsql serve keeps their events) that the removal reached
 
     @property
     def rows(self) -> dict[str, int]:
@@ -83,6 +85,9 @@ class Removal:
         if self.runs and self.action == "forget":
             state = "removed" if self.runs_removed else "kept, marked as redacted"
             lines.append(f"  runs touched: {len(self.runs):,} ({state})")
+        if self.waiting_runs:
+            done = "dropped" if self.runs_removed or self.action == "retain" else "facets of the datasets removed"
+            lines.append(f"  waiting OpenLineage runs: {self.waiting_runs:,} ({done})")
         freed = self.plan.bytes if self.dry_run else self.bytes_freed
         lines.append(f"  space: {freed:,} bytes {'in the files it would rewrite' if self.dry_run else 'freed'}")
         return lines
@@ -100,6 +105,7 @@ def forget(store: Store, pointer: str, *, forward: bool = False, runs: bool = Fa
         plan = redact.plan_forget(store.path, reached)
         removal = Removal("forget", plan, dry_run, pointer, reached.pointers + reached.derived, scope.touched,
                           forward, runs)
+        removal.waiting_runs = PendingEvents(store.path).forget_datasets(set(removal.pointers), runs, dry_run)
         if not dry_run:
             removal.bytes_freed = redact.apply(store.path, plan, reached, on_progress or _quiet)
             _audit(store, removal, requested_by)
@@ -117,11 +123,17 @@ def retain(store: Store, ages: dict[str, str], *, dry_run: bool = False, request
         finish_interrupted(store.path)
         plan = redact.plan_retention(store.path, cutoffs)
         removal = Removal("retain", plan, dry_run, policy=policy)
+        if "runs" in cutoffs:
+            removal.waiting_runs = PendingEvents(store.path).drop_older_than(_epoch(cutoffs["runs"]), dry_run)
         if not dry_run and plan.changes:
             removal.bytes_freed = redact.apply(store.path, plan, on_progress=on_progress or _quiet)
             _audit(store, removal, requested_by)
     store.engine.refresh()
     return removal
+
+
+def _epoch(day: date) -> float:
+    return datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc).timestamp()
 
 
 def saved_policy(root: Path) -> dict[str, str]:

@@ -24,7 +24,7 @@ from obsql.serve.engines import Engines
 from obsql.serve.failures import Refused
 from obsql.serve.lineage import MAX_BODY, decoded_events, receive, too_large
 from obsql.serve.openapi import openapi
-from obsql.serve.pending import PendingEvents
+from obsql.openlineage.pending import PendingEvents
 from obsql.serve.values import result_payload
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 1000

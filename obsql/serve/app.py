@@ -20,7 +20,7 @@ from obsql.serve import api, pages
 from obsql.serve.config import ServeConfig
 from obsql.serve.engines import Engines
 from obsql.serve.failures import Refused, error_payload, internal, status_of
-from obsql.serve.pending import PendingEvents
+from obsql.openlineage.pending import PendingEvents
 
 log = logging.getLogger("obsql.serve")
 

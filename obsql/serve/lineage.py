@@ -17,7 +17,7 @@ from obsql.openlineage.events import RunEvent, parse_events
 from obsql.openlineage.importer import import_events
 from obsql.openlineage.pairing import pair_events
 from obsql.serve.failures import Refused
-from obsql.serve.pending import PendingEvents
+from obsql.openlineage.pending import PendingEvents
 
 MAX_BODY = 16 * 1024 * 1024  # bytes of events one request may carry, once decompressed
 

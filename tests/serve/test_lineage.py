@@ -12,7 +12,7 @@ import pytest
 
 from obsql.engine.session import Engine
 from obsql.openlineage.naming import run_id_of
-from obsql.serve.pending import DIRECTORY, PendingEvents
+from obsql.openlineage.pending import DIRECTORY, PendingEvents
 from tests.serve.conftest import AUTH, client_of
 from tests.serve.test_writes import written
 

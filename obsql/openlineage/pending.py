@@ -8,6 +8,10 @@ file goes once the run is logged. A run that never ends is aged out (its file is
 at most `max_runs` runs wait (the oldest go first). A line cut short by a crash is skipped when read back.
 Callers hold `lock()` around a read-pair-write cycle: one at a time in this process (the server's writer thread)
 and across processes (a flock), so two servers on one store do not split a run.
+
+The waiting events hold datasets' facets (a schema, column statistics with their min and max), so `obsql forget`
+and `obsql retain` reach them too (`forget_datasets`, `drop_older_than`): a removal must not leave behind, in a
+run not yet logged, what it removed from the tables.
 """
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+
+from obsql.openlineage.naming import obsql_name
 
 DIRECTORY = "_pending_lineage"
 MAX_AGE_DAYS = 7.0
@@ -97,6 +103,67 @@ class PendingEvents:
             log.warning("obsql: dropped the waiting events of OpenLineage run %s: no COMPLETE, FAIL or ABORT came "
                         "in time", path.stem)
             path.unlink(missing_ok=True)
+
+
+    def forget_datasets(self, pointers: set[str], drop_runs: bool = False, dry_run: bool = False) -> int:
+        """Take the facets of these datasets (named as obsql's pointers) out of the waiting events, their names
+        kept (as `io` keeps a forgotten pointer's edges); with `drop_runs`, drop the waiting runs that name them.
+        Returns how many waiting runs named them."""
+        touched = 0
+        with self.lock():
+            for path in self._files():
+                events = _decoded_lines(path)
+                if not any(_dataset_names(event) & pointers for event in events):
+                    continue
+                touched += 1
+                if dry_run:
+                    continue
+                if drop_runs:
+                    path.unlink(missing_ok=True)
+                else:
+                    _rewrite(path, [_without_facets(event, pointers) for event in events])
+        return touched
+
+    def drop_older_than(self, cutoff: float, dry_run: bool = False) -> int:
+        """Drop the waiting runs last written before `cutoff` (seconds since the epoch); how many."""
+        with self.lock():
+            old = [path for path in self._files() if path.stat().st_mtime < cutoff]
+            if not dry_run:
+                for path in old:
+                    path.unlink(missing_ok=True)
+        return len(old)
+
+
+def _datasets(event: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for key in ("inputs", "outputs"):
+        yield from (dataset for dataset in event.get(key) or () if isinstance(dataset, dict))
+
+
+def _dataset_names(event: dict[str, Any]) -> set[str]:
+    return {obsql_name(str(d.get("namespace", "")), str(d.get("name", ""))) for d in _datasets(event)}
+
+
+def _without_facets(event: dict[str, Any], pointers: set[str]) -> dict[str, Any]:
+    """The event with the named datasets reduced to their namespace and name."""
+    def kept(dataset: Any) -> Any:
+        if not isinstance(dataset, dict):
+            return dataset
+        named = obsql_name(str(dataset.get("namespace", "")), str(dataset.get("name", "")))
+        return {key: dataset[key] for key in ("namespace", "name") if key in dataset} if named in pointers else dataset
+    return {**event, **{key: [kept(d) for d in event[key]] for key in ("inputs", "outputs")
+                        if isinstance(event.get(key), list)}}
+
+
+def _rewrite(path: Path, events: list[dict[str, Any]]) -> None:
+    """Replace a run's file with these events, whole or not at all, keeping its age."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(partial, "w", encoding="utf-8") as out:
+        out.write("".join(json.dumps(event, separators=(",", ":")) + "\n" for event in events))
+        out.flush()
+        os.fsync(out.fileno())
+    before = path.stat()
+    os.utime(partial, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(partial, path)
 
 
 def _decoded_lines(path: Path) -> list[dict[str, Any]]:
