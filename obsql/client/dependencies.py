@@ -196,18 +196,25 @@ class ProducerCache:
                 for run_id, start in zip(columns["run_id"], columns["start_time"]):
                     self.record_run(key[0], run_id, start)
             elif table == "io":
+                learn, component = self._learn_production, key[0]
                 for pointer, direction, run_id, start, end in zip(
                         columns["pointer"], columns["direction"], columns["run_id"], columns["start_time"],
                         columns["end_time"]):
                     if direction == "output":
-                        self._learn_production(pointer, Production(end, start, run_id, key[0]))
+                        learn(pointer, Production(end, start, run_id, component))
             elif table == "components":
                 for name, static in zip(columns["name"], columns.get("static", [])):
                     if static:
                         self.record_static(name)
 
     def _learn_production(self, pointer: str, production: Production) -> None:
-        self._remember(pointer).add(production, production.run_id)
+        known = self._producers.get(pointer)
+        if known is None:  # most of what others write is new (prediction ids): no search, no sort
+            self._producers[pointer] = _Known([production], {production.run_id})
+            self._forget_past_capacity()
+        else:
+            self._producers.move_to_end(pointer)
+            known.add(production, production.run_id)
 
     def _look_at_files(self) -> None:
         """Read the rows of others' Parquet files that appeared since the last look; at the first look that finds
