@@ -8,7 +8,6 @@ further limited to one SELECT by the compiler. Opening a store to query it never
 from __future__ import annotations
 
 import re
-import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -22,6 +21,7 @@ from obsql.compiler.lineage import RUN_FIELDS
 from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
 from obsql.engine import cards, forward, recent, walks
 from obsql.engine.catalog import StoreCatalog
+from obsql.engine.deadlines import WATCHDOG
 from obsql.engine.duckdb_errors import explain_duckdb_error
 from obsql.errors import ObsqlError
 from obsql.grammar import ast, parse
@@ -99,15 +99,12 @@ class Engine:
         if not self.timeout:
             yield
             return
-        timer = threading.Timer(self.timeout, self.interrupt)
-        timer.daemon = True
         self.reader.deadline = time.monotonic() + self.timeout
-        timer.start()
+        token = WATCHDOG.arm(self.timeout, self.interrupt)
         try:
             yield
         finally:
-            timer.cancel()
-            timer.join()  # a timer thread still ending when the interpreter exits makes the process abort
+            WATCHDOG.disarm(token)
             self._timed_out = self.reader.deadline is not None and time.monotonic() >= self.reader.deadline
             self.reader.deadline = None
 
