@@ -26,10 +26,13 @@ from obsql.engine.session import Engine
 from obsql.errors import ObsqlError
 from obsql.grammar import ast
 from obsql.result import Result
+from obsql.spark.selection import engine_name, reader_factory
 from obsql.storage.layout import default_root
 from obsql.storage.store import ParquetStore
 
 if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
     from obsql.openlineage.importer import ImportReport
     from obsql.removal import Removal
 
@@ -39,11 +42,18 @@ class Store:
 
     def __init__(self, path: str | Path | None = None, *, sample_rows: int = 100, flush_rows: int = 100_000,
                  flush_seconds: float = 5.0, durable: bool = False, refresh_seconds: float = 5.0,
-                 strict: bool = False) -> None:
+                 strict: bool = False, engine: str | None = None, spark: SparkSession | str | None = None) -> None:
         self.files = ParquetStore(path if path is not None else default_root(), create=True,
                                   flush_rows=flush_rows, flush_seconds=flush_seconds, durable=durable, strict=strict)
         self.logger = RunLogger(self.files, sample_rows=sample_rows, refresh_seconds=refresh_seconds)
         self._engine: Engine | None = None
+        self.use_engine(engine, spark)
+
+    def use_engine(self, engine: str | None = None, spark: SparkSession | str | None = None) -> None:
+        """Run this store's queries on DuckDB or on Spark (`connect`'s `engine` and `spark`) from the next one on."""
+        self._engine_name = engine_name(engine)  # the Spark session is built (or taken) when first asked
+        self._spark = spark
+        self._engine = None
 
     @property
     def path(self) -> Path:
@@ -98,7 +108,7 @@ class Store:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = Engine(self.files)
+            self._engine = Engine(self.files, reader_factory=reader_factory(self._engine_name, self._spark))
         return self._engine
 
     def query(self, text: str) -> Result:
@@ -173,12 +183,17 @@ _open_stores: dict[Path, Store] = {}
 
 
 def connect(path: str | Path | None = None, **options: Any) -> Store:
-    """Open (creating if needed) the store at `path`; later module-level calls use it."""
+    """Open (creating if needed) the store at `path`; later module-level calls use it.
+
+    `engine="spark"` (else `$OBSQL_ENGINE`, else DuckDB) runs its queries on Spark: `spark=` a SparkSession, or a
+    master URL (else `$OBSQL_SPARK_MASTER`, else local[2]); pyspark comes with `pip install 'obsql[spark]'`."""
     root = Path(path if path is not None else default_root()).expanduser().resolve()
     store = _open_stores.get(root)
     if store is None:
         store = _open_stores[root] = Store(root, **options)
         atexit.register(store.close)  # after the writer's own exit hook, so it runs first: triggers, then flush
+    elif "engine" in options or "spark" in options:  # connected again to query it on another engine
+        store.use_engine(options.get("engine"), options.get("spark"))
     global _current
     active.use(store.logger)
     _current = store

@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", parents=[common], help="print the SQL a query compiles to")
     explain.add_argument("query", help="OQL text")
     add_limits(explain)
+    add_engine(explain)
     add_as_of(explain)
     explain.set_defaults(handler=run_explain)
 
@@ -147,6 +148,7 @@ def add_output_options(parser: argparse.ArgumentParser, default: object = None) 
                         help="print results only: no notes, no shell banner")
     add_as_of(parser, default)
     add_limits(parser, default)
+    add_engine(parser, default)
 
 
 def add_as_of(parser: argparse.ArgumentParser, default: object = None) -> None:
@@ -177,6 +179,15 @@ def add_limits(parser: argparse.ArgumentParser, default: object = None) -> None:
                         help=f"memory a statement may use, like 80%% or 16GB (default: {memory} of the machine's)")
 
 
+def add_engine(parser: argparse.ArgumentParser, default: object = None) -> None:
+    """--engine and --spark-master: which engine runs the queries (DuckDB unless $OBSQL_ENGINE says otherwise)."""
+    parser.add_argument("--engine", type=str.lower, choices=("duckdb", "spark"), default=default,
+                        help="the engine that runs queries: duckdb in-process, or spark (pip install 'obsql[spark]') "
+                             "(default: $OBSQL_ENGINE, else duckdb)")
+    parser.add_argument("--spark-master", default=default, metavar="URL",
+                        help="the Spark master the spark engine runs on (default: $OBSQL_SPARK_MASTER, else local[2])")
+
+
 def store_path(args: argparse.Namespace) -> Path:
     return getattr(args, "store", None) or default_root()
 
@@ -185,8 +196,10 @@ def _engine(args: argparse.Namespace):
     """A query engine over an existing store, opened to read (the logging client is not loaded: queries start
     faster)."""
     from obsql.engine.session import Engine
+    from obsql.spark.selection import reader_factory
 
-    engine = Engine.open(store_path(args), args.timeout, args.memory_limit)
+    engine = Engine.open(store_path(args), args.timeout, args.memory_limit,
+                         reader_factory(getattr(args, "engine", None), getattr(args, "spark_master", None)))
     engine.as_of = args.as_of
     return engine
 

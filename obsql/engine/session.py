@@ -41,15 +41,18 @@ CORE_RUNS = f"SELECT {RUN_FIELDS} FROM lineage_inner_runs"
 CORE_OUTPUTS = "SELECT run_id, outputs, total FROM lineage_inner_outputs"
 
 
+ReaderFactory = Callable[..., StoreReader]  # (root, memory_limit=...) -> a reader: DuckDB's, or Spark's (obsql.spark)
+
+
 class Engine:
-    """Runs OQL against one store."""
+    """Runs OQL against one store, through the reader `reader_factory` makes (DuckDB's by default)."""
 
     def __init__(self, store: ParquetStore, timeout: float = DEFAULT_TIMEOUT,
-                 memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
+                 memory_limit: str = DEFAULT_MEMORY_LIMIT, reader_factory: ReaderFactory = StoreReader) -> None:
         self.store = store
         self.timeout = timeout  # seconds a statement may run before it is cancelled (0: no limit)
         self.memory_limit = memory_limit
-        self.reader = StoreReader(store.root, memory_limit=memory_limit)
+        self.reader = reader_factory(store.root, memory_limit=memory_limit)
         self.con = self.reader.con
         lineage_index.attach_views(self.reader, store.root)
         self._core_key: tuple | None = None
@@ -60,10 +63,10 @@ class Engine:
         self.as_of: datetime | None = None  # what `now` means for relative times (None: the clock's now)
 
     @classmethod
-    def open(cls, path: str | Path, timeout: float = DEFAULT_TIMEOUT,
-             memory_limit: str = DEFAULT_MEMORY_LIMIT) -> "Engine":
+    def open(cls, path: str | Path, timeout: float = DEFAULT_TIMEOUT, memory_limit: str = DEFAULT_MEMORY_LIMIT,
+             reader_factory: ReaderFactory = StoreReader) -> "Engine":
         """An engine over the existing store at `path`, opened to read: nothing in it is written or recovered."""
-        return cls(ParquetStore(path, create=False), timeout, memory_limit)
+        return cls(ParquetStore(path, create=False), timeout, memory_limit, reader_factory)
 
     # -- running text ---------------------------------------------------------------------------------------------
     def run(self, text: str, now: datetime | None = None) -> list[Result]:

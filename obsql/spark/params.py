@@ -1,0 +1,52 @@
+"""Bound values as Spark takes them: `spark.sql(text, args=...)`, never written into the text.
+
+Most values pass as they are. Three do not reach Spark intact, so they are bound in another form and the text turns
+them back: dates and times (py4j goes through java.sql's Julian calendar before 1582, so `date.min`, which `recent`
+binds, fails and year-1 times move by two days) bound as days or microseconds since the epoch, read back with
+`date_from_unix_date` and `timestamp_micros`; and an empty list, which Spark cannot type, bound as `array()`.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from typing import Any, Sequence
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def bind(text: str, params: Sequence[Any] | dict | None) -> tuple[str, dict[str, Any] | list[Any] | None]:
+    """The Spark text and `args` for `params` (by name, as `:name`, or by position, as `?`)."""
+    if not params:
+        return text, None
+    if not isinstance(params, dict):
+        return text, [_value(value) for value in params]
+    args = {}
+    for name, value in params.items():
+        reading = _reading(value)
+        if reading:
+            text = re.sub(rf":{name}\b", f"{reading}(:{name})", text)
+        args[name] = _value(value)
+    return text, args
+
+
+def _reading(value: Any) -> str | None:
+    """The function that turns the bound form of `value` back into it, if it is bound in another form."""
+    if isinstance(value, datetime):
+        return "timestamp_micros"
+    if isinstance(value, date):
+        return "date_from_unix_date"
+    return None
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        delta = moment - _EPOCH
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if isinstance(value, date):
+        return (value - _EPOCH.date()).days
+    if isinstance(value, list) and not value:
+        from pyspark.sql import functions as F
+
+        return F.array()
+    return value

@@ -1,0 +1,168 @@
+"""Reading a store with Spark: the `StoreReader` surface the engine uses, over the same live files.
+
+`SparkReader` is a `StoreReader` whose views live in Spark. Everything that decides *which* files are read is the
+DuckDB reader's own, inherited unchanged: the listings (`live_files`: compaction manifests, saved listings, commits
+of in-flight flushes), the look at each new file's columns (a stray or corrupt file set aside with the same
+warning), the lineage views (`lineage_index.attach_views`) and when to re-point a view. Only the views are made
+differently: a table's view is a Spark temp view over its files (`tables.table_frame`), a derived view is its DuckDB
+SQL transpiled (`transpile.to_spark`). The inherited DuckDB connection reads file footers only, and holds the
+relation `__result` the engine registers before a pipe runs over a walk's rows, which is handed to Spark as it is.
+
+Each reader has a session of its own (`SparkSession.newSession()`: its own temp views and settings, the caller's
+SparkContext), set to UTC, and to non-ANSI semantics (an index past a list's end is null, as in DuckDB).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+
+import duckdb
+
+from obsql.compiler.plans import RESULT_RELATION
+from obsql.errors import ObsqlError
+from obsql.spark import tables
+from obsql.spark.params import bind
+from obsql.spark.results import Rows, python_rows
+from obsql.spark.transpile import FileRelation, first_line, to_spark
+from obsql.storage.reader import DEFAULT_MEMORY_LIMIT, StoreReader, retry_without_corrupt_files
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import DataFrame, SparkSession
+
+SESSION_SETTINGS = {
+    "spark.sql.session.timeZone": "UTC",  # times print and bucket as DuckDB's do
+    "spark.sql.ansi.enabled": "false",  # DuckDB's nulls, not errors, for an index past a list's end
+}
+_FILE_URL_PREFIXES = ("file://", "file:")  # how Spark names local files in its errors
+
+
+class SparkReader(StoreReader):
+    """The store's tables as Spark temp views, chosen and refreshed exactly as the DuckDB reader's views are."""
+
+    def __init__(self, root: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, *, spark: "SparkSession") -> None:
+        super().__init__(root, memory_limit=memory_limit)
+        self.spark = reading_session(spark)
+        self._relations: set[str] = set()  # file relations given a temp view already (their files never change)
+        self._tag = f"obsql-{id(self)}"
+
+    # -- views ----------------------------------------------------------------------------------------------------
+    def _create_view(self, name: str, paths: list[str], missing: Sequence[str] = ()) -> None:
+        """A table's view over its live files (columns no file has yet read as nulls: the schema is given)."""
+        frame = tables.table_frame(self.spark, self.root, name, paths, self.long_names)
+        frame.createOrReplaceTempView(name)
+
+    def _replace_view(self, name: str, sql: str) -> None:
+        """A derived view (a lineage view), from its DuckDB SQL."""
+        self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS {self._spark_text(sql)}")
+
+    def _view_columns(self, name: str) -> list[str]:
+        return self.spark.table(name).columns
+
+    def _spark_text(self, sql: str) -> str:
+        """`sql` as Spark SQL, with a temp view for each set of files it reads directly."""
+        translated = to_spark(sql)
+        for relation in translated.relations:
+            if relation.name not in self._relations:
+                self._relation_frame(relation).createOrReplaceTempView(relation.name)
+                self._relations.add(relation.name)
+        return translated.text
+
+    def _relation_frame(self, relation: FileRelation) -> "DataFrame":
+        if not relation.hive:
+            return tables.file_frame(self.spark, relation.paths)
+        table = tables.store_table_of(self.root, relation.paths[0])
+        return tables.table_frame(self.spark, self.root, table, relation.paths, self.long_names)
+
+    def _share_result(self, sql: str) -> None:
+        """Hand the relation a pipe refines (registered with DuckDB by the engine) to Spark."""
+        if RESULT_RELATION in sql:
+            table = self.con.sql(f'SELECT * FROM "{RESULT_RELATION}"').to_arrow_table()
+            self.spark.createDataFrame(table).createOrReplaceTempView(RESULT_RELATION)
+
+    # -- queries --------------------------------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> Rows:
+        """Run `sql` (DuckDB SQL) on Spark; rows read like a DuckDB cursor's."""
+        table = self.fetch_arrow(sql, params)
+        return Rows(table.column_names, python_rows(table))
+
+    def fetch(self, sql: str, params: Sequence[Any] | dict | None = None) -> tuple[list[str], list[tuple]]:
+        table = self.fetch_arrow(sql, params)
+        return table.column_names, python_rows(table)
+
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | dict | None = None) -> "pa.Table":
+        """Run `sql` on Spark and return its rows as Arrow; a file found corrupt is set aside and the query retried,
+        as on DuckDB."""
+        return retry_without_corrupt_files(self.root, lambda: self._arrow(sql, params), self._relist,
+                                           self._mixed_schemas)
+
+    def _arrow(self, sql: str, params: Sequence[Any] | dict | None) -> "pa.Table":
+        self._before_deadline()
+        self.prepare(sql)
+        self._share_result(sql)
+        with self._spark_errors(), self._cancelled_at_deadline():
+            text, args = bind(self._spark_text(sql), params)
+            return self.spark.sql(text, args=args).toArrow()
+
+    @contextmanager
+    def _cancelled_at_deadline(self) -> Iterator[None]:
+        """Interrupt the Spark jobs of the query running when the statement's time runs out."""
+        if self.deadline is None:
+            yield
+            return
+        self.spark.addTag(self._tag)
+        timer = threading.Timer(max(self.deadline - time.monotonic(), 0.0), self.spark.interruptTag, [self._tag])
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            timer.join()
+            self.spark.removeTag(self._tag)
+
+    @contextmanager
+    def _spark_errors(self) -> Iterator[None]:
+        """Spark's errors as the engine knows them: a store file that cannot be read as DuckDB's (so it is set
+        aside), a query stopped at its deadline as DuckDB's interrupt, any other as an OQL error."""
+        from pyspark.errors import PySparkException
+        from py4j.protocol import Py4JJavaError
+
+        try:
+            yield
+        except (PySparkException, Py4JJavaError) as exc:
+            message = _local_paths(str(exc).strip() or type(exc).__name__)
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                raise duckdb.InterruptException("INTERRUPT Error: the statement's time ran out") from None
+            if str(self.root) in message and ".parquet" in message:
+                raise duckdb.IOException(message) from None
+            raise ObsqlError("sql", f"Spark: {first_line(message)}") from None
+
+    def close(self) -> None:
+        for name in self.spark.catalog.listTables():
+            if name.isTemporary:
+                self.spark.catalog.dropTempView(name.name)
+        super().close()
+
+
+def reading_session(spark: "SparkSession") -> "SparkSession":
+    """A session of its own on `spark`'s context (its own temp views), with the settings that give DuckDB's answers."""
+    session = spark.newSession()
+    for key, value in SESSION_SETTINGS.items():
+        session.conf.set(key, value)
+    return session
+
+
+def spark_reader_factory(spark: "SparkSession") -> Callable[..., SparkReader]:
+    """What `Engine` takes as its reader factory to run on `spark`."""
+    return partial(SparkReader, spark=spark)
+
+
+def _local_paths(message: str) -> str:
+    for prefix in _FILE_URL_PREFIXES:
+        message = message.replace(prefix, "")
+    return message
