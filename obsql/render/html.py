@@ -6,6 +6,7 @@ read well. Cell text is the terminal's (`render.text.cell`), escaped.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 from typing import Any, Callable
 
@@ -68,9 +69,23 @@ def _cell(value: Any) -> str:
     return f"<td{kind}>{escape(text)}</td>"
 
 
-def _trace(result: Result) -> str:
+@dataclass(frozen=True)
+class TreeMarks:
+    """How a trace tree shows a component, a run id, a pointer and a run's outputs, each escaped: as text in a
+    notebook, as links to their pages in `obsql serve`."""
+
+    component: Callable[[str], str] = escape
+    run: Callable[[str], str] = lambda run_id: f"<code>{escape(str(run_id))}</code>"
+    pointer: Callable[[str], str] = escape
+    outputs: Callable[[list[str]], str] = lambda outputs: escape(outputs_line(outputs))
+
+
+PLAIN = TreeMarks()
+
+
+def trace_tree(result: Result, marks: TreeMarks = PLAIN, limit: int = MAX_TRACE_RUNS) -> str:
     """Runs as nested <details>: each run holds the runs it depends on (or feeds, forward); all open at first."""
-    rows = [dict(zip(result.columns, row)) for row in result.rows[:MAX_TRACE_RUNS]]
+    rows = [dict(zip(result.columns, row)) for row in result.rows[:limit]]
     parts, open_depths = [], []
     for i, row in enumerate(rows):
         depth = row["depth"]
@@ -79,7 +94,7 @@ def _trace(result: Result) -> str:
             open_depths.pop()
         has_children = i + 1 < len(rows) and rows[i + 1]["depth"] > depth
         kind = "" if has_children else ' class="leaf"'
-        parts.append(f"<details open{kind}><summary>{_run_line(row)}</summary>")
+        parts.append(f"<details open{kind}><summary>{run_line(row, marks)}</summary>")
         open_depths.append(depth)
     parts += ["</details>"] * len(open_depths)
     if len(result.rows) > len(rows):
@@ -87,19 +102,20 @@ def _trace(result: Result) -> str:
     return "".join(parts) or '<p class="count">(no runs)</p>'
 
 
-def _run_line(row: dict) -> str:
+def run_line(row: dict, marks: TreeMarks = PLAIN) -> str:
+    """One run of a trace tree: component, run, start, status, and what it was reached through."""
     status = escape(row.get("status") or "")
     started = escape(cell(row.get("start_time")))
-    line = (f"<b>{escape(row['component'])}</b> run <code>{escape(str(row['run_id']))}</code> {started} "
+    line = (f"<b>{marks.component(row['component'])}</b> run {marks.run(row['run_id'])} {started} "
             f'<span class="{status}">{status}</span>')
     if row.get("stale"):
         line += ' <span class="stale">stale</span>'
     if row.get("repeated"):
         line += ' <span class="via">(repeated, see above)</span>'
     if row.get("via"):
-        line += f' <span class="via">via {escape(row["via"])}</span>'
+        line += f' <span class="via">via</span> {marks.pointer(row["via"])}'
     if shows_outputs(row):
-        line += f' <span class="via">outputs {escape(outputs_line(row["outputs"]))}</span>'
+        line += f' <span class="via">outputs</span> {marks.outputs(row["outputs"])}'
     if row.get("stale") and not row.get("repeated") and row.get("stale_reasons"):
         line += "<ul>" + "".join(f"<li>{escape(reason)}</li>" for reason in row["stale_reasons"]) + "</ul>"
     return line
@@ -139,5 +155,5 @@ def _history(result: Result) -> str:
     return f"{svg}<details><summary>{len(result.rows):,} rows</summary>{_table(result)}</details>"
 
 
-_BODIES: dict[str, Callable[[Result], str]] = {"trace": _trace, "card": _card, "expect": _verdict,
+_BODIES: dict[str, Callable[[Result], str]] = {"trace": trace_tree, "card": _card, "expect": _verdict,
                                                "history": _history}

@@ -9,8 +9,9 @@ from typing import Any, Iterable
 from urllib.parse import quote, urlencode
 
 from obsql.errors import ObsqlError
+from obsql.render.html import TreeMarks, trace_tree
 from obsql.render.svg import history_svg
-from obsql.render.text import cell, shows_outputs
+from obsql.render.text import cell
 from obsql.result import Result
 
 MAX_ROWS = 500  # rows a page's table shows (it says when there are more)
@@ -148,40 +149,18 @@ def _detail(detail: str | None) -> str:
     return f"<pre>{escape(detail)}</pre>" if "\n" in detail else _linked_ids(detail)
 
 
+def _linked_outputs(outputs: list[str]) -> str:
+    return ", ".join(link(pointer_url(p), p) for p in outputs[:5]) + (" …" if len(outputs) > 5 else "")
+
+
+LINKED = TreeMarks(component=lambda name: link(component_url(name), name),
+                   run=lambda run_id: link(run_url(run_id), run_id),
+                   pointer=lambda pointer: link(pointer_url(pointer), pointer), outputs=_linked_outputs)
+
+
 def tree_html(result: Result) -> str:
-    """A trace as nested <details>, open at first: each run holds the runs it depends on (or feeds, forward)."""
-    rows = result.to_dicts()[:MAX_TREE]
-    parts, open_depths = [], []
-    for i, row in enumerate(rows):
-        while open_depths and open_depths[-1] >= row["depth"]:
-            parts.append("</details>")
-            open_depths.pop()
-        leaf = i + 1 == len(rows) or rows[i + 1]["depth"] <= row["depth"]
-        parts.append(f'<details open{" class=leaf" if leaf else ""}><summary>{_node(row)}</summary>')
-        open_depths.append(row["depth"])
-    parts += ["</details>"] * len(open_depths)
-    if len(result.rows) > len(rows):
-        parts.append(f'<p class="count">{len(result.rows):,} runs, first {len(rows)} shown</p>')
-    return f'<div class="tree">{"".join(parts)}</div>' if rows else '<p class="count">(no runs)</p>'
-
-
-def _node(row: dict) -> str:
-    status = escape(row.get("status") or "")
-    line = (f"<b>{link(component_url(row['component']), row['component'])}</b> run "
-            f"{link(run_url(row['run_id']), row['run_id'])} {escape(cell(row.get('start_time')))} "
-            f'<span class="{status}">{status}</span>')
-    if row.get("stale"):
-        line += ' <span class="stale">stale</span>'
-    if row.get("repeated"):
-        line += ' <span class="via">(repeated, see above)</span>'
-    if row.get("via"):
-        line += f' <span class="via">via</span> {link(pointer_url(row["via"]), row["via"])}'
-    if shows_outputs(row):
-        line += ' <span class="via">outputs</span> ' + value_html("outputs", row["outputs"][:5]) + \
-            (" …" if len(row["outputs"]) > 5 else "")
-    if row.get("stale") and not row.get("repeated") and row.get("stale_reasons"):
-        line += "<ul>" + "".join(f"<li>{escape(reason)}</li>" for reason in row["stale_reasons"]) + "</ul>"
-    return line
+    """A trace as nested <details>, open at first, each component, run and pointer linked to its page."""
+    return f'<div class="tree">{trace_tree(result, LINKED, MAX_TREE)}</div>'
 
 
 def chart_html(result: Result) -> str:

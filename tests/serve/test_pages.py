@@ -76,7 +76,7 @@ def test_the_trace_is_a_tree_of_runs_linked_to_their_pages(baked, reader):
     text = reader.get("/trace?" + urlencode({"pointer": XSS})).text
     assert text.count("<details open") == 4
     assert re.search(r"<details open><summary>.*forecast.*<details open><summary>.*clean.*<details open "
-                     r"class=leaf><summary>.*ingest", text, re.S)
+                     r"class=\"leaf\"><summary>.*ingest", text, re.S)
     assert f'href="/runs/{last_forecast(baked)}"' in text
 
 
