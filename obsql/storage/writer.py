@@ -30,6 +30,7 @@ from obsql.storage.schemas import TABLES
 Rows = tuple[str, tuple, dict[str, list]]
 
 ROW_GROUP_SIZE = 32_768
+REJECTED_DIR = "_rejected"  # batches no table could take, kept as text with the reason (nothing logged is dropped)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -75,17 +76,61 @@ class _Buffer:
 
     def write(self, root: Path, file_stem: str) -> None:
         """Write one Parquet file per partition named `<file_stem>.parquet`, skipping those already written, then
-        commit them together: a reader shows a run's rows in every table or in none."""
-        for (table, key), columns in self.parts().items():
+        commit them together: a reader shows a run's rows in every table or in none. A batch whose values its
+        table's schema cannot take is set aside (`_set_aside_unwritable`): it must not hold up the others."""
+        try:
+            tables = self._arrow_parts()
+        except (TypeError, ValueError, OverflowError):  # pyarrow's ArrowTypeError and ArrowInvalid are these
+            if not self._set_aside_unwritable(root, file_stem):
+                raise
+            tables = self._arrow_parts()
+        for (table, key), data in tables.items():
             directory = partition_dir(root, table, key)
             final = directory / f"{file_stem}.parquet"
             if final.exists():
                 continue
             note_long_values(root, table, key)
             directory.mkdir(parents=True, exist_ok=True)
-            write_parquet(to_arrow(table, columns), final)
+            write_parquet(data, final)
         commit(root, file_stem)
         mark_changed(root)
+
+    def _arrow_parts(self) -> dict[tuple[str, tuple], "pa.Table"]:
+        return {(table, key): to_arrow(table, columns) for (table, key), columns in self.parts().items()}
+
+    def _set_aside_unwritable(self, root: Path, file_stem: str) -> bool:
+        """Move the batches Arrow cannot convert to their tables' schemas (a value of the wrong type) out of the
+        buffer into `<root>/_rejected/<file_stem>.txt` with the reason, and warn; whether any was. Batches are
+        checked one by one only once the whole buffer failed to convert, so a flush of good rows pays nothing."""
+        kept, rejected = [], []
+        for batch in self._batches:
+            problem = _unwritable(batch)
+            if problem is None:
+                kept.append(batch)
+            else:
+                rejected.append((batch, problem))
+        if not rejected:  # each batch converts alone: the failure is not one batch's to set aside
+            return False
+        self._batches = kept
+        self.rows = sum(_length(columns) for batch in kept for _, _, columns in batch)
+        directory = root / REJECTED_DIR
+        directory.mkdir(exist_ok=True)
+        kept_in = directory / f"{file_stem}.txt"
+        with open(kept_in, "a", encoding="utf-8") as out:
+            out.writelines(f"{problem}\t{batch!r}\n" for batch, problem in rejected)
+        warnings.warn(f"obsql: {len(rejected)} logged batch(es) could not be written ({rejected[0][1]}); they are "
+                      f"kept in {kept_in}, and the other rows were written", stacklevel=2)
+        return True
+
+
+def _unwritable(batch: Iterable[Rows]) -> str | None:
+    """Why a batch cannot be written to its tables (None when it can)."""
+    for table, _, columns in batch:
+        try:
+            to_arrow(table, columns)
+        except (TypeError, ValueError, OverflowError) as exc:
+            return f"{table}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    return None
 
 
 def _length(columns: dict[str, list]) -> int:

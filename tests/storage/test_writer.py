@@ -84,8 +84,25 @@ def test_missing_columns_are_null_and_unknown_columns_refused(tmp_path):
     rows = con.execute(f"SELECT run_id, status FROM read_parquet('{tmp_path}/runs/**/*.parquet') ORDER BY 1").fetchall()
     assert rows == [("a", None), ("b", "ok")]
     writer.append([("runs", ("etl", "2020-01-01"), {"nonsense": [1]})])
-    with pytest.raises(ValueError, match="nonsense"):
+    with pytest.warns(UserWarning, match="could not be written.*nonsense"):
         writer.flush()
+
+
+def test_a_batch_no_table_can_take_is_set_aside_and_never_holds_up_the_others(tmp_path):
+    create_or_open(tmp_path)
+    writer = Writer(tmp_path)
+    writer.append([run_rows(["before"])])
+    writer.append([run_rows(["bad"]), ("metrics", ("etl", "2020-01-01"), {
+        "run_id": ["bad"], "start_time": [0], "name": ["rows"], "value": ["a thousand"]})])
+    writer.append([run_rows(["after"])])
+    with pytest.warns(UserWarning, match=r"1 logged batch\(es\) could not be written \(metrics: "):
+        writer.flush()
+    assert count_runs(tmp_path) == 2  # the bad batch went whole: its run row with its metric
+    (kept,) = (tmp_path / "_rejected").glob("*.txt")
+    assert "a thousand" in kept.read_text() and kept.read_text().startswith("metrics: ")
+    writer.append([run_rows(["later"])])
+    writer.flush()
+    assert count_runs(tmp_path) == 3
 
 
 CRASHING_WRITER = textwrap.dedent("""
