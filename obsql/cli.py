@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     compact = commands.add_parser("compact", parents=[common],
                                   help="merge small files of closed partitions into large sorted ones")
+    add_engine(compact)
     compact.set_defaults(handler=run_compact)
 
     check = commands.add_parser("check", parents=[common],
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="cancel a request's statement after this long, 0 for never (default: 30)")
     serve.add_argument("--memory-limit", default="50%", metavar="SIZE",
                        help="memory all readers together may use, like 80%% or 16GB (default: 50%% of the machine's)")
+    add_engine(serve)
     serve.set_defaults(handler=run_serve)
 
     # a subcommand's options default to nothing, so `obsql --format csv recent` keeps the format given before it
@@ -182,7 +184,7 @@ def add_limits(parser: argparse.ArgumentParser, default: object = None) -> None:
 def add_engine(parser: argparse.ArgumentParser, default: object = None) -> None:
     """--engine and --spark-master: which engine runs the queries (DuckDB unless $OBSQL_ENGINE says otherwise)."""
     parser.add_argument("--engine", type=str.lower, choices=("duckdb", "spark"), default=default,
-                        help="the engine that runs queries: duckdb in-process, or spark (pip install 'obsql[spark]') "
+                        help="the engine that does the work: duckdb in-process, or spark (pip install 'obsql[spark]') "
                              "(default: $OBSQL_ENGINE, else duckdb)")
     parser.add_argument("--spark-master", default=default, metavar="URL",
                         help="the Spark master the spark engine runs on (default: $OBSQL_SPARK_MASTER, else local[2])")
@@ -228,7 +230,8 @@ def run_queries(args: argparse.Namespace) -> int:
     if not sources:
         from obsql.repl import main as repl
 
-        return repl(store_path(args), args.timeout, args.memory_limit, as_of=args.as_of, quiet=args.quiet)
+        return repl(store_path(args), args.timeout, args.memory_limit, as_of=args.as_of, quiet=args.quiet,
+                    engine=args.engine, spark=args.spark_master)
     engine = _engine(args)
     if args.watch is not None:
         return _watch(engine, sources, args)
@@ -358,17 +361,19 @@ def _print_answers(store: Path) -> None:
 def run_compact(args: argparse.Namespace) -> int:
     from obsql import removal
     from obsql.progress import Progress
+    from obsql.spark.selection import compaction_engine
     from obsql.storage.compact import compact
     from obsql.storage.store import ParquetStore
 
     store = ParquetStore(store_path(args), create=False)
+    engine = compaction_engine(args.engine, args.spark_master)  # Spark's session starts before any work
     policy = removal.saved_policy(store.root)
     if policy:  # the store's retention policy first: nothing is merged only to be removed
         with Progress(0, "retaining") as bar:
             done = removal.retain(store_to_write(args), policy, on_progress=bar.show)
         print("\n".join(done.describe()))
     with Progress(0, "compacting") as bar:
-        report = compact(store.root, on_progress=bar.show)
+        report = compact(store.root, on_progress=bar.show, engine=engine)
     if report.recovered:
         print(f"recovered the rows of {report.recovered} stopped writer(s) first")
     print(f"compacted {report.partitions} partitions: {report.files_before} files -> {report.files_after} "
@@ -459,7 +464,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from obsql.serve.server import serve
 
     return serve(store_path(args), args.host, args.port, args.token, args.token_file, args.allow_writes,
-                 args.timeout, args.memory_limit, args.workers)
+                 args.timeout, args.memory_limit, args.workers, args.engine, args.spark_master)
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh store per test, closed afterwards so no writer leaks between tests; hypothesis set never
 to fail a test for being slow, since the suite runs on shared, busy machines; and the `slow` mark on the modules
-that build a whole pipeline or run many processes, so `python -m pytest -m "not slow"` is a quick first check."""
+that build a whole pipeline or run many processes, so `python -m pytest -m "not slow"` is a quick first check; and
+one local Spark session for every test marked `spark` (local[2], two shuffle partitions, no UI)."""
 from __future__ import annotations
 
 import pytest
@@ -43,3 +44,14 @@ def store(tmp_path):
     connected = obsql.connect(tmp_path / "store")
     yield connected
     connected.close()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The Spark session of the whole test session (tests/spark, and the Spark benchmark's smoke test)."""
+    pytest.importorskip("pyspark", reason="the Spark tests need the spark extra: pip install -e '.[dev,spark]'")
+    from obsql.spark.session import build_session
+
+    session = build_session("local[2]")
+    yield session
+    session.stop()

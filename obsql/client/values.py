@@ -2,7 +2,8 @@
 
 - a str or path names one pointer; a list or tuple names several; None is skipped;
 - a dataframe (polars, pandas), Arrow table or numpy array becomes the pointer `<component>.<variable>` and brings a
-  bounded sample of rows and per-column summaries;
+  bounded sample of rows and per-column summaries; a Spark DataFrame too, summarised and sampled by Spark
+  (`obsql.spark.frames`: pyspark is imported only when one is logged, and it is never collected whole);
 - any other object is named by `str()` and keeps a hash of its content, so a changed value under the same name shows.
 
 A frame handed from one component to the next in the same process (the same content) keeps the name its producer
@@ -15,13 +16,16 @@ import os
 import pickle
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
 from obsql.client.pointers import pointer_type
 from obsql.monitor import inputs as frames
+
+if TYPE_CHECKING:
+    from obsql.spark.frames import SparkFrame
 
 
 @dataclass
@@ -32,12 +36,17 @@ class Pointer:
     type: str
     value: float | None = None
     content_hash: str | None = None
-    frame: pl.DataFrame | None = field(default=None, repr=False)
+    frame: pl.DataFrame | SparkFrame | None = field(default=None, repr=False)
 
 
-def as_frame(value: Any) -> pl.DataFrame | None:
-    """`value` as a polars DataFrame when it is tabular data (polars, pandas, Arrow, numpy), else None."""
+def as_frame(value: Any) -> pl.DataFrame | SparkFrame | None:
+    """`value` as a polars DataFrame when it is tabular data (polars, pandas, Arrow, numpy), as a `SparkFrame` when
+    it is a Spark DataFrame, else None."""
     module = type(value).__module__.partition(".")[0]
+    if module == "pyspark" and type(value).__name__ == "DataFrame":
+        from obsql.spark.frames import spark_frame
+
+        return spark_frame(value)
     tabular = isinstance(value, (pl.DataFrame, pl.Series, np.ndarray)) or module == "pandas" \
         or (module == "pyarrow" and hasattr(value, "schema"))
     return frames.as_frame(value) if tabular else None
@@ -84,7 +93,7 @@ def to_pointers(value: Any, component: str, variable: str, frames: FrameNames, p
     return [Pointer(name, pointer_type(name), content_hash=object_hash(value))]
 
 
-def _frame_pointer(frame: pl.DataFrame, component: str, variable: str, frames: FrameNames, produced: bool) -> Pointer:
+def _frame_pointer(frame: pl.DataFrame | SparkFrame, component: str, variable: str, frames: FrameNames, produced: bool) -> Pointer:
     pointer = _named_by_content(frame_hash(frame), component, variable, frames, produced)
     pointer.type, pointer.frame = "data", frame
     return pointer
@@ -109,8 +118,10 @@ def _named_by_content(digest: str, component: str, variable: str, frames: FrameN
     return Pointer(name, "other", content_hash=digest)
 
 
-def frame_hash(frame: pl.DataFrame) -> str:
-    """A content hash of a frame: its schema and every row."""
+def frame_hash(frame: pl.DataFrame | SparkFrame) -> str:
+    """A content hash of a frame: its schema and every row (a Spark frame's: its schema and statistics)."""
+    if _on_spark(frame):
+        return frame.content_hash()
     digest = hashlib.blake2b(repr(frame.schema).encode(), digest_size=16)
     if frame.height and frame.width:
         digest.update(frame.hash_rows(seed=0).to_numpy().tobytes())
@@ -126,8 +137,11 @@ def object_hash(value: Any) -> str:
     return hashlib.blake2b(payload, digest_size=16).hexdigest()
 
 
-def sample_columns(frame: pl.DataFrame, max_rows: int) -> dict[str, list]:
-    """A bounded, deterministic sample of a frame in long form, as columns of the samples table."""
+def sample_columns(frame: pl.DataFrame | SparkFrame, max_rows: int) -> dict[str, list]:
+    """A bounded, deterministic sample of a frame in long form, as columns of the samples table (of a Spark frame,
+    its first `max_rows` rows, the only ones that leave the cluster)."""
+    if _on_spark(frame):
+        frame = frame.sample(max_rows)
     if frame.height > max_rows:
         picked = np.sort(np.random.default_rng(0).choice(frame.height, max_rows, replace=False))
         frame = frame[picked]
@@ -144,6 +158,11 @@ def sample_columns(frame: pl.DataFrame, max_rows: int) -> dict[str, list]:
             nums.extend([None] * n)
             texts.extend(None if v is None else str(v) for v in series.to_list())
     return {"row_index": rows, "column_name": columns, "num_value": nums, "text_value": texts}
+
+
+def _on_spark(frame: pl.DataFrame | SparkFrame) -> bool:
+    """Whether `frame` is a logged Spark DataFrame (told by module, so pyspark is never imported to ask)."""
+    return type(frame).__module__ == "obsql.spark.frames"
 
 
 def _as_numbers(series: pl.Series) -> list | None:

@@ -26,7 +26,13 @@ def summarize(df: Any, top_k: int = 10) -> list[dict]:
     as 0/1. std is the sample standard deviation (ddof=1, None below two values); quantiles are numpy's linear
     ones at 0, 0.05, ..., 1 (numeric and temporal only). top_values are [value as str, count] pairs, most frequent
     first, ties in value order for orderable kinds.
+
+    A logged Spark DataFrame comes as a `SparkFrame` (`obsql.spark.frames`, told by its module: this package does
+    not import obsql.spark, which reads the store through the compiler), and summarises itself with Spark, with
+    approximate quantiles and distinct counts.
     """
+    if type(df).__module__ == "obsql.spark.frames":
+        return df.summaries(top_k)
     frame = as_frame(df)
     kinds = [kind_of(dtype) for dtype in frame.dtypes]
     gathered = frame.select([_gather(i, name, dtype, kind)

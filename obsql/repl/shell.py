@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from obsql.result import Result
-from obsql.engine.session import Engine
+from obsql.engine.session import Engine, ReaderFactory
 from obsql.errors import ObsqlError, render_text
 from obsql.grammar import ast, parse
 from obsql.repl import commands, pager
@@ -26,6 +26,7 @@ from obsql.repl.display import result_text
 from obsql.repl.enter import LEAVE_WORDS, asks_help
 from obsql.repl.names import StoreNames
 from obsql.repl.settings import Settings
+from obsql.storage.reader import StoreReader
 
 WRITES = (ast.Flag, ast.Unflag, ast.Tag, ast.Note)  # statements after which completion reads the store's names again
 
@@ -34,8 +35,9 @@ class Shell:
     """The state of one interactive session and the handling of each line typed into it."""
 
     def __init__(self, engine: Engine, settings: Settings, out: TextIO | None = None,
-                 err: TextIO | None = None) -> None:
+                 err: TextIO | None = None, reader_factory: ReaderFactory = StoreReader) -> None:
         self.engine = engine
+        self.reader_factory = reader_factory  # the engine's readers (DuckDB's or Spark's), for `.store`
         self.settings = settings
         self.out = out or sys.stdout
         self.err = err or sys.stderr
@@ -143,7 +145,7 @@ class Shell:
     def open_store(self, path: Path) -> None:
         """Ask the store at `path` from now on."""
         as_of = self.engine.as_of
-        self.engine = Engine.open(path, self.engine.timeout, self.engine.memory_limit)
+        self.engine = Engine.open(path, self.engine.timeout, self.engine.memory_limit, self.reader_factory)
         self.engine.as_of = as_of
         self.names.use_store(self.engine.store.root)
         self.say(f"store {self.engine.store.root}")

@@ -28,6 +28,8 @@ class ServeConfig:
     memory_limit: str = "50%"
     workers: int = DEFAULT_WORKERS
     max_rows: int = MAX_ROWS
+    engine: str | None = None  # duckdb or spark (None: $OBSQL_ENGINE, else duckdb), as `obsql --engine`
+    spark_master: str | None = None  # the Spark engine's master URL (None: $OBSQL_SPARK_MASTER, else local[2])
 
     def __post_init__(self) -> None:
         if self.allow_writes and not self.token:

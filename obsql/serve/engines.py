@@ -8,6 +8,11 @@ is per statement. So each reading thread opens its own engine over the store the
 OpenLineage events) go one at a time to one writer, so the store has a single writer per server and the pending
 events file is never written by two threads at once; readers see each write at their next statement (a write flushes,
 and an engine looks for new files before every statement).
+
+On the Spark engine (`--engine spark`) the threads share one SparkSession, and each engine's reader has a session of
+its own on it (`newSession()`: its own temp views). Concurrent `spark.sql` calls from threads are safe (measured: 4
+and 8 threads, each with its own session and a same-named view of another size, 15 queries each, every answer
+right); they share the executors, so they queue there rather than fail.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from obsql.api import Store
 from obsql.engine.session import Engine
 from obsql.errors import ObsqlError
 from obsql.serve.config import ServeConfig
+from obsql.spark.selection import reader_factory
 
 T = TypeVar("T")
 
@@ -29,8 +35,10 @@ class Engines:
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
+        self._reader_factory = reader_factory(config.engine, config.spark_master)  # Spark's session starts here
         # the writer first: with --allow-writes a missing store is created, so lineage can arrive into a new one
-        self.store = Store(config.store) if config.allow_writes else None
+        self.store = Store(config.store, engine=config.engine, spark=config.spark_master) if config.allow_writes \
+            else None
         if self.store is not None:
             self.store.engine.timeout = config.timeout
         Engine.open(config.store).reader.close()  # a missing or unreadable store fails here, at start-up
@@ -43,7 +51,7 @@ class Engines:
         engine = getattr(self._local, "engine", None)
         if engine is None:
             engine = self._local.engine = Engine.open(self.config.store, self.config.timeout,
-                                                      self.config.engine_memory)
+                                                      self.config.engine_memory, self._reader_factory)
         return engine
 
     async def read(self, work: Callable[[Engine], T]) -> T:

@@ -16,11 +16,12 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 def serve(store: Path, host: str, port: int, token: str | None = None, token_file: Path | None = None,
-          allow_writes: bool = False, timeout: float = 30.0, memory_limit: str = "50%", workers: int = 4) -> int:
-    """Serve the store until Ctrl-C; an option that does not fit (writes without a token) stops it before it
-    starts."""
+          allow_writes: bool = False, timeout: float = 30.0, memory_limit: str = "50%", workers: int = 4,
+          engine: str | None = None, spark_master: str | None = None) -> int:
+    """Serve the store until Ctrl-C, its statements run by `engine` (duckdb or spark, as `obsql --engine`); an
+    option that does not fit (writes without a token) stops it before it starts."""
     config = ServeConfig(store, host, port, read_token(token, token_file), allow_writes, timeout, memory_limit,
-                         workers)
+                         workers, engine=engine, spark_master=spark_master)
     uvicorn = _uvicorn()
     from obsql.serve.app import create_app
 

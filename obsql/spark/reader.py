@@ -105,8 +105,13 @@ class SparkReader(StoreReader):
         self.prepare(sql)
         self._share_result(sql)
         with self._spark_errors(), self._cancelled_at_deadline():
-            text, args = bind(self._spark_text(sql), params)
-            return self.spark.sql(text, args=args).toArrow()
+            return self.frame(sql, params).toArrow()
+
+    def frame(self, sql: str, params: Sequence[Any] | dict | None = None) -> "DataFrame":
+        """`sql` (DuckDB SQL) as a Spark DataFrame, planned but not run: for work whose rows Spark writes itself
+        (compaction's index files)."""
+        text, args = bind(self._spark_text(sql), params)
+        return self.spark.sql(text, args=args)
 
     @contextmanager
     def _cancelled_at_deadline(self) -> Iterator[None]:

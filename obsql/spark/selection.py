@@ -13,6 +13,8 @@ from obsql.storage.reader import StoreReader
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from obsql.storage.compact import CompactionEngine
+
 ENGINES = ("duckdb", "spark")
 ENGINE_VARIABLE = "OBSQL_ENGINE"
 
@@ -36,3 +38,16 @@ def reader_factory(engine: str | None = None, spark: "SparkSession | str | None"
     from obsql.spark.reader import spark_reader_factory
 
     return spark_reader_factory(session)
+
+
+def compaction_engine(engine: str | None = None, spark: "SparkSession | str | None" = None) -> "CompactionEngine | None":
+    """What `compact` reads and writes with: None (DuckDB and pyarrow, its default), or Spark on `spark` (as for
+    `reader_factory`)."""
+    if engine_name(engine) == "duckdb":
+        return None
+    from obsql.spark.session import spark_session
+
+    session = spark_session(spark)
+    from obsql.spark.compaction import spark_compaction
+
+    return spark_compaction(session)

@@ -20,10 +20,12 @@ SPARK_TYPES = {TEXT: "STRING", TIME: "TIMESTAMP", FLOAT: "DOUBLE", INT: "BIGINT"
                "VARCHAR": "STRING", "DATE": "DATE"}
 
 
-def spark_schema(table: str) -> str:
-    """A table's columns, then its partition columns, as a Spark DDL schema."""
+def spark_schema(table: str, with_partitions: bool = True) -> str:
+    """A table's columns, then its partition columns (unless left out: a file's own columns), as a Spark DDL
+    schema."""
     spec = TABLES[table]
-    columns = [*spec.fields, *((column, PARTITION_TYPES[column]) for column in spec.partition_by)]
+    partitions = spec.partition_by if with_partitions else ()
+    columns = [*spec.fields, *((column, PARTITION_TYPES[column]) for column in partitions)]
     return ", ".join(f"`{name}` {SPARK_TYPES[kind]}" for name, kind in columns)
 
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -38,10 +39,18 @@ class CompactionReport:
     index_rows: dict[str, int] = field(default_factory=dict)
 
 
+# Reads the files of a partition to merge: (reader, table, files, report) -> (their rows in the table's current schema,
+# sorted by its key; the files read). A file that cannot be read is set aside and named in the report's skipped.
+ReadPartition = Callable[[StoreReader, str, list[Path], CompactionReport], tuple[pa.Table, list[Path]]]
+
+
 def compact(root: Path, closed_before: date | None = None,
-            on_progress: OnProgress = lambda done, total, step: None) -> CompactionReport:
+            on_progress: OnProgress = lambda done, total, step: None,
+            engine: "CompactionEngine | None" = None) -> CompactionReport:
     """Replay dead writers' spools, then merge the small files of every partition dated before `closed_before`
-    (default: today, UTC) and rebuild the lineage index."""
+    (default: today, UTC) and rebuild the lineage index, reading and writing with `engine` (DuckDB and pyarrow
+    unless given; Spark's is `obsql.spark.compaction.spark_compaction`)."""
+    engine = engine or CompactionEngine()
     closed_before = closed_before or datetime.now(timezone.utc).date()
     report = CompactionReport()
     (root / COMPACT_DIR).mkdir(exist_ok=True)
@@ -50,17 +59,17 @@ def compact(root: Path, closed_before: date | None = None,
         finish_interrupted(root)
         listed_at = time.time()
         work = _partitions_to_compact(root, closed_before)
-        reader = StoreReader(root)  # to tell which files are not their table's: they are left out, as queries do
+        reader = engine.reader(root)  # to tell which files are not their table's: they are left out, as queries do
         try:
             for done, (table, directory, sources) in enumerate(work, start=1):
-                _compact_partition(root, table, directory, sources, report, reader)
+                _compact_partition(root, table, directory, sources, report, reader, engine.read_partition)
                 on_progress(done, len(work) + 1, table)
             for table in TABLES:  # the merged files join the checked ones, the files they replaced leave
                 live_files.note_checked(root, table, reader.fitting(table, live_files.parquet_files(root, table)),
                                         replace=True)
         finally:
             reader.close()
-        report.index_rows = lineage_index.build(root)
+        report.index_rows = lineage_index.build(root, engine.reader, engine.write_index_file)
         _forget_merged_commits(root, listed_at)
         on_progress(len(work) + 1, len(work) + 1, "lineage index")
     return report
@@ -94,8 +103,21 @@ def _worth_merging(sources: list[Path]) -> bool:
     return len(sources) > 1 or not sources[0].name.startswith(COMPACTED_PREFIX)
 
 
-def _compact_partition(root: Path, table: str, directory: Path, sources: list[Path],
-                       report: CompactionReport, reader: StoreReader) -> None:
+def _compact_partition(root: Path, table: str, directory: Path, sources: list[Path], report: CompactionReport,
+                       reader: StoreReader, read_partition: ReadPartition) -> None:
+    merged, readable = read_partition(reader, table, sources, report)
+    if not readable:
+        return
+    replace_files(root, readable, [(new_target(directory), merged)], row_group_size=LOOKUP_ROW_GROUP)
+    report.partitions += 1
+    report.files_before += len(readable)
+    report.files_after += 1
+    report.rows += merged.num_rows
+
+
+def read_with_pyarrow(reader: StoreReader, table: str, sources: list[Path],
+                      report: CompactionReport) -> tuple[pa.Table, list[Path]]:
+    """A partition's rows read file by file with pyarrow (a file that fails is set aside), merged and sorted."""
     parts = []
     fitting = set(reader.fitting(table, [str(source) for source in sources]))
     readable = []
@@ -109,18 +131,24 @@ def _compact_partition(root: Path, table: str, directory: Path, sources: list[Pa
             live_files.set_aside(str(source), str(exc))
             report.skipped.append(str(source))
     if not readable:
-        return
+        return pa.table({}), readable
     spec = TABLES[table]
-    merged = _in_current_schema(pa.concat_tables(parts, promote_options="default"), spec.schema)
-    merged = merged.sort_by([(column, "ascending") for column in spec.sort_by if column in merged.column_names])
-    replace_files(root, readable, [(new_target(directory), merged)], row_group_size=LOOKUP_ROW_GROUP)
-    report.partitions += 1
-    report.files_before += len(readable)
-    report.files_after += 1
-    report.rows += merged.num_rows
+    merged = in_current_schema(pa.concat_tables(parts, promote_options="default"), spec.schema)
+    return merged.sort_by([(column, "ascending") for column in spec.sort_by if column in merged.column_names]), readable
 
 
-def _in_current_schema(data: pa.Table, schema: pa.Schema) -> pa.Table:
+@dataclass(frozen=True)
+class CompactionEngine:
+    """What compaction reads and writes with: by default DuckDB's reader (which files fit their table), pyarrow for
+    the partitions' merges and DuckDB's COPY for the lineage index. Either way the files, their names and the
+    order of the steps that keep a crash harmless are compaction's own."""
+
+    reader: Callable[[Path], StoreReader] = StoreReader
+    read_partition: ReadPartition = read_with_pyarrow
+    write_index_file: lineage_index.WriteSorted = lineage_index.copy_sorted
+
+
+def in_current_schema(data: pa.Table, schema: pa.Schema) -> pa.Table:
     """The rows with the table's current columns, in order: columns older files lack become nulls."""
     columns = [data.column(f.name).cast(f.type) if f.name in data.column_names else pa.nulls(data.num_rows, f.type)
                for f in schema]

@@ -28,6 +28,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from obsql.storage import live_files
 from obsql.storage.layout import committed_flushes, long_values, mark_changed, shown, write_atomically
@@ -172,16 +173,29 @@ def _source(root: Path, table: str, paths: list[str], union_by_name: bool = Fals
     return read_parquet_sql(paths, TABLES[table].partition_by, union_by_name, long_values(root))
 
 
-def build(root: Path) -> dict[str, int]:
-    """Rebuild the index from every live raw file; returns rows per index file."""
+# Writes an index file: (reader, the file's rows as DuckDB SQL, its sort key, the path) -> the rows sorted at the path.
+# DuckDB's COPY by default; Spark's (`obsql compact --engine spark`) in obsql.spark.compaction.
+WriteSorted = Callable[[StoreReader, str, str, Path], None]
+
+
+def copy_sorted(reader: StoreReader, query: str, sort_by: str, path: Path) -> None:
+    """The rows of `query` sorted by `sort_by` in one Parquet file at `path`, written by DuckDB."""
+    reader.con.execute(f"COPY ({query} ORDER BY {sort_by}) TO {quote_literal(str(path))} "
+                       f"(FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP}, COMPRESSION zstd)")
+
+
+def build(root: Path, reader_factory: Callable[[Path], StoreReader] = StoreReader,
+          write_sorted: WriteSorted = copy_sorted) -> dict[str, int]:
+    """Rebuild the index from every live raw file, each file written by `write_sorted` over a reader
+    `reader_factory` makes (DuckDB's unless given); returns rows per index file."""
     directory = root / INDEX_DIR
     directory.mkdir(exist_ok=True)
-    reader = StoreReader(root)  # plain COPY statements over the files: none of the reader's views is needed
+    reader = reader_factory(root)  # plain queries over the files: none of the reader's views is needed
     try:
         committed = committed_flushes(root)  # a flush still being written joins the index next time
         sources = {table: reader.fitting(table, [path for path in live_files.parquet_files(root, table)
                                                  if shown(path, committed)]) for table in INDEXED_TABLES}
-        counts = {name: _write_index_file(reader, root, name, sources) for name in VIEWS}
+        counts = {name: _write_index_file(reader, root, name, sources, write_sorted) for name in VIEWS}
     finally:
         reader.close()
     covers = {table: [str(Path(p).relative_to(root)) for p in paths] for table, paths in sources.items()}
@@ -205,7 +219,8 @@ def replace_covered(root: Path, renamed: dict[str, str]) -> None:
     mark_changed(root)
 
 
-def _write_index_file(reader: StoreReader, root: Path, name: str, sources: dict[str, list[str]]) -> int:
+def _write_index_file(reader: StoreReader, root: Path, name: str, sources: dict[str, list[str]],
+                      write_sorted: WriteSorted) -> int:
     """Write one index file, sorted by its key, under a temporary name then renamed; returns its rows."""
     view = VIEWS[name]
     final = index_file(root, name)
@@ -215,8 +230,7 @@ def _write_index_file(reader: StoreReader, root: Path, name: str, sources: dict[
                                               for source in ("edges", "runs", "outputs")})
     else:
         query = view.select.format(**{t: _source(root, t, sources[t]) for t in view.tables})
-    reader.con.execute(f"COPY ({query} ORDER BY {view.sort_by}) TO {quote_literal(str(tmp))} "
-                       f"(FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP}, COMPRESSION zstd)")
+    write_sorted(reader, query, view.sort_by, tmp)
     os.replace(tmp, final)
     return reader.con.execute(f"SELECT count(*) FROM read_parquet({quote_literal(str(final))})").fetchone()[0]
 

@@ -1,7 +1,6 @@
-"""One local Spark session for the whole test session (local[2], two shuffle partitions, no UI: the Spark tests
-take a few minutes on two cores), and a store both engines read: the small store of tests/oql (compacted midway,
-so lineage reads the index and the raw files after it), plus sampled dataframes to compare, an SLA that alerts,
-and a flag to review."""
+"""A store both engines read, on the session-wide Spark session of tests/conftest.py: the small store of tests/oql
+(compacted midway, so lineage reads the index and the raw files after it), plus sampled dataframes to compare, an
+SLA that alerts, and a flag to review."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,16 +10,6 @@ import pytest
 import obsql
 from obsql.engine.session import Engine
 from tests.oql.conftest import T0, build
-
-
-@pytest.fixture(scope="session")
-def spark():
-    pytest.importorskip("pyspark", reason="the Spark tests need the spark extra: pip install -e '.[dev,spark]'")
-    from obsql.spark.session import build_session
-
-    session = build_session("local[2]")
-    yield session
-    session.stop()
 
 
 class Accurate(obsql.Component):
