@@ -38,11 +38,11 @@ class Tabular:
     @classmethod
     def of(cls, columns: tuple[str, ...], records: list[dict]) -> "Tabular":
         """Rows of the records' values in `columns` order (None where a record lacks one)."""
-        if len(columns) > 1 and all(column in record for record in records[:1] for column in columns):
-            pick = itemgetter(*columns)  # a ranking's 20k records: a fifth of the time of a get per value
+        if len(columns) > 1:  # (one column's itemgetter gives the value, not a tuple)
+            pick = itemgetter(*columns)  # a ranking's 20k records: a third of the time of a get per value
             try:
                 return cls(columns, [pick(record) for record in records])
-            except KeyError:  # a later record lacks one
+            except KeyError:  # a record lacks one
                 pass
         return cls(columns, [tuple(map(record.get, columns)) for record in records])
 

@@ -70,10 +70,7 @@ class PendingEvents:
         """Append events to their runs' files, each file synced to disk before this returns."""
         for run_id, events in by_run.items():
             self._added.add(run_id)
-            with open(self._file(run_id), "a", encoding="utf-8") as out:
-                out.write("".join(json.dumps(event, separators=(",", ":")) + "\n" for event in events))
-                out.flush()
-                os.fsync(out.fileno())
+            _write_synced(self._file(run_id), events, "a")
         self._age_out()
 
     def drop(self, run_ids: Iterable[str]) -> None:
@@ -103,7 +100,6 @@ class PendingEvents:
             log.warning("obsql: dropped the waiting events of OpenLineage run %s: no COMPLETE, FAIL or ABORT came "
                         "in time", path.stem)
             path.unlink(missing_ok=True)
-
 
     def forget_datasets(self, pointers: set[str], drop_runs: bool = False, dry_run: bool = False) -> int:
         """Take the facets of these datasets (named as obsql's pointers) out of the waiting events, their names
@@ -139,17 +135,21 @@ def _datasets(event: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from (dataset for dataset in event.get(key) or () if isinstance(dataset, dict))
 
 
+def _pointer_of(dataset: dict[str, Any]) -> str:
+    """The obsql pointer a dataset of a raw event names."""
+    return obsql_name(str(dataset.get("namespace", "")), str(dataset.get("name", "")))
+
+
 def _dataset_names(event: dict[str, Any]) -> set[str]:
-    return {obsql_name(str(d.get("namespace", "")), str(d.get("name", ""))) for d in _datasets(event)}
+    return {_pointer_of(dataset) for dataset in _datasets(event)}
 
 
 def _without_facets(event: dict[str, Any], pointers: set[str]) -> dict[str, Any]:
     """The event with the named datasets reduced to their namespace and name."""
     def kept(dataset: Any) -> Any:
-        if not isinstance(dataset, dict):
+        if not isinstance(dataset, dict) or _pointer_of(dataset) not in pointers:
             return dataset
-        named = obsql_name(str(dataset.get("namespace", "")), str(dataset.get("name", "")))
-        return {key: dataset[key] for key in ("namespace", "name") if key in dataset} if named in pointers else dataset
+        return {key: dataset[key] for key in ("namespace", "name") if key in dataset}
     return {**event, **{key: [kept(d) for d in event[key]] for key in ("inputs", "outputs")
                         if isinstance(event.get(key), list)}}
 
@@ -157,13 +157,18 @@ def _without_facets(event: dict[str, Any], pointers: set[str]) -> dict[str, Any]
 def _rewrite(path: Path, events: list[dict[str, Any]]) -> None:
     """Replace a run's file with these events, whole or not at all, keeping its age."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(partial, "w", encoding="utf-8") as out:
-        out.write("".join(json.dumps(event, separators=(",", ":")) + "\n" for event in events))
-        out.flush()
-        os.fsync(out.fileno())
+    _write_synced(partial, events, "w")
     before = path.stat()
     os.utime(partial, ns=(before.st_atime_ns, before.st_mtime_ns))
     os.replace(partial, path)
+
+
+def _write_synced(path: Path, events: list[dict[str, Any]], mode: str) -> None:
+    """Write (mode "w") or append ("a") events to `path`, one JSON object a line, synced to disk."""
+    with open(path, mode, encoding="utf-8") as out:
+        out.write("".join(json.dumps(event, separators=(",", ":")) + "\n" for event in events))
+        out.flush()
+        os.fsync(out.fileno())
 
 
 def _decoded_lines(path: Path) -> list[dict[str, Any]]:

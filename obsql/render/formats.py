@@ -15,23 +15,23 @@ from obsql.render.text import cell, lines, render
 FORMATS = ("table", "csv", "json", "markdown", "line")
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """A value JSON can hold: times as ISO text, lists and dicts kept."""
     if isinstance(value, (datetime, date)):
         return iso_time(value, precise=True)
     if isinstance(value, timedelta):  # durations as seconds, as the runs' duration_s
         return value.total_seconds()
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_value(v) for k, v in value.items()}
     if isinstance(value, float) and value != value:
         return None
     return value
 
 
 def to_json(result: Result, header: bool = True) -> str:
-    return json.dumps([{k: _plain(v) for k, v in row.items()} for row in result.to_dicts()], indent=2)
+    return json.dumps([{k: plain_value(v) for k, v in row.items()} for row in result.to_dicts()], indent=2)
 
 
 def to_csv(result: Result, header: bool = True) -> str:
@@ -50,8 +50,8 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, dict)):
-        return json.dumps(_plain(value))
-    return _plain(value)
+        return json.dumps(plain_value(value))
+    return plain_value(value)
 
 
 def to_markdown(result: Result, header: bool = True) -> str:

@@ -6,7 +6,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from obsql.render.formats import _plain as plain  # times and durations as the json output format writes them
+from obsql.render.formats import plain_value  # times and durations as the json output format writes them
 from obsql.result import Result
 
 
@@ -20,7 +20,7 @@ def jsonable(value: Any) -> Any:
         return [jsonable(item) for item in value]
     if isinstance(value, dict):
         return {str(key): jsonable(item) for key, item in value.items()}
-    shown = plain(value)
+    shown = plain_value(value)
     if shown is None or isinstance(shown, (str, int, bool, float)):
         return shown
     return str(shown)

@@ -111,8 +111,9 @@ class _Buffer:
                 rejected.append((batch, problem))
         if not rejected:  # each batch converts alone: the failure is not one batch's to set aside
             return False
-        self._batches = kept
-        self.rows = sum(_length(columns) for batch in kept for _, _, columns in batch)
+        self._batches, self.rows = [], 0
+        for batch in kept:
+            self.add(batch)
         directory = root / REJECTED_DIR
         directory.mkdir(exist_ok=True)
         kept_in = directory / f"{file_stem}.txt"
