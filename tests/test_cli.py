@@ -110,6 +110,12 @@ def test_json_is_an_array_of_row_objects(cli_store):
                                        {"component": "train", "start_time": "2020-01-02T00:00:00Z"}]
 
 
+def test_json_holds_decimals_and_infinities_from_sql(cli_store):
+    done = query(cli_store, "sql select 1.5::DECIMAL(4,2) AS d, 'infinity'::DOUBLE AS i", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [{"d": 1.5, "i": None}]
+
+
 def test_csv_has_a_header(cli_store):
     done = query(cli_store, "runs | group by component aggregate count(*) as n | order by n desc, component | limit 2",
                  "csv")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Callable
 
 from obsql.result import Result, iso_time
@@ -16,7 +18,14 @@ FORMATS = ("table", "csv", "json", "markdown", "line")
 
 
 def plain_value(value: Any) -> Any:
-    """A value JSON can hold: times as ISO text, lists and dicts kept."""
+    """A value JSON can hold: times as ISO text, durations as seconds, decimals as numbers, NaN and infinities as
+    null, lists and records kept, any other type (uuid, bytes, time of day) as its text."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return _decimal_number(value)
     if isinstance(value, (datetime, date)):
         return iso_time(value, precise=True)
     if isinstance(value, timedelta):  # durations as seconds, as the runs' duration_s
@@ -24,10 +33,15 @@ def plain_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: plain_value(v) for k, v in value.items()}
-    if isinstance(value, float) and value != value:
+        return {str(k): plain_value(v) for k, v in value.items()}
+    return str(value)
+
+
+def _decimal_number(value: Decimal) -> int | float | None:
+    """A whole decimal as an int (exact), others as the nearest float; NaN and infinities as null."""
+    if not value.is_finite():
         return None
-    return value
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def to_json(result: Result, header: bool = True) -> str:
@@ -51,6 +65,8 @@ def _csv_cell(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, (list, dict)):
         return json.dumps(plain_value(value))
+    if isinstance(value, float) and math.isinf(value):
+        return value  # csv has a word for it: inf, -inf
     return plain_value(value)
 
 
