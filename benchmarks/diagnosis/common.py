@@ -148,13 +148,17 @@ class LabelJoin:
         self.times: list[datetime] = []
         self.scores: list[np.ndarray] = []
         self.labels: list[np.ndarray] = []
+        self.segments: list[np.ndarray] = []
         self.where: dict[str, tuple[int, int]] = {}
-        self.arrivals: list[tuple[float, float]] = []  # (score, label) of the labels come since the last look
+        self.arrivals: list[tuple[float, float, bool]] = []  # (score, label, in segment) of the labels come since
 
-    def predicted(self, ids: list[str], scores: np.ndarray, moment: datetime) -> None:
+    def predicted(self, ids: list[str], scores: np.ndarray, moment: datetime,
+                  segment: np.ndarray | None = None) -> None:
+        """`segment` marks the rows of a slice the team also watches on its own (e.g. promoted products)."""
         batch = len(self.times)
         self.times.append(moment)
         self.scores.append(np.asarray(scores, dtype=float))
+        self.segments.append(np.zeros(len(ids), dtype=bool) if segment is None else np.asarray(segment, dtype=bool))
         self.labels.append(np.full(len(ids), np.nan))
         self.where.update((pointer, (batch, row)) for row, pointer in enumerate(ids))
 
@@ -165,14 +169,16 @@ class LabelJoin:
         for pointer, label in zip(ids, labels):
             batch, row = self.where[pointer]
             self.labels[batch][row] = label
-            self.arrivals.append((self.scores[batch][row], label))
+            self.arrivals.append((self.scores[batch][row], label, self.segments[batch][row]))
 
-    def arrived(self) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, labels) of the labels that came since the last call: a per-batch metric's rows, each label
-        counted once (a change detector wants independent values, not an overlapping window)."""
-        pairs, self.arrivals = self.arrivals, []
-        scores, labels = (np.array(column, dtype=float) for column in zip(*pairs)) if pairs else (np.zeros(0),) * 2
-        return scores, labels
+    def arrived(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(scores, labels, in segment) of the labels that came since the last call: a per-batch metric's rows, each
+        label counted once (a change detector wants independent values, not an overlapping window)."""
+        rows, self.arrivals = self.arrivals, []
+        if not rows:
+            return np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
+        scores, labels, segment = zip(*rows)
+        return np.array(scores, dtype=float), np.array(labels, dtype=float), np.array(segment, dtype=bool)
 
     def recent(self, moment: datetime) -> tuple[np.ndarray, np.ndarray]:
         """(scores, labels) of the predictions of the last METRIC_WINDOW whose labels have come."""

@@ -382,12 +382,14 @@ def score_demand(day: date, inputs: list[str], lake: Lake, fahrenheit: bool, mon
     features = finish_demand_features(known, lag_features(lake.frames(panel_paths), day), lake.read(scaler_path))
     forecasts = forecast_units(model, features)
     ids = [f"fcst-{day}-{store}-{sku}" for store, sku in zip(features["store_id"], features["sku"])]
-    monitor.predicted(ids, forecasts, moment)
+    monitor.predicted(ids, forecasts, moment, segment=features["discount_pct"].to_numpy() > 0)
     return dict(zip(ids, zip(features["store_id"], features["sku"])))
 
 
 class DemandScorer(obsql.Component):
-    """The forecast's business metrics: WAPE and bias of the last week's forecasts whose actuals came back."""
+    """The forecast's business metrics: WAPE and bias of the last week's forecasts whose actuals came back, and the
+    WAPE of each day's newly reported actuals, overall and of promoted products (retail teams watch promotion
+    forecasts apart: their errors are larger and a change in them is diluted in the total)."""
 
     def after_run(self, forecasts: np.ndarray, monitor: LabelJoin, moment: datetime, **_: Any) -> dict:
         metrics = {"predictions": len(forecasts), "mean_forecast": float(np.mean(forecasts))}
@@ -395,10 +397,12 @@ class DemandScorer(obsql.Component):
         metrics["labelled"] = len(actuals)
         if actuals.sum() > 0:
             metrics["recent_wape"] = wape(past, actuals)
-        arrived, reported = monitor.arrived()
+            metrics["recent_bias"] = float((past.sum() - actuals.sum()) / actuals.sum())
+        arrived, reported, promoted = monitor.arrived()
         if reported.sum() > 0:
             metrics["arrived_wape"] = wape(arrived, reported)
-            metrics["recent_bias"] = float((past.sum() - actuals.sum()) / actuals.sum())
+        if reported[promoted].sum() > 0:
+            metrics["arrived_promo_wape"] = wape(arrived[promoted], reported[promoted])
         return metrics
 
 
@@ -452,7 +456,8 @@ class DemandPipeline:
             input_vars=("feature_paths",), output_vars=("model_path",))(train_forecaster)
         self.score_demand = DemandScorer(
             "score_demand", description="forecasts today's units per store and product", owner=ml, tags=tags,
-            slas={"recent_wape": WAPE_SLA}, detectors={"arrived_wape": ARRIVED_DETECTOR},
+            slas={"recent_wape": WAPE_SLA},
+            detectors={"arrived_wape": ARRIVED_DETECTOR, "arrived_promo_wape": ARRIVED_DETECTOR},
             staleness_days=SERVING_STALENESS_DAYS).run(
             input_vars=("inputs",), output_vars=("features",), output_values={"ids": "forecasts"})(score_demand)
 

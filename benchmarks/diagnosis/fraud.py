@@ -434,7 +434,7 @@ class FraudScorer(obsql.Component):
         metrics["labelled"] = len(labels)
         if frauds.any():
             metrics["recent_recall"] = float(np.mean(past[frauds] >= REVIEW_THRESHOLD))
-        arrived, reported = monitor.arrived()
+        arrived, reported, _ = monitor.arrived()
         if (reported == 1).any():
             metrics["arrived_recall"] = float(np.mean(arrived[reported == 1] >= REVIEW_THRESHOLD))
         if len(reported):
