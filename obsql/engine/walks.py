@@ -21,6 +21,7 @@ from obsql.storage.reader import StoreReader
 
 _PARAM = re.compile(r"\$(\w+)")
 MAX_LISTED_OUTPUTS = 100  # of one run, in a trace's `outputs` column
+MAX_POINTERS_COMPARED = 1_000_000  # an unknown pointer is compared with every pointer only on stores this small
 BASELINE_PER_OUTPUT = 20  # baseline outputs a ranking draws per output it weighs, at least MIN_BASELINE
 MIN_BASELINE = 2_000
 MAX_RUNS_WITH_OUTPUTS = 10_000  # a trace forward past this lists no outputs: looking them up would cost more than
@@ -237,13 +238,21 @@ def outputs_of_runs(steps: Steps, graph: Graph) -> tuple[dict[str, list[str]], l
 
 
 def unknown_pointer(steps: Steps, pointer: str) -> UnknownName:
-    """The error for a pointer the store never saw, with the nearest one it has (a typo is most often near the end,
-    so the pointers sharing all but its last few characters are asked first)."""
-    stem = pointer[:max(len(pointer) - 3, 1)]
-    closest = (steps.rows("nearest_by_stem", pointer=pointer, stem=stem, stem_end=stem + "\uffff")
-               or steps.rows("nearest", pointer=pointer))
+    """The error for a pointer the store never saw, with the nearest one it has: a typo is most often near the end,
+    so the pointers sharing all but its last few characters are asked first, then those sharing two thirds and
+    half of it; all pointers only on a store small enough to compare them all quickly."""
+    closest = next((found for stem in _stems(pointer) if (found := steps.rows(
+        "nearest_by_stem", pointer=pointer, stem=stem, stem_end=stem + "\uffff"))), [])
+    if not closest and steps.rows("pointers_produced")[0][0] <= MAX_POINTERS_COMPARED:
+        closest = steps.rows("nearest", pointer=pointer)
     suggestion = did_you_mean(pointer, [name for (name,) in closest])
     return UnknownName(f"no pointer '{pointer}' in this store", suggestion=suggestion)
+
+
+def _stems(pointer: str) -> list[str]:
+    """Ever shorter beginnings of `pointer`, longest first."""
+    lengths = (len(pointer) - 3, len(pointer) * 2 // 3, len(pointer) // 2)
+    return list(dict.fromkeys(pointer[:max(n, 1)] for n in lengths))
 
 
 # -- slices and ranking -------------------------------------------------------------------------------------------

@@ -119,3 +119,12 @@ def test_command_line_exits_2_with_the_message(small, capsys, text, fragments):
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith("error (") and fragments[0] in err
+
+
+def test_a_large_store_suggests_only_pointers_sharing_a_stem(small, monkeypatch):
+    """Comparing an unknown pointer with every pointer took 3.5 s at 10M runs: past MAX_POINTERS_COMPARED only
+    pointers sharing a beginning with it are compared."""
+    from obsql.engine import walks
+    monkeypatch.setattr(walks, "MAX_POINTERS_COMPARED", 0)
+    assert did_you_mean("model.pkl") in render_text(error_of(small, "trace 'model.pkx'"))  # shares 'model.p'
+    assert "did you mean" not in render_text(error_of(small, "trace 'modle.pkl'"))  # shares only 'm': not asked

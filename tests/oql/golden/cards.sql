@@ -35,6 +35,8 @@ SELECT label, label_text, ts FROM (SELECT label, label_text, ts, row_number() OV
 SELECT column_name, kind, count, nulls, mean, std, min, max FROM summaries WHERE pointer = $pointer AND run_id = $run_id ORDER BY column_name
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
+-- step pointers_produced:
+SELECT count(*) FROM lineage_producers
 -- step nearest:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer FROM lineage_consumers) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- then, over __result:

@@ -16,6 +16,8 @@ SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer
 SELECT run_id, outputs[1:$limit], total FROM lineage_outputs WHERE list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id)
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
+-- step pointers_produced:
+SELECT count(*) FROM lineage_producers
 -- step nearest:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer FROM lineage_consumers) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 
@@ -34,6 +36,8 @@ SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer
 SELECT run_id, outputs[1:$limit], total FROM lineage_outputs WHERE list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id)
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
+-- step pointers_produced:
+SELECT count(*) FROM lineage_producers
 -- step nearest:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer FROM lineage_consumers) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- then, over __result:
@@ -56,6 +60,8 @@ SELECT run_id, outputs[1:$limit], total FROM lineage_outputs WHERE list_contains
 SELECT run_id FROM lineage_inner_runs
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
+-- step pointers_produced:
+SELECT count(*) FROM lineage_producers
 -- step nearest:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer FROM lineage_consumers) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 
@@ -96,6 +102,8 @@ SELECT * FROM __result LIMIT 5
 SELECT pointer FROM lineage_producers WHERE list_contains($pointers, pointer) UNION SELECT pointer FROM lineage_consumers WHERE list_contains($pointers, pointer)
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
+-- step pointers_produced:
+SELECT count(*) FROM lineage_producers
 -- step nearest:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer FROM lineage_consumers) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 
@@ -106,6 +114,8 @@ SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer 
 SELECT pointer FROM lineage_producers WHERE list_contains($pointers, pointer) UNION SELECT pointer FROM lineage_consumers WHERE list_contains($pointers, pointer)
 -- step nearest_by_stem:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
+-- step pointers_produced:
+SELECT count(*) FROM lineage_producers
 -- step nearest:
 SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer FROM lineage_consumers) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 
