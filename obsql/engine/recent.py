@@ -17,7 +17,9 @@ def recent(steps: Steps, limit: int) -> Tabular:
     reach = 1
     while True:
         since = days[reach - 1] if reach <= len(days) else date.min
-        found = steps.tabular("newest", since=since)
+        found = (steps.tabular("newest", since=since) if since == date.min else
+                 steps.tabular_in_partitions("newest", "runs", "date", [d.isoformat() for d in days[:reach]],
+                                             since=since))
         if len(found.rows) >= limit or since == date.min:
             return found
         reach *= 2

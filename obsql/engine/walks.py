@@ -77,6 +77,12 @@ class Steps:
         columns, rows = self._reader.fetch(*self._bind(name, params))
         return Tabular(tuple(columns), rows)
 
+    def tabular_in_partitions(self, name: str, table: str, column: str, values: list[str],
+                              **params: Any) -> "Tabular":
+        """`tabular` with `table` read from only the partitions whose `column` is one of `values`."""
+        with self._reader.partitions_only(table, column, values):
+            return self.tabular(name, **params)
+
     def partition_dates(self, table: str) -> list[date]:
         """The days a table has partitions for (from the names of its live files: nothing is read)."""
         return [date.fromisoformat(day) for day in self._reader.partition_values(table, "date")]

@@ -14,8 +14,9 @@ import shutil
 import tempfile
 import time
 import weakref
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Sequence, TypeVar
 from urllib.parse import unquote
 
 import duckdb
@@ -53,6 +54,15 @@ def read_parquet_sql(paths: Sequence[str], partition_by: Sequence[str], union_by
     cases = " ".join(f"WHEN {quote_literal(in_path)} THEN {quote_literal(name)}"
                      for in_path, name in long_names.items())
     return f'(SELECT * REPLACE (CASE "component" {cases} ELSE "component" END AS "component") FROM {relation})'
+
+
+def partition_value(path: str, column: str) -> str | None:
+    """The value of Hive partition `column` in a file's path, as written there (None when it has none)."""
+    prefix = column + "="
+    for part in path.split(os.sep):  # str, not Path: called for 1,000s of files
+        if part.startswith(prefix):
+            return unquote(part[len(prefix):])
+    return None
 
 
 def empty_relation_sql(name: str) -> str:
@@ -146,11 +156,24 @@ class StoreReader:
 
     def partition_values(self, table: str, column: str) -> list[str]:
         """The values of one partition column over the table's live files, sorted (e.g. the components that ran)."""
-        prefix = column + "="
-        in_paths = {unquote(part[len(prefix):]) for path in self.files(table)
-                    for part in path.split(os.sep) if part.startswith(prefix)}  # str, not Path: 1,000s of files
+        in_paths = {partition_value(path, column) for path in self.files(table)} - {None}
         names = self.long_names if column == "component" else {}
         return sorted(names.get(value, value) for value in in_paths)
+
+    @contextmanager
+    def partitions_only(self, table: str, column: str, values: Collection[str]) -> Iterator[None]:
+        """Within the block, `table`'s view holds only its files whose partition `column` is one of `values` (as
+        they appear in paths): a query of a few partitions then binds a few files, not the table's thousands
+        (`recent` at 10M runs: 7 ms against 38 ms). The whole table is listed again after the block."""
+        self.prepare(table)
+        wanted = set(values)
+        self._point_at(table, [path for path in self._listed[table] if partition_value(path, column) in wanted])
+        self._generation[table] += 1  # views derived from it are rebuilt over the narrowed one, and back after
+        try:
+            yield
+        finally:
+            self._listed.pop(table, None)
+            self._stale.add(table)
 
     def generation(self, table: str) -> int:
         """A number that changes whenever the table's view is re-pointed at different files."""
@@ -163,15 +186,19 @@ class StoreReader:
             if paths and name not in self._mixed and self._lacks_columns(name, paths[0]):
                 self._mixed.add(name)  # files of an older obsql: match columns by name (a later file that
                 #                        differs shows up as a "schema mismatch" and lands here too)
-            self._create_view(name, paths)
-            if name in self._mixed:
-                columns = self._view_columns(name)
-                missing = [c for c in TABLES[name].columns if c not in columns]
-                if missing:  # no file has it yet: the column reads as null
-                    self._create_view(name, paths, missing)
+            self._point_at(name, paths)
             self._listed[name] = paths
             self._generation[name] = self._generation.get(name, 0) + 1
         self._stale.discard(name)
+
+    def _point_at(self, name: str, paths: list[str]) -> None:
+        """(Re)create a table's view over `paths`."""
+        self._create_view(name, paths)
+        if name in self._mixed:
+            columns = self._view_columns(name)
+            missing = [c for c in TABLES[name].columns if c not in columns]
+            if missing:  # no file has it yet: the column reads as null
+                self._create_view(name, paths, missing)
 
     def _create_view(self, name: str, paths: list[str], missing: Sequence[str] = ()) -> None:
         kinds = dict(TABLES[name].fields)

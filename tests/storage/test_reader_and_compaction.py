@@ -41,6 +41,19 @@ def test_views_bind_eagerly_where_duckdb_cannot_defer_binding(root):
     assert reader.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall() == [("a",), ("b",)]
 
 
+def test_a_table_can_be_read_from_some_partitions_only_and_whole_again_after(root):
+    write_runs(root, [["a"]], day="2020-01-01")
+    write_runs(root, [["b"]], day="2020-01-02")
+    write_runs(root, [["c"]], component="train", day="2020-01-02")
+    reader = StoreReader(root)
+    every = "SELECT run_id FROM runs ORDER BY run_id"
+    with reader.partitions_only("runs", "date", ["2020-01-02"]):
+        assert reader.execute(every).fetchall() == [("b",), ("c",)]
+    assert reader.execute(every).fetchall() == [("a",), ("b",), ("c",)]
+    with reader.partitions_only("runs", "component", ["train"]):
+        assert reader.execute(every).fetchall() == [("c",)]
+
+
 # listed last, or first (the file whose schema the reader checks before creating the view)
 @pytest.mark.parametrize("name", ["zz-corrupt.parquet", "00-corrupt.parquet"])
 def test_a_corrupt_file_is_named_and_skipped_and_the_rest_stays_readable(root, name):
