@@ -166,7 +166,9 @@ class Engine:
         self.reader.refresh()
 
     def interrupt(self) -> None:
-        self.con.interrupt()
+        """Stop the statement's running query, on whichever engine the reader runs it (the deadline's watchdog
+        and Ctrl-C in the shell call this)."""
+        self.reader.interrupt()
 
     # -- plans ----------------------------------------------------------------------------------------------------
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
@@ -190,7 +192,10 @@ class Engine:
         return self._expect(plan, text)
 
     def _core(self) -> walks.UpstreamCore | None:
-        """The upstream core of the run graph, loaded once and again only when the store changed."""
+        """The upstream core of the run graph, loaded once and again only when the store changed (None when the
+        reader walks level by level: `loads_upstream_core`)."""
+        if not self.reader.loads_upstream_core:
+            return None
         self.reader.prepare(f"{CORE_LINKS} {CORE_RUNS} {CORE_OUTPUTS}")
         manifest = self.store.root / lineage_index.INDEX_DIR / lineage_index.MANIFEST
         key = (self.reader.generation("deps"), self.reader.generation("runs"), self.reader.generation("io"),

@@ -18,7 +18,7 @@ One file per concern:
   `.tables`, `.schema`, `.pager`, `.exit`), one registry for running, `.help` and completion;
 - `shell.py`: what happens to a line once Enter runs it, and the state kept between lines;
 - `display.py`, `sparkline.py`, `pager.py`: how results reach the screen;
-- `cancel.py`: running a statement so that Ctrl-C interrupts DuckDB;
+- `cancel.py`: running a statement so that Ctrl-C interrupts the engine's query (DuckDB's or Spark's);
 - `settings.py`: the config file and the history file in `$XDG_CONFIG_HOME/obsql` (or `~/.config/obsql`).
 
 docs/repl.md is the user's guide.

@@ -1,5 +1,5 @@
 """Running a statement so that Ctrl-C cancels it and keeps the shell: the work runs in a thread while the main
-thread waits; on Ctrl-C the main thread interrupts DuckDB until the work gives up."""
+thread waits; on Ctrl-C the main thread interrupts the engine's query until the work gives up."""
 from __future__ import annotations
 
 import threading

@@ -10,11 +10,13 @@ relation `__result` the engine registers before a pipe runs over a walk's rows, 
 
 Each reader has a session of its own (`SparkSession.newSession()`: its own temp views and settings, the caller's
 SparkContext), set to UTC, and to non-ANSI semantics (an index past a list's end is null, as in DuckDB).
+
+A query's Spark jobs carry the reader's tag, so `interrupt` (called by the engine's deadline watchdog and by Ctrl-C
+in the shell, from another thread) cancels them; the query then fails as an interrupted DuckDB query does, and the
+engine says why (its time limit, or cancelled).
 """
 from __future__ import annotations
 
-import threading
-import time
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -27,7 +29,7 @@ from obsql.errors import ObsqlError
 from obsql.spark import tables
 from obsql.spark.params import bind
 from obsql.spark.results import Rows, python_rows
-from obsql.spark.transpile import FileRelation, first_line, to_spark
+from obsql.spark.transpile import FileRelation, SparkSql, first_line, list_view, to_spark
 from obsql.storage.reader import DEFAULT_MEMORY_LIMIT, StoreReader, retry_without_corrupt_files
 
 if TYPE_CHECKING:
@@ -44,11 +46,16 @@ _FILE_URL_PREFIXES = ("file://", "file:")  # how Spark names local files in its 
 class SparkReader(StoreReader):
     """The store's tables as Spark temp views, chosen and refreshed exactly as the DuckDB reader's views are."""
 
+    # a walk's levels are Spark queries, each for the whole frontier: the core would be one more query per table
+    # and a copy of the lineage on the driver, which is what a cluster is there to avoid
+    loads_upstream_core = False
+
     def __init__(self, root: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, *, spark: "SparkSession") -> None:
         super().__init__(root, memory_limit=memory_limit)
         self.spark = reading_session(spark)
         self._relations: set[str] = set()  # file relations given a temp view already (their files never change)
-        self._tag = f"obsql-{id(self)}"
+        self._tag = f"obsql-{id(self)}"  # on the Spark jobs of this reader's queries, which `interrupt` cancels
+        self._interrupted = False  # whether `interrupt` was called while the current query ran
 
     # -- views ----------------------------------------------------------------------------------------------------
     def _create_view(self, name: str, paths: list[str], missing: Sequence[str] = ()) -> None:
@@ -58,19 +65,28 @@ class SparkReader(StoreReader):
 
     def _replace_view(self, name: str, sql: str) -> None:
         """A derived view (a lineage view), from its DuckDB SQL."""
-        self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS {self._spark_text(sql)}")
+        self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS {self._translated(sql).text}")
 
     def _view_columns(self, name: str) -> list[str]:
         return self.spark.table(name).columns
 
-    def _spark_text(self, sql: str) -> str:
+    def _translated(self, sql: str) -> SparkSql:
         """`sql` as Spark SQL, with a temp view for each set of files it reads directly."""
         translated = to_spark(sql)
         for relation in translated.relations:
             if relation.name not in self._relations:
                 self._relation_frame(relation).createOrReplaceTempView(relation.name)
                 self._relations.add(relation.name)
-        return translated.text
+        return translated
+
+    def _list_views(self, names: Sequence[str], params: dict[str, Any]) -> None:
+        """Each bound list a query reads as a temp view (`transpile.list_view`), made from its values (Arrow: one
+        transfer, however long the list)."""
+        import pyarrow as pa
+
+        for name in names:
+            values = self.spark.createDataFrame(pa.table({"value": params[name]}))
+            values.createOrReplaceTempView(list_view(name))
 
     def _relation_frame(self, relation: FileRelation) -> "DataFrame":
         if not relation.hive:
@@ -104,36 +120,45 @@ class SparkReader(StoreReader):
         self._before_deadline()
         self.prepare(sql)
         self._share_result(sql)
-        with self._spark_errors(), self._cancelled_at_deadline():
-            return self.frame(sql, params).toArrow()
+        with self._spark_errors(), self._tagged():
+            table = self.frame(sql, params).toArrow()
+        if self._interrupted:  # Spark finished before the cancel reached it: the query is stopped all the same
+            raise _interrupted()
+        return table
 
     def frame(self, sql: str, params: Sequence[Any] | dict | None = None) -> "DataFrame":
         """`sql` (DuckDB SQL) as a Spark DataFrame, planned but not run: for work whose rows Spark writes itself
         (compaction's index files)."""
-        text, args = bind(self._spark_text(sql), params)
+        translated = self._translated(sql)
+        if translated.lists:
+            self._list_views(translated.lists, params)
+        text, args = bind(translated.text, params)
         return self.spark.sql(text, args=args)
 
+    def interrupt(self) -> None:
+        """Cancel the Spark jobs of the query running now (and DuckDB's footer reads); the query fails with
+        `duckdb.InterruptException`, as on DuckDB. Nothing happens when none runs."""
+        self._interrupted = True
+        self.spark.sparkContext.cancelJobsWithTag(self._tag)
+        super().interrupt()
+
     @contextmanager
-    def _cancelled_at_deadline(self) -> Iterator[None]:
-        """Interrupt the Spark jobs of the query running when the statement's time runs out."""
-        if self.deadline is None:
-            yield
-            return
-        self.spark.addTag(self._tag)
-        timer = threading.Timer(max(self.deadline - time.monotonic(), 0.0), self.spark.interruptTag, [self._tag])
-        timer.daemon = True
-        timer.start()
+    def _tagged(self) -> Iterator[None]:
+        """Run a query whose Spark jobs `interrupt` can cancel (a tag is this thread's, so it is set per query).
+
+        The SparkContext's job tags, not the session's `addTag`: `toArrow` runs its job from a JVM thread of its own,
+        which inherits the context's local properties, while `interruptTag` found none of its jobs to cancel."""
+        self._interrupted = False
+        self.spark.sparkContext.addJobTag(self._tag)
         try:
             yield
         finally:
-            timer.cancel()
-            timer.join()
-            self.spark.removeTag(self._tag)
+            self.spark.sparkContext.removeJobTag(self._tag)
 
     @contextmanager
     def _spark_errors(self) -> Iterator[None]:
         """Spark's errors as the engine knows them: a store file that cannot be read as DuckDB's (so it is set
-        aside), a query stopped at its deadline as DuckDB's interrupt, any other as an OQL error."""
+        aside), an interrupted query (its deadline, Ctrl-C) as DuckDB's interrupt, any other as an OQL error."""
         from pyspark.errors import PySparkException
         from py4j.protocol import Py4JJavaError
 
@@ -141,8 +166,8 @@ class SparkReader(StoreReader):
             yield
         except (PySparkException, Py4JJavaError) as exc:
             message = _local_paths(str(exc).strip() or type(exc).__name__)
-            if self.deadline is not None and time.monotonic() >= self.deadline:
-                raise duckdb.InterruptException("INTERRUPT Error: the statement's time ran out") from None
+            if self._interrupted:
+                raise _interrupted() from None
             if str(self.root) in message and ".parquet" in message:
                 raise duckdb.IOException(message) from None
             raise ObsqlError("sql", f"Spark: {first_line(message)}") from None
@@ -165,6 +190,10 @@ def reading_session(spark: "SparkSession") -> "SparkSession":
 def spark_reader_factory(spark: "SparkSession") -> Callable[..., SparkReader]:
     """What `Engine` takes as its reader factory to run on `spark`."""
     return partial(SparkReader, spark=spark)
+
+
+def _interrupted() -> duckdb.InterruptException:
+    return duckdb.InterruptException("INTERRUPT Error: the query was interrupted")
 
 
 def _local_paths(message: str) -> str:

@@ -18,7 +18,10 @@ has a case for each):
 - `md5_number_lower(x)`, `md5_number_upper(x)`: DuckDB's numbers from the MD5's halves, rebuilt from `md5`;
 - `USING SAMPLE reservoir(n ROWS) REPEATABLE (s)`: Spark's TABLESAMPLE takes the first rows; the n rows first by
   a hash (the same rows as DuckDB's whenever there are at most n, as in every ranking's baseline below 50,000);
-- `quantile_cont(x, q)`: Spark's exact `percentile` (the same linear interpolation).
+- `quantile_cont(x, q)`: Spark's exact `percentile` (the same linear interpolation);
+- `x IN (SELECT unnest($list))`, the walks' semi-join for a long list (`walks.Steps`): Spark would plan the bound
+  list as a literal array of thousands of values (seconds per query); it reads a one-column temp view of them
+  instead (`list_view`, registered by the reader from the bound values), which Spark joins by broadcast.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from obsql.storage.schemas import TABLES
 LIST_COLUMNS = frozenset(name for spec in TABLES.values() for name, kind in spec.fields if kind.endswith("[]"))
 
 FILES_PREFIX = "__files_"  # the temp views of file relations: __files_<hash of the listing>
+LIST_PREFIX = "__list_"  # the temp views of bound lists a semi-join reads: __list_<parameter>
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,11 @@ class FileRelation:
 
 @dataclass(frozen=True)
 class SparkSql:
-    """One DuckDB text as Spark SQL, and the file relations it reads."""
+    """One DuckDB text as Spark SQL, the file relations it reads, and the parameters it reads as temp views."""
 
     text: str
     relations: tuple[FileRelation, ...]
+    lists: tuple[str, ...] = ()  # each bound list read as the temp view `list_view(name)`
 
 
 @lru_cache(maxsize=2048)
@@ -62,14 +67,21 @@ def to_spark(sql: str) -> SparkSql:
     except sqlglot.errors.ParseError as exc:
         raise ObsqlError("sql", f"this SQL does not reach Spark: {first_line(str(exc))}") from None
     relations: dict[str, FileRelation] = {}
+    lists: dict[str, None] = {}
     tree = tree.transform(lambda node: _file_relation(node, relations))
+    tree = tree.transform(lambda node: _listed_parameter(node, lists))
     for rewrite in (_long_names_dropped, *REWRITES):
         tree = tree.transform(rewrite)
     try:
         text = tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
     except sqlglot.errors.UnsupportedError as exc:
         raise ObsqlError("sql", f"this SQL does not reach Spark: {first_line(str(exc))}") from None
-    return SparkSql(text, tuple(relations.values()))
+    return SparkSql(text, tuple(relations.values()), tuple(lists))
+
+
+def list_view(parameter: str) -> str:
+    """The temp view (one column, `value`) a bound list is read from."""
+    return f"{LIST_PREFIX}{parameter}"
 
 
 def _file_relation(node: exp.Expression, relations: dict[str, FileRelation]) -> exp.Expression:
@@ -81,6 +93,18 @@ def _file_relation(node: exp.Expression, relations: dict[str, FileRelation]) -> 
         if node.alias:
             table.set("alias", node.args["alias"])
         return table
+    return node
+
+
+def _listed_parameter(node: exp.Expression, lists: dict[str, None]) -> exp.Expression:
+    """`SELECT unnest($p)` (a subquery of `x IN (...)`) as `SELECT value FROM __list_p`."""
+    if not (isinstance(node, exp.Select) and len(node.expressions) == 1 and not _source_of(node)
+            and isinstance(node.parent, exp.Subquery) and isinstance(node.parent.parent, exp.In)):
+        return node
+    (listed,) = node.expressions
+    if isinstance(listed, (exp.Explode, exp.Unnest)) and isinstance(listed.this, exp.Placeholder):
+        lists[listed.this.name] = None
+        return exp.select("value").from_(list_view(listed.this.name))
     return node
 
 
@@ -103,8 +127,12 @@ def _relation_of(call: exp.ReadParquet) -> FileRelation:
     return FileRelation(f"{FILES_PREFIX}{digest}", paths, hive)
 
 
+def _source_of(select: exp.Select) -> exp.From | None:
+    return select.args.get("from_") or select.args.get("from")
+
+
 def _reads_files(select: exp.Select) -> bool:
-    source = select.args.get("from_") or select.args.get("from")
+    source = _source_of(select)
     return source is not None and isinstance(source.this, exp.Table) and source.this.name.startswith(FILES_PREFIX)
 
 

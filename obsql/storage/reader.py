@@ -85,6 +85,10 @@ class StoreReader:
     query pays only for listing the tables it reads. Derived views (`define_view`) are built over those views.
     """
 
+    # whether walks may hold the lineage's upstream core in memory (the engine loads it below its edge limit);
+    # a reader that says no has every level of a walk looked up by one query for the whole frontier
+    loads_upstream_core = True
+
     def __init__(self, root: Path, connection: duckdb.DuckDBPyConnection | None = None,
                  memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
         self.root = root
@@ -337,6 +341,11 @@ class StoreReader:
             return self.con.execute(select.format(files=files)).fetchall()
 
         return retry_without_corrupt_files(self.root, attempt, lambda: None)
+
+    def interrupt(self) -> None:
+        """Stop the query running now (from another thread: a deadline's watchdog, Ctrl-C in the shell); it fails
+        with `duckdb.InterruptException`. Nothing happens when none runs."""
+        self.con.interrupt()
 
     def close(self) -> None:
         self.con.close()

@@ -79,3 +79,10 @@ def test_dates_times_and_empty_lists_bind_as_duckdb_binds_them(reading):
     expected = duckdb.execute(sql, values).fetchall()
     text, args = bind(to_spark(sql).text, values)
     assert python_rows(reading.sql(text, args=args).toArrow()) == expected
+
+
+def test_a_semi_join_over_a_bound_list_reads_the_list_from_its_temp_view():
+    translated = to_spark("SELECT run_id FROM lineage_edges WHERE run_id IN (SELECT unnest($frontier))")
+    assert translated.lists == ("frontier",)
+    assert translated.text == "SELECT run_id FROM lineage_edges WHERE run_id IN (SELECT value FROM __list_frontier)"
+    assert to_spark("SELECT unnest($frontier) AS run_id").lists == ()  # a list read as rows stays a parameter
