@@ -42,7 +42,7 @@ SCRATCH_SUFFIX = ".spark"  # the directory Spark writes an index file into, remo
 def spark_compaction(spark: "SparkSession") -> CompactionEngine:
     """What `compact` takes to read and write with Spark on `spark`'s cluster."""
     return CompactionEngine(reader=_writing_reader(spark), read_partition=read_with_spark,
-                            write_index_file=write_sorted)
+                            write_index_file=write_sorted, writes_lookup=False)
 
 
 def _writing_reader(spark: "SparkSession") -> Callable[[Path], SparkReader]:

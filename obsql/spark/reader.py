@@ -135,6 +135,10 @@ class SparkReader(StoreReader):
         text, args = bind(translated.text, params)
         return self.spark.sql(text, args=args)
 
+    def attach_lookup(self, path: Path | None) -> None:
+        """Spark reads the lineage index's Parquet files, not DuckDB's lookup database."""
+        return None
+
     def interrupt(self) -> None:
         """Cancel the Spark jobs of the query running now (and DuckDB's footer reads); the query fails with
         `duckdb.InterruptException`, as on DuckDB. Nothing happens when none runs."""

@@ -69,7 +69,7 @@ def compact(root: Path, closed_before: date | None = None,
                                         replace=True)
         finally:
             reader.close()
-        report.index_rows = lineage_index.build(root, engine.reader, engine.write_index_file)
+        report.index_rows = lineage_index.build(root, engine.reader, engine.write_index_file, engine.writes_lookup)
         _forget_merged_commits(root, listed_at)
         on_progress(len(work) + 1, len(work) + 1, "lineage index")
     return report
@@ -146,6 +146,7 @@ class CompactionEngine:
     reader: Callable[[Path], StoreReader] = StoreReader
     read_partition: ReadPartition = read_with_pyarrow
     write_index_file: lineage_index.WriteSorted = lineage_index.copy_sorted
+    writes_lookup: bool = True  # the index's lookup database, which DuckDB writes on this machine
 
 
 def in_current_schema(data: pa.Table, schema: pa.Schema) -> pa.Table:

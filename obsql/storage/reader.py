@@ -116,6 +116,7 @@ class StoreReader:
         self.long_names = long_values(root)  # component names too long for a directory name, by their cut form
         self._derived: dict[str, tuple[Callable[[dict[str, list[str]]], str], tuple[str, ...]]] = {}
         self._created: dict[str, tuple] = {}  # derived view -> the listings it was built from
+        self._lookup: Path | None = None  # the lineage index's lookup database attached now
         self._defer_binding = True  # until this DuckDB proves not to know CREATE VIEW ... WITH (DEFER_BINDING)
 
     def define_view(self, name: str, build: Callable[[dict[str, list[str]]], str], tables: tuple[str, ...]) -> None:
@@ -342,6 +343,22 @@ class StoreReader:
 
         return retry_without_corrupt_files(self.root, attempt, lambda: None)
 
+    def attach_lookup(self, path: Path | None) -> str | None:
+        """The name the lineage index's lookup database at `path` is attached as (read-only), attaching it in place
+        of an earlier one; None when there is none, it went meanwhile, or this reader cannot read one."""
+        if path is None:
+            return None
+        if self._lookup != path:
+            try:
+                if self._lookup is not None:
+                    self.con.execute(f"DETACH {LOOKUP_ALIAS}")
+                    self._lookup = None
+                self.con.execute(f"ATTACH {quote_literal(str(path))} AS {LOOKUP_ALIAS} (READ_ONLY)")
+            except duckdb.Error:  # removed by a newer build since the manifest was read: the Parquet files serve
+                return None
+            self._lookup = path
+        return LOOKUP_ALIAS
+
     def interrupt(self) -> None:
         """Stop the query running now (from another thread: a deadline's watchdog, Ctrl-C in the shell); it fails
         with `duckdb.InterruptException`. Nothing happens when none runs."""
@@ -391,6 +408,9 @@ def sweep_spills_of_gone_processes() -> None:
 
 
 _SWEPT: set[tuple[int, Path]] = set()  # (process, temp directory) already swept
+
+
+LOOKUP_ALIAS = "obsql_lookup"  # what the lineage index's lookup database is attached as
 
 
 def _alive(pid: int) -> bool:
