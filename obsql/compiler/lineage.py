@@ -90,7 +90,7 @@ def slice_outputs_sql(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace, wher
 # sample (a hash of the name orders them); where that holds too few, the outputs themselves (OUTPUTS_BETWEEN)
 SAMPLED_OUTPUTS_BETWEEN = (f"SELECT pointer, {RUN_FIELDS}, coalesce(deps, []) AS deps FROM lineage_output_sample "
                            "WHERE list_contains($components, component) AND start_time BETWEEN $since AND $until "
-                           "ORDER BY md5_number_upper(pointer) LIMIT $size")
+                           "ORDER BY draw LIMIT $size")
 # every output of the components over a span (a ranking's baseline when none is named), sampled
 OUTPUTS_BETWEEN = ("SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "
                    "\"component\") AND start_time BETWEEN $since AND $until "

@@ -18,7 +18,7 @@ file (and two rollups and a sample that save scans):
 
 The files walks look up one key at a time (a trace's root, each level's edges, its runs' outputs) are also copied
 into a DuckDB database beside them, `lookup-<id>.duckdb` (`LOOKUPS`), where a lookup costs 1-2 ms against 5-7 ms in
-the Parquet files' row groups (measured at 10M runs).
+the Parquet files' row groups, and 100 scattered keys 20-30 ms against 75-170 ms (measured at 10M runs).
 DuckDB's readers attach it read-only; Spark (which compacts without it) and older stores read the Parquet files.
 
 `manifest.json` names the raw files the index was built from, the index's version and its lookup database. A lineage view reads the
@@ -46,18 +46,20 @@ INDEX_DIR = "lineage"
 MANIFEST = "manifest.json"
 # Bumped when the index files change shape (2: producers carry run attributes). An index of another version is
 # ignored, so lineage reads the raw files, until the next `obsql compact` rebuilds it.
-INDEX_VERSION = 4  # 3: each run's outputs (a trace lists them without scanning partitions), hourly rollups;
-#                     4: readers' attributes, a sample of outputs with their producers
+INDEX_VERSION = 5  # 3: each run's outputs (a trace lists them without scanning partitions), hourly rollups;
+#                     4: readers' attributes, a sample of outputs with their producers;
+#                     5: the sample's draw order stored (hashing a year's 156k sampled names took 80 ms a ranking)
 KEPT_OUTPUTS = 100  # of a run's outputs, the first this many by name are kept (a trace lists at most these)
 SAMPLE_EVERY = 64  # outputs per output kept in the sample a ranking's baseline draws from
 ROW_GROUP = 32_768  # measured at 10M rows: smaller groups cost more in metadata than they save in decoding
 
-# The index files copied into the lookup database, and the key given an ART index. A table's own sort order lets a
-# lookup of one key skip all but a few of DuckDB's row groups (~2 ms, against 5-7 ms in the Parquet file), but not
-# one of many scattered keys: review's producers of 100 flagged pointers take 35 ms with the ART and 200 ms without.
-# An ART of random text keys is large (at 10M runs 350 MB for the pointers' 10M, 930 MB for the edges' 20M), so
-# only the pointers have one: the edges' and outputs' lookups are by run ids, which sort by time and cluster.
-LOOKUPS: dict[str, str | None] = {"producers": "pointer", "edges": None, "outputs": None}
+# The index files copied into the lookup database, in DuckDB row groups of LOOKUP_ROW_GROUP rows. Measured at 10M runs
+# (warm): a point lookup 1.3-1.7 ms and 100 scattered keys 20-30 ms there, against 5-7 ms and 75-170 ms in the Parquet
+# files' 32k-row groups; DuckDB's default 122,880-row groups gave 2.4 ms and 110 ms, 16k-row groups 61 ms for 100
+# scattered pointers. An ART index on the keys did no better than the small groups (1.3 ms, 25-35 ms) and is large
+# (at 10M runs 350 MB for the pointers, 930 MB for the edges' run ids), so there is none.
+LOOKUPS = ("producers", "edges", "outputs")
+LOOKUP_ROW_GROUP = 8_192
 LOOKUP_PREFIX = "lookup-"
 
 RUN_ATTRIBUTES = "run_id, component, start_time, end_time, status, stale, stale_reasons"
@@ -91,7 +93,8 @@ _OUTPUTS = ("SELECT {keys}, list(pointer ORDER BY pointer)[1:%d] AS outputs, cou
 
 _SAMPLED = "direction = 'output' AND md5_number_lower(pointer) %% %d = 0" % SAMPLE_EVERY
 _OUTPUT_SAMPLE = (
-    "SELECT o.component, o.start_time, o.pointer, o.run_id, r.end_time, r.status, r.stale, r.stale_reasons, d.deps "
+    "SELECT o.component, o.start_time, o.pointer, o.run_id, r.end_time, r.status, r.stale, r.stale_reasons, d.deps, "
+    "CAST(md5_number_upper(o.pointer) % 9223372036854775807 AS BIGINT) AS draw "
     "FROM (SELECT component, start_time, pointer, run_id FROM {io} WHERE " + _SAMPLED + ") AS o "
     "LEFT JOIN {runs} AS r ON r.run_id = o.run_id LEFT JOIN (SELECT run_id, list({{'run_id': dep_run_id, "
     "'pointer': pointer}}) AS deps FROM {deps} WHERE run_id IN (SELECT run_id FROM {io} WHERE " + _SAMPLED + ") "
@@ -118,7 +121,8 @@ VIEWS: dict[str, IndexView] = {
     "inner_outputs": IndexView(("io",), _OUTPUTS.format(keys="run_id"), "run_id"),
     # one output in SAMPLE_EVERY (by a hash of its name), in time order, with its producer's attributes and
     # dependencies: a ranking's baseline over a year of a component's outputs reads a narrow range of it, and walks
-    # its producers without a lookup
+    # its producers without a lookup; `draw` (another hash of the name, a BIGINT as both engines write it) orders a
+    # repeatable sample of that range
     "output_sample": IndexView(("io", "runs", "deps"), _OUTPUT_SAMPLE, "component, start_time"),
     "hourly_runs": IndexView(("runs",), _HOURLY_RUNS, "component, hour", view="hourly_runs"),
     "hourly_metrics": IndexView(("metrics",), _HOURLY_METRICS, "component, name, hour", view="hourly_metrics"),
@@ -278,21 +282,19 @@ def _write_index_file(reader: StoreReader, root: Path, name: str, sources: dict[
 
 
 def _write_lookup(reader: StoreReader, root: Path) -> str | None:
-    """Copy the LOOKUPS index files into a new DuckDB database, each table with an ART index on its key; returns its
-    file name, or None when DuckDB could not (an ART must fit in memory while it is built: the store's lineage
-    is then read from its Parquet files, as before)."""
+    """Copy the LOOKUPS index files into a new DuckDB database; returns its file name, or None when DuckDB could not
+    (the disk full, say: the store's lineage is then read from its Parquet files, as before)."""
     import duckdb
 
     name = f"{LOOKUP_PREFIX}{new_id()}.duckdb"
     tmp = root / INDEX_DIR / f".{name}.tmp"
     try:
-        reader.con.execute(f"ATTACH {quote_literal(str(tmp))} AS obsql_lookup_build")
+        reader.con.execute(f"ATTACH {quote_literal(str(tmp))} AS obsql_lookup_build "
+                           f"(ROW_GROUP_SIZE {LOOKUP_ROW_GROUP})")
         try:
-            for table, key in LOOKUPS.items():
+            for table in LOOKUPS:  # in the Parquet file's order: sorted by the key, so zonemaps skip to the rows
                 source = quote_literal(str(index_file(root, table)))
                 reader.con.execute(f"CREATE TABLE obsql_lookup_build.{table} AS SELECT * FROM read_parquet({source})")
-                if key:
-                    reader.con.execute(f"CREATE INDEX {table}_by_{key} ON obsql_lookup_build.{table} ({key})")
         finally:
             reader.con.execute("DETACH obsql_lookup_build")
     except duckdb.Error as exc:

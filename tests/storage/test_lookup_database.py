@@ -89,7 +89,7 @@ def test_a_lookup_database_duckdb_cannot_build_leaves_the_index_to_its_parquet_f
     step("etl", 0, ["raw"], ["features"])
     step("serve", 1, ["features"], ["pred"])
     store.flush()
-    monkeypatch.setitem(lineage_index.LOOKUPS, "producers", "no_such_column")
+    monkeypatch.setattr(lineage_index, "LOOKUPS", ("producers", "no_such_index_file"))
     with pytest.warns(UserWarning, match="no lookup database"):
         compact(store.files.root)
     assert named_lookup(store) is None and lookups(store) == []

@@ -87,7 +87,7 @@ SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FRO
 -- step baseline:
 SELECT pointer, run_id FROM (SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "component") AND start_time BETWEEN $since AND $until AND "date" BETWEEN CAST($since AS DATE) AND CAST($until AS DATE)) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
 -- step baseline_sample:
-SELECT pointer, run_id, component, start_time, end_time, status, stale, stale_reasons, coalesce(deps, []) AS deps FROM lineage_output_sample WHERE list_contains($components, component) AND start_time BETWEEN $since AND $until ORDER BY md5_number_upper(pointer) LIMIT $size
+SELECT pointer, run_id, component, start_time, end_time, status, stale, stale_reasons, coalesce(deps, []) AS deps FROM lineage_output_sample WHERE list_contains($components, component) AND start_time BETWEEN $since AND $until ORDER BY draw LIMIT $size
 -- then, over __result:
 SELECT * FROM __result LIMIT 5
 -- parameters:
@@ -139,7 +139,7 @@ SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FRO
 -- step baseline:
 SELECT pointer, run_id FROM (SELECT pointer, run_id FROM io WHERE direction = 'output' AND list_contains($components, "component") AND start_time BETWEEN $since AND $until AND "date" BETWEEN CAST($since AS DATE) AND CAST($until AS DATE)) AS b USING SAMPLE reservoir(50000 ROWS) REPEATABLE (1)
 -- step baseline_sample:
-SELECT pointer, run_id, component, start_time, end_time, status, stale, stale_reasons, coalesce(deps, []) AS deps FROM lineage_output_sample WHERE list_contains($components, component) AND start_time BETWEEN $since AND $until ORDER BY md5_number_upper(pointer) LIMIT $size
+SELECT pointer, run_id, component, start_time, end_time, status, stale, stale_reasons, coalesce(deps, []) AS deps FROM lineage_output_sample WHERE list_contains($components, component) AND start_time BETWEEN $since AND $until ORDER BY draw LIMIT $size
 -- then, over __result:
 SELECT "component", "outputs" FROM __result
 
