@@ -17,6 +17,8 @@ engine says why (its time limit, or cancelled).
 """
 from __future__ import annotations
 
+import threading
+import time
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -56,6 +58,8 @@ class SparkReader(StoreReader):
         self._relations: set[str] = set()  # file relations given a temp view already (their files never change)
         self._tag = f"obsql-{id(self)}"  # on the Spark jobs of this reader's queries, which `interrupt` cancels
         self._interrupted = False  # whether `interrupt` was called while the current query ran
+        self._query = 0  # the number of the query running now, 0 between queries
+        self._queries = 0
 
     # -- views ----------------------------------------------------------------------------------------------------
     def _create_view(self, name: str, paths: list[str], missing: Sequence[str] = ()) -> None:
@@ -141,10 +145,19 @@ class SparkReader(StoreReader):
 
     def interrupt(self) -> None:
         """Cancel the Spark jobs of the query running now (and DuckDB's footer reads); the query fails with
-        `duckdb.InterruptException`, as on DuckDB. Nothing happens when none runs."""
+        `duckdb.InterruptException`, as on DuckDB. Nothing happens when none runs.
+
+        A query may run several jobs one after another (a broadcast, then the join): an interrupt between two of
+        them cancels nothing, so the query's jobs are cancelled again until it stops."""
         self._interrupted = True
-        self.spark.sparkContext.cancelJobsWithTag(self._tag)
+        if self._query:
+            threading.Thread(target=self._cancel_until_stopped, args=(self._query,), daemon=True).start()
         super().interrupt()
+
+    def _cancel_until_stopped(self, query: int, every: float = 0.1) -> None:
+        while self._query == query:
+            self.spark.sparkContext.cancelJobsWithTag(self._tag)
+            time.sleep(every)
 
     @contextmanager
     def _tagged(self) -> Iterator[None]:
@@ -153,10 +166,13 @@ class SparkReader(StoreReader):
         The SparkContext's job tags, not the session's `addTag`: `toArrow` runs its job from a JVM thread of its own,
         which inherits the context's local properties, while `interruptTag` found none of its jobs to cancel."""
         self._interrupted = False
+        self._queries += 1
+        self._query = self._queries
         self.spark.sparkContext.addJobTag(self._tag)
         try:
             yield
         finally:
+            self._query = 0
             self.spark.sparkContext.removeJobTag(self._tag)
 
     @contextmanager
