@@ -8,6 +8,7 @@
 <root>/_compact/<id>.json                           a compaction in flight: which files it replaces
 <root>/lineage/                                     the lineage index (see lineage_index)
 <root>/_changed                                     its modification time says when files last changed
+<root>/_changes/<table>                              ... and that of each table's (or `*`: any table's) last change
 <root>/_listing/<table>.json                        a table's files as of the last change (saves walking)
 <root>/_commits/<segment>-<seq>                      a flush whose files are all written (readers show its rows)
 <root>/_names/<hash>.json                           a component name too long for a directory, as its path cuts it
@@ -22,6 +23,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -31,6 +33,8 @@ from obsql.storage.schemas import STORE_FORMAT, STORE_VERSION, TABLES
 
 MARKER = "obsql.json"
 CHANGES = "_changed"  # touched whenever files are published or removed, so readers can skip listing otherwise
+TABLE_CHANGES_DIR = "_changes"  # one mark per table, touched with the same time: a reader lists only what changed
+ANY_TABLE = "*"  # the mark of a change whose tables were not named
 SPOOL_DIR = "_spool"
 COMPACT_DIR = "_compact"
 LISTING_DIR = "_listing"
@@ -147,12 +151,23 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def mark_changed(root: Path) -> None:
-    """Tell readers that the set of files changed (they list them again before their next query)."""
-    marker = root / CHANGES
-    marker.touch()
+def mark_changed(root: Path, tables: Iterable[str] | None = None) -> None:
+    """Tell readers that the set of files of `tables` (None: of any table) changed: they list those again before
+    their next query. Each table's mark is touched before the store's, with the same time."""
     now = time.time_ns()
-    os.utime(marker, ns=(now, now))
+    marks = root / TABLE_CHANGES_DIR
+    names = sorted(set(tables)) if tables is not None else [ANY_TABLE]
+    if not marks.exists():  # the first marks: a listing saved before them is of no table's marks
+        marks.mkdir(exist_ok=True)
+        names.append(ANY_TABLE)
+    for name in names:
+        _touch(marks / name, now)
+    _touch(root / CHANGES, now)
+
+
+def _touch(path: Path, ns: int) -> None:
+    path.touch()
+    os.utime(path, ns=(ns, ns))
 
 
 def last_change(root: Path) -> int:
@@ -161,6 +176,20 @@ def last_change(root: Path) -> int:
         return (root / CHANGES).stat().st_mtime_ns
     except FileNotFoundError:
         return 0
+
+
+def listing_marks(root: Path, tables: Iterable[str]) -> dict[str, tuple[int, ...]]:
+    """For each table, what says whether its files changed: the marks of its own last change and of the last change
+    of any table, or, after a change that left no table mark (an obsql from before them), the store's mark alone."""
+    store = last_change(root)
+    try:
+        with os.scandir(root / TABLE_CHANGES_DIR) as entries:
+            marks = {entry.name: entry.stat().st_mtime_ns for entry in entries}
+    except FileNotFoundError:
+        marks = {}
+    if not marks or store > max(marks.values()):
+        return {table: (store,) for table in tables}
+    return {table: (marks.get(table, 0), marks.get(ANY_TABLE, 0)) for table in tables}
 
 
 def commit(root: Path, stem: str) -> None:

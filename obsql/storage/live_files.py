@@ -7,8 +7,8 @@ nor miss one). And a file found to be corrupt is set aside for this process with
 bad file never makes the rest of the store unreadable; nothing is deleted.
 
 Walking a large store's partitions costs a directory read each (13 ms for a year of daily partitions of five
-components), so the walk is saved under `_listing/` tagged with the store's change mark and reused by later
-processes until files change again. It is saved only when the mark is settled (older than a few seconds, so any
+components), so the walk is saved under `_listing/` tagged with the table's change marks and reused by later
+processes until its files change again. It is saved only when the mark is settled (older than a few seconds, so any
 later change gets a different mark even where file times are coarse) and trusted only while no compaction is in
 flight.
 """
@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from obsql.storage.layout import COMMITS_DIR, COMPACT_DIR, FLUSH_STEM, LISTING_DIR, last_change, write_atomically
+from obsql.storage.layout import COMMITS_DIR, COMPACT_DIR, FLUSH_STEM, LISTING_DIR, listing_marks, write_atomically
 
 _corrupt: dict[str, str] = {}  # absolute path -> reason, for files found unreadable in this process
 SETTLED_NS = 3_000_000_000  # a change mark this old is never repeated by a later change
@@ -53,8 +53,8 @@ def _committed_during(rewrite: Rewrite, before: dict[str, Rewrite]) -> bool:
 
 
 def _saved_or_walked(root: Path, table: str) -> list[str]:
-    """The table's files as saved at the store's current change mark, else walked (and saved if the mark settled)."""
-    changed = last_change(root)
+    """The table's files as saved at its current change marks, else walked (and saved if the marks settled)."""
+    changed = list(listing_marks(root, [table])[table])
     saved = root / LISTING_DIR / f"{table}.json"
     prefix = str(root) + os.sep
     try:
@@ -64,7 +64,7 @@ def _saved_or_walked(root: Path, table: str) -> list[str]:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     found = sorted(_walk_parquet(str(root / table)))
-    if changed and time.time_ns() - changed > SETTLED_NS:
+    if max(changed) and time.time_ns() - max(changed) > SETTLED_NS:
         try:
             saved.parent.mkdir(exist_ok=True)
             write_atomically(saved, json.dumps({"changed": changed, "files": [f[len(prefix):] for f in found]}))

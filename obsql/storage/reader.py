@@ -23,7 +23,7 @@ import duckdb
 
 from obsql.errors import StoreError
 from obsql.storage import live_files
-from obsql.storage.layout import committed_flushes, last_change, long_values, shown
+from obsql.storage.layout import committed_flushes, last_change, listing_marks, long_values, shown
 from obsql.storage.schemas import PARTITION_TYPES, TABLES
 
 DEFAULT_MEMORY_LIMIT = "50%"  # of the machine's memory: an embedded engine shares the machine with the pipeline
@@ -110,6 +110,7 @@ class StoreReader:
         self._columns_of: dict[str, dict[str, str]] = {}  # each file looked at: its columns and their types
         self._stale: set[str] = set(TABLES)
         self._seen_change = last_change(root)
+        self._marks = listing_marks(root, TABLES)  # what says each table's files changed, as seen last
         # the flushes shown until the next change: every table's listing is cut to the same ones, so a query sees each
         # run's rows in all of its tables or in none, even while writers flush (taken after the mark: never newer)
         self._committed = committed_flushes(root)
@@ -129,12 +130,15 @@ class StoreReader:
     def refresh(self, force: bool = False) -> None:
         """Let the next queries see files written since (each table is listed again when next used).
 
-        Nothing is listed again when the store's change marker says no file was published or removed.
+        Nothing is listed again when the store's change marker says no file was published or removed, and only
+        the tables whose own marks moved when it does (a flag written leaves the runs' listing as it was).
         """
         changed = last_change(self.root)
         if force or changed != self._seen_change:
             self._seen_change = changed
-            self._stale = set(TABLES)
+            marks = listing_marks(self.root, TABLES)
+            self._stale |= set(TABLES) if force else {t for t in TABLES if marks[t] != self._marks.get(t)}
+            self._marks = marks
             self._committed = committed_flushes(self.root)
             self.long_names = long_values(self.root)
 

@@ -45,7 +45,7 @@ def replace_files(root: Path, sources: Sequence[Path], targets: Sequence[tuple[P
     for path, rows in targets:
         write_parquet(rows, path, row_group_size=row_group_size)
     write_atomically(manifest, json.dumps({**described, "committed": True}))
-    mark_changed(root)
+    mark_changed(root, _tables_of(root, [*sources, *(path for path, _ in targets)]))
     _finish(root, live_files.Rewrite(str(manifest), frozenset(map(str, sources)), frozenset(), True))
 
 
@@ -58,8 +58,16 @@ def finish_interrupted(root: Path) -> None:
 def _finish(root: Path, rewrite: live_files.Rewrite) -> None:
     for path in rewrite.sources if rewrite.committed else rewrite.targets:
         Path(path).unlink(missing_ok=True)
-    mark_changed(root)
+    mark_changed(root, _tables_of(root, [*rewrite.sources, *rewrite.targets]))
     Path(rewrite.path).unlink(missing_ok=True)
+
+
+def _tables_of(root: Path, paths) -> set[str] | None:
+    """The tables (top directories under the root) the files lie in; None (any table) for a path elsewhere."""
+    try:
+        return {Path(path).resolve().relative_to(root.resolve()).parts[0] for path in paths}
+    except ValueError:
+        return None
 
 
 def _relative(root: Path, path: Path) -> str:

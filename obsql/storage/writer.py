@@ -93,7 +93,7 @@ class _Buffer:
             directory.mkdir(parents=True, exist_ok=True)
             write_parquet(data, final)
         commit(root, file_stem)
-        mark_changed(root)
+        mark_changed(root, {table for table, _ in tables})
 
     def _arrow_parts(self) -> dict[tuple[str, tuple], "pa.Table"]:
         return {(table, key): to_arrow(table, columns) for (table, key), columns in self.parts().items()}

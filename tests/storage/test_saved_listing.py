@@ -14,7 +14,8 @@ from tests.helpers import run_ids, write_runs
 def settle(root):
     """Pretend the last change happened a minute ago."""
     past = time.time_ns() - 60 * 1_000_000_000
-    os.utime(root / layout.CHANGES, ns=(past, past))
+    for mark in [root / layout.CHANGES, *(root / layout.TABLE_CHANGES_DIR).iterdir()]:
+        os.utime(mark, ns=(past, past))
 
 
 def unannounced_copy(root) -> str:
@@ -31,7 +32,7 @@ def test_a_settled_store_saves_its_listing_and_later_readers_use_it(root):
     walked = live_files.parquet_files(root, "runs")
     saved = json.loads((root / LISTING_DIR / "runs.json").read_text())
     assert [str(root / name) for name in saved["files"]] == walked
-    assert saved["changed"] == layout.last_change(root)
+    assert saved["changed"] == list(layout.listing_marks(root, ["runs"])["runs"])
     copy = unannounced_copy(root)
     assert copy not in live_files.parquet_files(root, "runs")  # the saved listing answered, no walk
     mark_changed(root)
@@ -97,3 +98,50 @@ def test_a_damaged_saved_listing_is_ignored(root):
     live_files.parquet_files(root, "runs")
     (root / LISTING_DIR / "runs.json").write_text("{not json")
     assert run_ids(root) == ["a"]
+
+
+def test_a_change_of_another_table_keeps_the_saved_listing(root):
+    write_runs(root, [["a"]])
+    settle(root)
+    live_files.parquet_files(root, "runs")
+    copy = unannounced_copy(root)
+    mark_changed(root, ["flags"])
+    assert copy not in live_files.parquet_files(root, "runs")  # still the saved listing: runs did not change
+    mark_changed(root, ["runs"])
+    assert copy in live_files.parquet_files(root, "runs")
+
+
+def test_a_change_that_names_no_table_is_a_change_of_every_table(root):
+    write_runs(root, [["a"]])
+    settle(root)
+    live_files.parquet_files(root, "runs")
+    copy = unannounced_copy(root)
+    mark_changed(root)
+    assert copy in live_files.parquet_files(root, "runs")
+
+
+def test_a_change_marked_only_on_the_store_as_older_obsql_did_is_a_change_of_every_table(root):
+    write_runs(root, [["a"]])
+    settle(root)
+    live_files.parquet_files(root, "runs")
+    copy = unannounced_copy(root)
+    now = time.time_ns()
+    os.utime(root / layout.CHANGES, ns=(now, now))
+    assert copy in live_files.parquet_files(root, "runs")
+
+
+def test_a_reader_lists_again_only_the_tables_whose_files_changed(root):
+    from obsql.storage.reader import StoreReader
+
+    write_runs(root, [["a"]])
+    reader = StoreReader(root)
+    counted = "SELECT count(*) FROM runs"
+    assert reader.fetch(counted)[1] == [(1,)]
+    unannounced_copy(root)
+    mark_changed(root, ["flags"])
+    reader.refresh()
+    assert reader.fetch(counted)[1] == [(1,)]  # runs' view kept its files
+    mark_changed(root, ["runs"])
+    reader.refresh()
+    assert reader.fetch(counted)[1] == [(2,)]
+    reader.close()
