@@ -2,6 +2,7 @@
 `diagnosis` (card fraud, store demand), one store per pipeline and fault.
 
     python benchmarks/bench_diagnosis.py --root /tmp/diagnosis [--days 182] [--seed 0] [--jobs 2] [--reuse]
+                                         [--pipelines fraud,demand] [--faults concept_shift,none]
 
 For each injected fault the benchmark asks the one question the docs give for it, as a user who knows when the
 outputs went bad would: `diagnose <scoring component> between <D> and <D + 3 days>` (for a refit that stopped, D is
@@ -183,9 +184,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="stores simulated at once, each in its own process")
     parser.add_argument("--reuse", action="store_true", help="ask the stores already under --root again")
     parser.add_argument("--pipelines", default=",".join(PIPELINES))
+    parser.add_argument("--faults", default=",".join(FAULTS), help="of " + ", ".join(FAULTS))
     args = parser.parse_args()
     began = wall.perf_counter()
-    cases = [(p, f) for p in args.pipelines.split(",") for f in FAULTS]
+    cases = [(p, f) for p in args.pipelines.split(",") for f in args.faults.split(",")]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(evaluate, *zip(*[(p, f, args.root, args.days, args.seed, args.reuse)
                                                  for p, f in cases])))
