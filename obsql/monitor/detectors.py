@@ -159,16 +159,26 @@ class PageHinkley(Detector):
     its allowance): `page_hinkley(arl=365)` alarms about once a year on a steady daily metric (measured on normal
     noise: 211 values after the warm-up for arl=200). As its mean and spread are learnt as it goes, it suits a
     stream whose first values are calmer than the rest, where a cusum's warm-up would set its scale too small.
+
+    `jump` (in standard deviations) also calls a change at once when one value lies that far from the mean of those
+    before it: a cumulative sum needs several values to pass its threshold even when the first one after a shift is
+    far out (Lucas's combined Shewhart-CUSUM scheme). With `arl` and no `jump`, the jump limit is the normal
+    quantile that adds a tenth of `arl`'s false alarms (3.6 standard deviations one way at arl=730); without
+    `arl`, none unless given.
     """
 
     name = "page_hinkley"
 
     def __init__(self, delta: float = 0.5, threshold: float | None = None, min_samples: int = 30,
-                 direction: str = "both", arl: float | None = None) -> None:
+                 direction: str = "both", arl: float | None = None, jump: float | None = None) -> None:
         super().__init__(direction)
         self.delta = _at_least("delta", delta, 0.0)
         self.threshold = _threshold(threshold, arl, DEFAULT_PAGE_HINKLEY_THRESHOLD, self.delta, direction, "threshold")
         self.min_samples = _count("min_samples", min_samples, 2)
+        if jump is not None:
+            self.jump: float | None = _positive("jump", jump)
+        else:
+            self.jump = None if arl is None else _jump_limit(arl, direction)
         self._reset()
 
     def _reset(self) -> None:
@@ -185,6 +195,7 @@ class PageHinkley(Detector):
         return self.threshold
 
     def _step(self, x: float) -> str | None:
+        jumped = self._jumped(x)
         self._moments.add(x)
         sigma = self._moments.std
         deviation = x - self._moments.mean
@@ -192,10 +203,33 @@ class PageHinkley(Detector):
         self._fall = max(0.0, self._fall - deviation - self.delta * sigma)
         if not self.ready:
             return None
-        change = self._reported(up=self._rise > self.threshold * sigma, down=self._fall > self.threshold * sigma)
+        change = self._reported(up=self._rise > self.threshold * sigma or jumped == "up",
+                                down=self._fall > self.threshold * sigma or jumped == "down")
         if change is not None:
             self._reset()
         return change
+
+
+    def _jumped(self, x: float) -> str | None:
+        """'up' or 'down' when `x` lies more than `jump` standard deviations from the mean of the values before it."""
+        if self.jump is None or not self.ready:
+            return None
+        sigma = self._moments.std
+        if not 0 < sigma < math.inf:
+            return None
+        z = (x - self._moments.mean) / sigma
+        return "up" if z > self.jump else "down" if z < -self.jump else None
+
+
+def _jump_limit(arl: float, direction: str) -> float:
+    """The z beyond which one normal value lies once in 10 * `arl` values (per side watched)."""
+    from statistics import NormalDist
+
+    sides = 2 if direction == "both" else 1
+    return NormalDist().inv_cdf(1 - 1 / (JUMP_SHARE * _at_least("arl", arl, 2.0) * sides))
+
+
+JUMP_SHARE = 10  # the jump rule adds a tenth of the false alarms an arl allows
 
 
 class Cusum(Detector):

@@ -144,10 +144,25 @@ def test_arl_sets_the_false_alarm_rate_of_page_hinkley_after_its_warm_up(directi
     assert 160 <= measured - 30 <= 270  # its running mean and spread are estimates: a little longer than arl
 
 
+def test_page_hinkleys_jump_limit_calls_a_sudden_large_shift_at_its_first_value():
+    values = list(np.random.default_rng(9).normal(0.0, 1.0, 60)) + [6.0, 6.0, 6.0]
+    assert detections(PageHinkley(threshold=10, jump=5), values) == [(60, "up")]
+    assert detections(PageHinkley(threshold=10), values) == []  # the sum alone needs more of them
+    assert detections(PageHinkley(threshold=10, jump=5, direction="down"), values) == []
+
+
+def test_arl_sets_page_hinkleys_jump_limit_to_a_tenth_of_its_false_alarms():
+    from scipy.stats import norm
+
+    assert PageHinkley(arl=730, direction="up").jump == pytest.approx(norm.isf(1 / 7300))
+    assert PageHinkley(arl=730).jump == pytest.approx(norm.isf(1 / 14600))
+    assert PageHinkley().jump is None and PageHinkley(arl=730, jump=5).jump == 5
+
+
 @pytest.mark.parametrize("make, params", [
     (PageHinkley, {"threshold": 0}), (PageHinkley, {"delta": -0.1}), (PageHinkley, {"min_samples": 1.5}),
     (PageHinkley, {"threshold": float("nan")}), (PageHinkley, {"threshold": "high"}),
-    (PageHinkley, {"direction": "left"}), (PageHinkley, {"arl": 100, "threshold": 4}),
+    (PageHinkley, {"direction": "left"}), (PageHinkley, {"arl": 100, "threshold": 4}), (PageHinkley, {"jump": 0}),
     (Cusum, {"h": -1}), (Cusum, {"sigma": 0}), (Cusum, {"warmup": 1}), (Cusum, {"target": float("inf")}),
     (Cusum, {"k": True}), (Cusum, {"arl": 1}), (Cusum, {"arl": 3, "k": 2}), (Cusum, {"arl": 100, "h": 4}), (Adwin, {"delta": 0}), (Adwin, {"delta": 1}), (Adwin, {"clock": 0}),
     (Adwin, {"max_buckets": 1}), (Ddm, {"warning_level": 3, "drift_level": 2}), (Ddm, {"min_samples": 0}),
