@@ -22,6 +22,7 @@ from obsql.storage.reader import StoreReader
 _PARAM = re.compile(r"\$(\w+)")
 MAX_LISTED_OUTPUTS = 100  # of one run, in a trace's `outputs` column
 MAX_POINTERS_COMPARED = 1_000_000  # an unknown pointer is compared with every pointer only on stores this small
+STEM_CANDIDATES = 20_000  # pointers compared per stem: an empty pointer's stem spans the store (3.5 s at 10M runs)
 BASELINE_PER_OUTPUT = 20  # baseline outputs a ranking draws per output it weighs, at least MIN_BASELINE
 MIN_BASELINE = 2_000
 MAX_RUNS_WITH_OUTPUTS = 10_000  # a trace forward past this lists no outputs: looking them up would cost more than
@@ -248,7 +249,7 @@ def unknown_pointer(steps: Steps, pointer: str) -> UnknownName:
     so the pointers sharing all but its last few characters are asked first, then those sharing two thirds and
     half of it; all pointers only on a store small enough to compare them all quickly."""
     closest = next((found for stem in _stems(pointer) if (found := steps.rows(
-        "nearest_by_stem", pointer=pointer, stem=stem, stem_end=stem + "\uffff"))), [])
+        "nearest_by_stem", pointer=pointer, stem=stem, stem_end=stem + "\uffff", cap=STEM_CANDIDATES))), [])
     if not closest and steps.rows("pointers_produced")[0][0] <= MAX_POINTERS_COMPARED:
         closest = steps.rows("nearest", pointer=pointer)
     suggestion = did_you_mean(pointer, [name for (name,) in closest])

@@ -99,7 +99,8 @@ def same(value, wanted) -> bool:
     return type(value) is type(wanted) and value == wanted
 
 
-@pytest.mark.parametrize("text", ["sql delete from runs", "sql select 1; select 2", "runs of nosuch"])
+@pytest.mark.parametrize("text", ["sql delete from runs", "sql select 1; select 2", "runs of nosuch", "trace 'pred-4'",
+                                  "trace ''"])
 def test_the_same_refusal_on_both_engines(both, text):
     duck, spark = both
     with pytest.raises(ObsqlError) as on_duckdb:

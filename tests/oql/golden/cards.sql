@@ -34,7 +34,7 @@ SELECT label, label_text, ts FROM (SELECT label, label_text, ts, row_number() OV
 -- step summaries:
 SELECT column_name, kind, count, nulls, mean, std, min, max FROM summaries WHERE pointer = $pointer AND run_id = $run_id ORDER BY column_name
 -- step nearest_by_stem:
-SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
+SELECT pointer FROM ((SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end LIMIT $cap) UNION (SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end LIMIT $cap)) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step pointers_produced:
 SELECT count(*) FROM lineage_producers
 -- step nearest:

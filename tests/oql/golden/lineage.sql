@@ -15,7 +15,7 @@ SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer
 -- step outputs_of:
 SELECT run_id, outputs[1:$limit], total FROM lineage_outputs WHERE list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id)
 -- step nearest_by_stem:
-SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
+SELECT pointer FROM ((SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end LIMIT $cap) UNION (SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end LIMIT $cap)) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step pointers_produced:
 SELECT count(*) FROM lineage_producers
 -- step nearest:
@@ -35,7 +35,7 @@ SELECT count(*) FROM lineage_consumers WHERE pointer = $pointer
 -- step outputs_of:
 SELECT run_id, outputs[1:$limit], total FROM lineage_outputs WHERE list_contains($components, "component") AND list_contains($days, date) AND list_contains($ids, run_id)
 -- step nearest_by_stem:
-SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
+SELECT pointer FROM ((SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end LIMIT $cap) UNION (SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end LIMIT $cap)) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step pointers_produced:
 SELECT count(*) FROM lineage_producers
 -- step nearest:
@@ -59,7 +59,7 @@ SELECT run_id, outputs[1:$limit], total FROM lineage_outputs WHERE list_contains
 -- step core_runs:
 SELECT run_id FROM lineage_inner_runs
 -- step nearest_by_stem:
-SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
+SELECT pointer FROM ((SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end LIMIT $cap) UNION (SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end LIMIT $cap)) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step pointers_produced:
 SELECT count(*) FROM lineage_producers
 -- step nearest:
@@ -101,7 +101,7 @@ SELECT * FROM __result LIMIT 5
 -- step known_pointers:
 SELECT pointer FROM lineage_producers WHERE list_contains($pointers, pointer) UNION SELECT pointer FROM lineage_consumers WHERE list_contains($pointers, pointer)
 -- step nearest_by_stem:
-SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
+SELECT pointer FROM ((SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end LIMIT $cap) UNION (SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end LIMIT $cap)) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step pointers_produced:
 SELECT count(*) FROM lineage_producers
 -- step nearest:
@@ -113,7 +113,7 @@ SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer 
 -- step known_pointers:
 SELECT pointer FROM lineage_producers WHERE list_contains($pointers, pointer) UNION SELECT pointer FROM lineage_consumers WHERE list_contains($pointers, pointer)
 -- step nearest_by_stem:
-SELECT pointer FROM (SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end UNION SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
+SELECT pointer FROM ((SELECT pointer FROM lineage_producers WHERE pointer >= $stem AND pointer < $stem_end LIMIT $cap) UNION (SELECT pointer FROM lineage_consumers WHERE pointer >= $stem AND pointer < $stem_end LIMIT $cap)) AS p ORDER BY levenshtein(pointer, $pointer), pointer LIMIT 1
 -- step pointers_produced:
 SELECT count(*) FROM lineage_producers
 -- step nearest:
