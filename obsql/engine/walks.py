@@ -412,8 +412,9 @@ def baseline_between(steps: Steps, components: list[str], since: Any, until: Any
 
 
 def slice_traces(steps: Steps) -> Tabular:
-    """One row per (output, run in its trace)."""
-    outputs = steps.dicts("outputs")
+    """One row per (output, run in its trace), the outputs oldest first (each engine returns them in its own
+    order)."""
+    outputs = sorted(steps.dicts("outputs"), key=_written_order)
     producing = list(dict.fromkeys(o["run_id"] for o in outputs))
     graph = _expand(steps, "upstream", producing, None)
     closures: dict[str, list[tuple[str, int]]] = {}
@@ -428,6 +429,11 @@ def slice_traces(steps: Steps) -> Tabular:
                          "component": attributes.get("component"), "start_time": attributes.get("start_time"),
                          "stale": attributes.get("stale")})
     return Tabular.of(SLICE_COLUMNS, rows)
+
+
+def _written_order(output: dict) -> tuple:
+    start = output["start_time"]
+    return (start is None, start.timestamp() if start is not None else 0.0, output["pointer"], output["run_id"])
 
 
 def _closure(graph: Graph, root: str) -> list[tuple[str, int]]:
