@@ -209,7 +209,6 @@ class PageHinkley(Detector):
             self._reset()
         return change
 
-
     def _jumped(self, x: float) -> str | None:
         """'up' or 'down' when `x` lies more than `jump` standard deviations from the mean of the values before it."""
         if self.jump is None or not self.ready:
@@ -221,15 +220,15 @@ class PageHinkley(Detector):
         return "up" if z > self.jump else "down" if z < -self.jump else None
 
 
+JUMP_SHARE = 10  # the jump rule adds a tenth of the false alarms an arl allows
+
+
 def _jump_limit(arl: float, direction: str) -> float:
     """The z beyond which one normal value lies once in 10 * `arl` values (per side watched)."""
     from statistics import NormalDist
 
     sides = 2 if direction == "both" else 1
     return NormalDist().inv_cdf(1 - 1 / (JUMP_SHARE * _at_least("arl", arl, 2.0) * sides))
-
-
-JUMP_SHARE = 10  # the jump rule adds a tenth of the false alarms an arl allows
 
 
 class Cusum(Detector):

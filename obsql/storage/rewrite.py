@@ -63,9 +63,10 @@ def _finish(root: Path, rewrite: live_files.Rewrite) -> None:
 
 
 def _tables_of(root: Path, paths) -> set[str] | None:
-    """The tables (top directories under the root) the files lie in; None (any table) for a path elsewhere."""
+    """The tables (top directories under the root) the files lie in; None (any table) for a path not written
+    under `root` as given, which marks every table changed (a compaction names thousands of paths: no resolving)."""
     try:
-        return {Path(path).resolve().relative_to(root.resolve()).parts[0] for path in paths}
+        return {Path(path).relative_to(root).parts[0] for path in paths}
     except ValueError:
         return None
 

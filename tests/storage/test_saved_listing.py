@@ -6,6 +6,8 @@ import os
 import time
 import warnings
 
+import pytest
+
 from obsql.storage import layout, live_files
 from obsql.storage.layout import COMPACT_DIR, LISTING_DIR, mark_changed
 from tests.helpers import run_ids, write_runs
@@ -111,22 +113,19 @@ def test_a_change_of_another_table_keeps_the_saved_listing(root):
     assert copy in live_files.parquet_files(root, "runs")
 
 
-def test_a_change_that_names_no_table_is_a_change_of_every_table(root):
-    write_runs(root, [["a"]])
-    settle(root)
-    live_files.parquet_files(root, "runs")
-    copy = unannounced_copy(root)
-    mark_changed(root)
-    assert copy in live_files.parquet_files(root, "runs")
-
-
-def test_a_change_marked_only_on_the_store_as_older_obsql_did_is_a_change_of_every_table(root):
-    write_runs(root, [["a"]])
-    settle(root)
-    live_files.parquet_files(root, "runs")
-    copy = unannounced_copy(root)
+def touch_the_store_mark_only(root) -> None:
+    """Mark a change as an obsql from before the table marks did."""
     now = time.time_ns()
     os.utime(root / layout.CHANGES, ns=(now, now))
+
+
+@pytest.mark.parametrize("change", [mark_changed, touch_the_store_mark_only], ids=["no table named", "store mark only"])
+def test_a_change_that_names_no_table_is_a_change_of_every_table(root, change):
+    write_runs(root, [["a"]])
+    settle(root)
+    live_files.parquet_files(root, "runs")
+    copy = unannounced_copy(root)
+    change(root)
     assert copy in live_files.parquet_files(root, "runs")
 
 
