@@ -6,7 +6,9 @@ and its seasonal peers (earlier runs at the same hour, and at the same weekday a
 cycles are not anomalies. A steady trend is not one either: the median absolute deviation of a trending history
 grows with the trend (the next value of a straight line sits about 1.4 robust deviations from the last 30). A
 change must also be large enough to matter (an effect-size floor per test), and one the component
-already showed in its history (a run at least half as unusual, the same way) counts RECURRENT.
+already showed in its history counts less the more often it did: shown by k earlier runs (each at least half as
+unusual, the same way), it scores 1 / (k + 1) of its z. A feed where one station in twelve drops out every week or
+two is not a suspect the day it happens again.
 """
 from __future__ import annotations
 
@@ -24,7 +26,6 @@ Z_MIN = 4.0
 Z_CAP = 100.0
 ROBUST = 1.4826  # MAD to standard deviation, for normal data
 IQR_SD = 1.349  # interquartile range to standard deviation, for normal data
-RECURRENT = 0.5  # weight of a change the component already showed in its history
 COUNT_RATIO = 2.0  # a count must at least halve or double to be a suspect
 
 
@@ -97,9 +98,10 @@ def judged(row: dict, series: Series, cutoff: datetime, test: Test) -> tuple[str
         return None
     evidence, score = least.evidence, min(Z_CAP, least.z)
     seen = _seen_before(least, series.earlier(cutoff), baselines[0], test)
-    if seen is not None:
-        evidence += f"; about as unusual on {seen:%Y-%m-%d}"
-        score *= RECURRENT
+    if seen:
+        times = "once" if len(seen) == 1 else f"{len(seen)} times"
+        evidence += f"; about as unusual {times} before, last on {seen[-1]:%Y-%m-%d}"
+        score /= 1 + len(seen)
     return evidence, score
 
 
@@ -107,13 +109,14 @@ def _alarming(verdict: Verdict) -> bool:
     return verdict.large and verdict.z >= Z_MIN
 
 
-def _seen_before(verdict: Verdict, history: list[dict], past: list[dict], test: Test) -> datetime | None:
-    """The latest earlier run that moved the same way, at least half as unusually, against the same baseline."""
-    for row in reversed(history):
+def _seen_before(verdict: Verdict, history: list[dict], past: list[dict], test: Test) -> list[datetime]:
+    """When earlier runs moved the same way, at least half as unusually, against the same baseline (oldest first)."""
+    seen = []
+    for row in history:
         earlier = test(row, past)
         if earlier is not None and earlier.z >= verdict.z / 2 and earlier.shift * verdict.shift > 0:
-            return row["start_time"]
-    return None
+            seen.append(row["start_time"])
+    return seen
 
 
 def robust_z(value: float, past: list[float], floor: float) -> tuple[float, float]:

@@ -13,7 +13,9 @@ says which way the change went (`last_change`: 'up' or 'down') and then resets i
   a warning level before the drift level; it looks for the error rate going up.
 
 `parse_detectors` reads a declaration (`"adwin"`, `"adwin(delta=0.002)"`, `"cusum(target=120, direction=up)"`, or a
-detector instance); `direction=up` or `direction=down` makes PageHinkley, Cusum and Adwin watch one way only.
+detector instance); `direction=up` or `direction=down` makes PageHinkley, Cusum and Adwin report one way only.
+They still follow the stream both ways: a change the other way resets them without a report, so that a metric that
+improved and then came back to its usual level is not taken for a change for the worse.
 `AlertWatch` (in `slas`) turns detections into the same alerts as SLAs: a `violated` event at a detection, and a
 `resolved` one when the detector, warmed up again after its reset, has seen `RESOLVE_AFTER` values in a row without a
 change. The alert stores the detector's name as its `op` and the `bound` its class documents as its threshold.
@@ -103,10 +105,12 @@ class _Moments:
         self._squares += before * (x - self.mean)
 
     @property
+    def variance(self) -> float:
+        return self._squares / (self.n - 1) if self.n >= 2 else 0.0
+
+    @property
     def std(self) -> float:
-        if self.n < 2:
-            return 0.0
-        variance = self._squares / (self.n - 1)
+        variance = self.variance
         return math.sqrt(variance) if variance >= 0 else math.inf  # values near the float limit overflow: no scale
 
 
@@ -153,7 +157,11 @@ class PageHinkley(Detector):
     `delta` and `threshold` are in standard deviations of the stream (estimated as it goes), so the defaults fit an
     accuracy and a latency alike. On independent normal noise a shift of one standard deviation is found in about 20
     values and one of two in about 6, and one stream of 5,000 stationary values in 17 raises a false alarm. No test
-    before `min_samples` values. Forgets everything after a change. Alert bound: `threshold`.
+    before `min_samples` values. After a change it forgets the mean but not the spread: a metric's noise rarely
+    changes with its level, so the spread learnt before counts as `min_samples` values' worth beside the new ones,
+    and it tests again after `rewarm` values (10: the mean of ten values is within a third of a standard deviation),
+    rather than going blind for another warm-up while a second change can come (`rewarm=min_samples` forgets
+    all). Alert bound: `threshold`.
 
     `arl` sets `threshold` from a false-alarm rate instead, as for `Cusum` (the same run-length formula, `delta` as
     its allowance): `page_hinkley(arl=365)` alarms about once a year on a steady daily metric (measured on normal
@@ -170,11 +178,14 @@ class PageHinkley(Detector):
     name = "page_hinkley"
 
     def __init__(self, delta: float = 0.5, threshold: float | None = None, min_samples: int = 30,
-                 direction: str = "both", arl: float | None = None, jump: float | None = None) -> None:
+                 direction: str = "both", arl: float | None = None, jump: float | None = None,
+                 rewarm: int = 10) -> None:
         super().__init__(direction)
         self.delta = _at_least("delta", delta, 0.0)
         self.threshold = _threshold(threshold, arl, DEFAULT_PAGE_HINKLEY_THRESHOLD, self.delta, direction, "threshold")
         self.min_samples = _count("min_samples", min_samples, 2)
+        self.rewarm = min(_count("rewarm", rewarm, 2), self.min_samples)
+        self._prior: tuple[float, int] | None = None  # (variance, its degrees of freedom) learnt before a change
         if jump is not None:
             self.jump: float | None = _positive("jump", jump)
         else:
@@ -188,32 +199,42 @@ class PageHinkley(Detector):
 
     @property
     def ready(self) -> bool:
-        return self._moments.n >= self.min_samples
+        return self._moments.n >= (self.min_samples if self._prior is None else self.rewarm)
 
     @property
     def bound(self) -> float:
         return self.threshold
 
+    def _sigma(self) -> float:
+        """The spread of the values since the last reset, pooled with the one learnt before it."""
+        if self._prior is None:
+            return self._moments.std
+        variance, weight = self._prior
+        own = max(self._moments.n - 1, 0)
+        pooled = (weight * variance + own * self._moments.variance) / (weight + own)
+        return math.sqrt(pooled) if pooled >= 0 else math.inf
+
     def _step(self, x: float) -> str | None:
         jumped = self._jumped(x)
         self._moments.add(x)
-        sigma = self._moments.std
+        sigma = self._sigma()
         deviation = x - self._moments.mean
         self._rise = max(0.0, self._rise + deviation - self.delta * sigma)
         self._fall = max(0.0, self._fall - deviation - self.delta * sigma)
         if not self.ready:
             return None
-        change = self._reported(up=self._rise > self.threshold * sigma or jumped == "up",
-                                down=self._fall > self.threshold * sigma or jumped == "down")
-        if change is not None:
+        up = self._rise > self.threshold * sigma or jumped == "up"
+        down = self._fall > self.threshold * sigma or jumped == "down"
+        if up or down:
+            self._prior = (sigma * sigma, self.min_samples - 1)
             self._reset()
-        return change
+        return self._reported(up=up, down=down)
 
     def _jumped(self, x: float) -> str | None:
         """'up' or 'down' when `x` lies more than `jump` standard deviations from the mean of the values before it."""
         if self.jump is None or not self.ready:
             return None
-        sigma = self._moments.std
+        sigma = self._sigma()
         if not 0 < sigma < math.inf:
             return None
         z = (x - self._moments.mean) / sigma
@@ -285,10 +306,10 @@ class Cusum(Detector):
         z = (x - self._target) / self._sigma
         self._upper = max(0.0, self._upper + z - self.k)
         self._lower = max(0.0, self._lower - z - self.k)
-        change = self._reported(up=self._upper > self.h, down=self._lower > self.h)
-        if change is not None:
+        up, down = self._upper > self.h, self._lower > self.h
+        if up or down:
             self._reset()
-        return change
+        return self._reported(up=up, down=down)
 
     def _calibrate(self, x: float) -> None:
         """Learn the target and sigma not given from the warm-up values."""
@@ -359,7 +380,7 @@ class Adwin(Detector):
             change, older_buckets = cut
             for _ in range(older_buckets):
                 self._drop_oldest()
-        return change
+        return self._reported(up=change == "up", down=change == "down")
 
     def _insert(self, x: float) -> None:
         if self.width:
@@ -403,7 +424,7 @@ class Adwin(Detector):
                 gap = (self._total - older_total) / newer - older_total / older
                 change = "up" if gap > 0 else "down"
                 ratio = abs(gap) / self._eps_cut(older, newer)
-                if ratio > best_ratio and self._watches(change):
+                if ratio > best_ratio:
                     best, best_ratio = (change, buckets), ratio
         return best
 

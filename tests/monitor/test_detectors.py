@@ -59,6 +59,27 @@ def test_a_restricted_direction_ignores_the_other_way(make):
     assert [went for _, went in detections(make(direction="down"), shifted(-2.0))][:1] == ["down"]
 
 
+@pytest.mark.parametrize("make", MEAN_DETECTORS)
+@pytest.mark.parametrize("direction", ["up", "down"])
+def test_a_one_way_detector_reports_the_two_way_detectors_changes_that_go_its_way(make, direction):
+    """It follows the stream both ways (a fall resets a detector watching for rises), so that a later rise is
+    measured from the level before it, not from a mix of the levels before the fall and after it."""
+    noise = np.random.default_rng(5).standard_normal(1200)
+    values = noise + np.r_[np.zeros(300), np.full(300, -3.0), np.zeros(300), np.full(300, 2.0)]
+    both = detections(make(), values)
+    assert [went for _, went in both] == ["down", "up", "up"]
+    assert detections(make(direction=direction), values) == [(at, went) for at, went in both if went == direction]
+
+
+def test_page_hinkley_keeps_its_spread_after_a_change_and_tests_again_soon():
+    noise = np.random.default_rng(6).standard_normal(160)
+    values = noise + np.r_[np.zeros(100), np.full(20, 3.0), np.full(40, 8.0)]
+    (first, _), (second, _) = detections(PageHinkley(), values)
+    assert 100 <= first < 110 and 120 <= second < first + 30  # blind for 10 values, not another 30
+    (first, _), (second, _) = detections(PageHinkley(rewarm=30), values)
+    assert second >= first + 30
+
+
 def test_the_detector_scale_is_the_streams_own():
     """Page-Hinkley and CUSUM thresholds are in standard deviations: a latency in milliseconds and an accuracy near
     0.9 with the same relative shift are found at the same point."""
