@@ -65,3 +65,46 @@ def tmpfs(path: Path, size: str) -> Iterator[Path]:
         yield path
     finally:
         subprocess.run(["umount", "--lazy", str(path)], check=True)  # lazily: a failed test may hold a file open
+
+
+DRIFT_FEED_ROWS = 12_000  # rows on the first day of each side (past EXACT_LIMIT, so SQL counts the KS gap); 300 after
+DRIFT_FEED_QUERY = "compare feed until @2020-01-04 with feed since @2020-01-04 on drift(*)"
+
+
+def log_drift_feed(start) -> tuple:
+    """Six days of a `feed` component's batches, from `start`, with every case `compare ... on drift(*)` judges
+    differently: numbers past EXACT_LIMIT a side and under it, categories by chi-squared and by Jensen-Shannon,
+    booleans, NaN and nulls, keys, a column that is numbers on one side and text on the other, one added on the
+    third day. Returns the frames as the store samples them (numbers as floats, booleans as 'true'/'false'), before
+    and after the fourth day; log into a store with `sample_rows=DRIFT_FEED_ROWS` so that every row is sampled."""
+    from datetime import timedelta
+
+    import numpy as np
+    import polars as pl
+
+    n = DRIFT_FEED_ROWS
+    rng = np.random.default_rng(3)
+    logged: dict[bool, list] = {False: [], True: []}
+    for day in range(6):
+        after = day >= 3
+        frame = pl.DataFrame({
+            "amount": rng.normal(0.3 if after else 0.0, 1.0, n),
+            "small": np.where(rng.random(n) < 0.1, np.nan, rng.normal(0, 1, n)),
+            "city": rng.choice(["nyc", "sf", "la"] if after else ["nyc", "sf"], n),
+            "rare": [None if i % 50 else c for i, c in enumerate(rng.choice(["a", "b"], n))],
+            "flag": rng.random(n) < (0.3 if after else 0.1),
+            "order_id": np.arange(day * n, (day + 1) * n),
+            "request": [f"r-{day}-{i}" for i in range(n)],
+            "count": rng.integers(0, 5, n),
+            "mixed": [str(v) for v in rng.integers(0, 3, n)] if after else rng.integers(0, 3, n).astype(float),
+            **({"late": rng.normal(0, 1, n)} if day >= 2 else {}),
+        }).filter(pl.int_range(pl.len()) < (n if day % 3 == 0 else 300))
+        with obsql.run("feed", start=start + timedelta(days=day)) as r:
+            r.add_input(frame, "batch")
+        logged[after].append(frame)
+
+    def as_sampled(frames):
+        frame = pl.concat(frames, how="diagonal_relaxed")
+        return frame.with_columns(pl.col(pl.Int64).cast(pl.Float64), pl.col("flag").cast(pl.Utf8))
+
+    return as_sampled(logged[False]), as_sampled(logged[True])

@@ -3,8 +3,9 @@
 Plain `compare` pools each side's column summaries and puts them side by side, most shifted first. `on drift(*)`
 and `on adversarial(*)` ask whether the distributions differ (drift: KS for numbers, chi-squared or Jensen-Shannon
 for categories, judged by effect size on large samples) and which features tell the sides apart (adversarial
-validation); both read the `samples` table, and the engine pivots the sampled rows back into frames for
-`obsql.monitor`.
+validation); both read the `samples` table. For drift the engine itself counts what each test needs (values, nulls,
+distinct values, categories, the Kolmogorov-Smirnov gap) with the steps of `drift_steps`, so that Spark computes
+them where the samples lie; adversarial validation pivots the sampled rows back into frames for `obsql.monitor`.
 """
 from __future__ import annotations
 
@@ -160,9 +161,57 @@ def compare_statistics_plan(w: SqlWriter, catalog: Catalog, node: ast.Compare, p
     # the side's condition sees the same columns in both tables (pointer, column_name and the run's)
     kinds = [side_rows_sql(w, catalog, side, "summaries", "s.pointer, s.column_name, s.kind")
              for side in (node.left, node.right)]
-    steps = {"left": side_rows_sql(w, catalog, node.left, "samples", SAMPLE_COLUMNS),
-             "right": side_rows_sql(w, catalog, node.right, "samples", SAMPLE_COLUMNS),
+    left, right = (side_rows_sql(w, catalog, side, "samples", SAMPLE_COLUMNS) for side in (node.left, node.right))
+    steps = {"left": left, "right": right,
              **{kind: " UNION ".join(f"SELECT column_name FROM ({sql}) AS k WHERE kind = '{kind}'" for sql in kinds)
                 for kind in ("temporal", "boolean")}}
+    if call.name.lower() == "drift":
+        steps |= drift_steps(left, right)
     return StepPlan(call.name.lower(), {"columns": columns, "exclude": exclude}, steps, w.params,
                     pipes_over_result(w, pipes))
+
+
+# -- what each drift test needs, counted where the samples are ----------------------------------------------------
+_LEFT, _RIGHT = "CASE WHEN side = 'left' THEN 1 ELSE 0 END", "CASE WHEN side = 'right' THEN 1 ELSE 0 END"
+_UP_TO_HERE = "OVER (PARTITION BY c.column_name ORDER BY c.x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+
+
+def drift_steps(left: str, right: str) -> dict[str, str]:
+    """The steps `engine.drift` runs over both sides' sampled cells (`side` 'left' or 'right'):
+
+    - `profile`: per side and column, its numbers (NaN among them), texts, distinct values of each, whether its
+      numbers are all whole, and the side's count of sampled rows (a row without the column's cell misses it);
+    - `categories`: per side, column among $categorical and value, how many cells hold it (a column among
+      $booleans as 'true' and 'false');
+    - `ks`: per column among $numeric, the largest gap between the two sides' empirical distributions, in units
+      of 1 / (n_left n_right), with n_left and n_right;
+    - `values`: the cells of the columns among $pulled, for the tests that take the values themselves."""
+    cells = f"WITH cells AS (SELECT 'left' AS side, l.* FROM ({left}) AS l UNION ALL " \
+            f"SELECT 'right' AS side, r.* FROM ({right}) AS r) "
+    profile = (
+        cells + "SELECT p.*, k.sampled_rows FROM (SELECT side, column_name, count(num_value) AS numbers, "
+        "count(CASE WHEN isnan(num_value) THEN 1 END) AS nans, count(text_value) AS texts, "
+        "count(DISTINCT CASE WHEN NOT isnan(num_value) THEN num_value END) AS distinct_numbers, "
+        "count(DISTINCT text_value) AS distinct_texts, "
+        "bool_and(CASE WHEN NOT isnan(num_value) THEN num_value % 1 = 0 END) AS whole "
+        "FROM cells GROUP BY side, column_name) AS p JOIN (SELECT side, count(*) AS sampled_rows FROM "
+        "(SELECT DISTINCT side, run_id, pointer, row_index FROM cells) AS keyed GROUP BY side) AS k ON k.side = p.side"
+    )
+    value = ("CASE WHEN list_contains($booleans, column_name) THEN CASE WHEN num_value <> 0 THEN 'true' "
+             "WHEN num_value = 0 THEN 'false' END ELSE text_value END")
+    categories = (
+        cells + f"SELECT side, column_name, value, count(*) AS n FROM (SELECT side, column_name, {value} AS value "
+        "FROM cells WHERE list_contains($categorical, column_name)) AS v WHERE value IS NOT NULL "
+        "GROUP BY side, column_name, value"
+    )
+    ks = (
+        cells + ", v AS (SELECT side, column_name, num_value AS x FROM cells WHERE list_contains($numeric, column_name) "
+        "AND num_value IS NOT NULL AND NOT isnan(num_value)), "
+        f"n AS (SELECT column_name, sum({_LEFT}) AS nl, sum({_RIGHT}) AS nr FROM v GROUP BY column_name), "
+        f"c AS (SELECT column_name, x, sum({_LEFT}) AS l, sum({_RIGHT}) AS r FROM v GROUP BY column_name, x), "
+        f"g AS (SELECT c.column_name, n.nl, n.nr, sum(c.l) {_UP_TO_HERE} * n.nr - sum(c.r) {_UP_TO_HERE} * n.nl AS gap "
+        "FROM c JOIN n ON n.column_name = c.column_name) "
+        "SELECT column_name, max(abs(gap)) AS gap, max(nl) AS nl, max(nr) AS nr FROM g GROUP BY column_name"
+    )
+    values = cells + "SELECT side, column_name, num_value, text_value FROM cells WHERE list_contains($pulled, column_name)"
+    return {"profile": profile, "categories": categories, "ks": ks, "values": values}

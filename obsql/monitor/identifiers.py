@@ -9,7 +9,7 @@ a real feature. A user leaves any other column out with `drift(* except a, b)`.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 if TYPE_CHECKING:  # the compiler reads this module's rule; polars loads only when a frame is looked at
     import polars as pl
@@ -24,16 +24,34 @@ def is_key_name(name: str) -> bool:
     return KEY_NAME.search(name) is not None
 
 
+class Side(NamedTuple):
+    """What the rule needs to know of a column on one side: whether it is text, whether its values are all whole
+    numbers, how many values it has (nulls and NaN aside) and how many distinct ones."""
+
+    text: bool
+    whole: bool
+    values: int
+    distinct: int
+
+
 def is_identifier(name: str, *sides: pl.Series) -> bool:
     """Whether a column looks like a key on every side given (see the module's rule)."""
     from obsql.monitor.inputs import kind_of, present
 
+    described = []
     for series in sides:
         values, _ = present(series)
-        text = kind_of(series.dtype) == "categorical"
-        if not (text or (_whole_numbers(values) and is_key_name(name))):
+        described.append(Side(kind_of(series.dtype) == "categorical", _whole_numbers(values), len(values),
+                              values.n_unique()))
+    return looks_like_a_key(name, described)
+
+
+def looks_like_a_key(name: str, sides: Sequence[Side]) -> bool:
+    """The module's rule, from each side's description (an engine can count these without pulling the values)."""
+    for side in sides:
+        if not (side.text or (side.whole and is_key_name(name))):
             return False
-        if len(values) < MIN_VALUES or values.n_unique() < DISTINCT_SHARE * len(values):
+        if side.values < MIN_VALUES or side.distinct < DISTINCT_SHARE * side.values:
             return False
     return bool(sides)
 

@@ -84,23 +84,35 @@ def ks(reference: Any, current: Any, *, alpha: float = ALPHA, threshold: float =
     ref, cur = _numbers(pair.reference), _numbers(pair.current)
     if max(len(ref), len(cur)) <= EXACT_LIMIT:
         result = stats.ks_2samp(ref, cur)
-        statistic, p_value = float(result.statistic), float(result.pvalue)
-    else:
-        statistic = ks_statistic(ref, cur)
-        p_value = asymptotic_p_value(statistic, len(ref), len(cur), fast=fast)
-    return decide("ks", statistic, p_value, statistic, (len(ref), len(cur)), _nulls(pair),
-                  alpha=alpha, threshold=threshold)
+        return decide("ks", result.statistic, result.pvalue, result.statistic, (len(ref), len(cur)), _nulls(pair),
+                      alpha=alpha, threshold=threshold)
+    return ks_of_statistic(ks_statistic(ref, cur), (len(ref), len(cur)), _nulls(pair), alpha=alpha,
+                           threshold=threshold, fast=fast)
+
+
+def ks_of_statistic(statistic: float, sizes: tuple[int, int], nulls: tuple[int, int] = (0, 0), *,
+                    alpha: float = ALPHA, threshold: float = 0.1, fast: bool = False) -> DriftResult:
+    """`ks` of samples larger than EXACT_LIMIT on a side, from their statistic (asymptotic p-value), for an engine
+    that computed the statistic itself."""
+    p_value = asymptotic_p_value(statistic, *sizes, fast=fast)
+    return decide("ks", statistic, p_value, statistic, sizes, nulls, alpha=alpha, threshold=threshold)
 
 
 def chi2(reference: Any, current: Any, *, alpha: float = ALPHA, threshold: float = 0.1) -> DriftResult:
     """Chi-squared test of homogeneity on the 2 x k table of category counts; Cramer's V is the effect size."""
     pair = _pair(reference, current)
-    table = np.vstack(_category_counts(pair.reference, pair.current)).astype(np.float64)
+    return chi2_of_counts(*_category_counts(pair.reference, pair.current), _nulls(pair), alpha=alpha,
+                          threshold=threshold)
+
+
+def chi2_of_counts(reference_counts: np.ndarray, current_counts: np.ndarray, nulls: tuple[int, int] = (0, 0), *,
+                   alpha: float = ALPHA, threshold: float = 0.1) -> DriftResult:
+    """`chi2` from each category's count on either side (aligned), for an engine that counted them itself."""
+    table = np.vstack([reference_counts, current_counts]).astype(np.float64)
     statistic, p_value = chi2_of_table(table)
-    total = table.sum()
-    cramers_v = float(np.sqrt(statistic / total)) if table.shape[1] > 1 else 0.0
-    return decide("chi2", statistic, p_value, cramers_v, (len(pair.reference), len(pair.current)), _nulls(pair),
-                  alpha=alpha, threshold=threshold)
+    cramers_v = float(np.sqrt(statistic / table.sum())) if table.shape[1] > 1 else 0.0
+    sizes = (int(table[0].sum()), int(table[1].sum()))
+    return decide("chi2", statistic, p_value, cramers_v, sizes, nulls, alpha=alpha, threshold=threshold)
 
 
 def chi2_of_table(table: np.ndarray) -> tuple[float, float]:
@@ -125,7 +137,12 @@ def null_share(reference: Any, current: Any, *, alpha: float = ALPHA, threshold:
     drift while 0% -> 5% or 2% -> 60% is."""
     ref, cur = as_series(reference), as_series(current)
     ref_nulls, cur_nulls = len(ref) - len(present(ref)[0]), len(cur) - len(present(cur)[0])
-    n_ref, n_cur = len(ref), len(cur)
+    return null_share_of_counts(len(ref), len(cur), ref_nulls, cur_nulls, alpha=alpha, threshold=threshold)
+
+
+def null_share_of_counts(n_ref: int, n_cur: int, ref_nulls: int, cur_nulls: int, *, alpha: float = ALPHA,
+                         threshold: float = NULL_SHARE_FLOOR) -> DriftResult:
+    """`null_share` from each side's count of values and of missing ones among them."""
     if n_ref == 0 or n_cur == 0:
         raise ValueError("both samples need at least one value, missing or not")
     p_ref, p_cur = ref_nulls / n_ref, cur_nulls / n_cur
@@ -158,9 +175,15 @@ def jensen_shannon(reference: Any, current: Any, bins: int = 10, *, threshold: f
     """Jensen-Shannon distance (base 2, so within [0, 1]) between category frequencies, or between numbers after
     binning both on reference quantiles."""
     pair = _pair(reference, current)
-    value = js_distance(*_shared_bins(pair, bins))
-    return decide("jensen_shannon", value, None, value, (len(pair.reference), len(pair.current)), _nulls(pair),
-                  threshold=threshold)
+    return jensen_shannon_of_counts(*_shared_bins(pair, bins), _nulls(pair), threshold=threshold)
+
+
+def jensen_shannon_of_counts(reference_counts: np.ndarray, current_counts: np.ndarray,
+                             nulls: tuple[int, int] = (0, 0), *, threshold: float = 0.1) -> DriftResult:
+    """`jensen_shannon` from each bin's or category's count on either side (aligned)."""
+    value = js_distance(reference_counts, current_counts)
+    sizes = (int(np.sum(reference_counts)), int(np.sum(current_counts)))
+    return decide("jensen_shannon", value, None, value, sizes, nulls, threshold=threshold)
 
 
 def js_distance(reference_counts: np.ndarray, current_counts: np.ndarray) -> float:

@@ -38,7 +38,7 @@ def drift(reference_df: Any, current_df: Any, columns: Sequence[str] | None = No
     for name in identifier_columns(reference, current, [n for n in names if n not in roles]):
         roles[name] = "identifier"
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        rows = list(pool.map(lambda name: _rows(name, reference[name], current[name], roles.get(name)), names))
+        rows = list(pool.map(lambda name: column_rows(name, reference[name], current[name], roles.get(name)), names))
     return pl.DataFrame([row for column in rows for row in column], schema=SCHEMA, orient="row")
 
 
@@ -56,22 +56,22 @@ def column_kind(series: pl.Series) -> str:
     return "numeric" if kind_of(series.dtype) in ("numeric", "temporal") else "categorical"
 
 
-def _rows(name: str, reference: pl.Series, current: pl.Series, role: str | None) -> list[tuple]:
-    """The column's rows: its values' test (or one row naming its role, `identifier` or `time`), then its missing
-    values' test if it has any."""
+def column_rows(name: str, reference: pl.Series, current: pl.Series, role: str | None) -> list[tuple]:
+    """The column's rows of the `drift` table (SCHEMA's fields): its values' test (or one row naming its role,
+    `identifier` or `time`), then its missing values' test if it has any."""
     kind = "numeric" if column_kind(reference) == column_kind(current) == "numeric" else "categorical"
     (ref, ref_nulls), (cur, cur_nulls) = present(reference), present(current)
     counts = (len(ref), len(cur), ref_nulls, cur_nulls)
     if role is not None:
         return [(name, kind, role, None, None, None, None, None, False, *counts)]
     rows = [(name, kind, None, None, None, None, None, None, None, *counts) if len(ref) == 0 or len(cur) == 0
-            else _result_row(name, kind, column_drift(ref, cur), counts)]
+            else result_row(name, kind, column_drift(ref, cur), counts)]
     if ref_nulls or cur_nulls:
-        rows.append(_result_row(name, kind, null_share(reference, current), counts))
+        rows.append(result_row(name, kind, null_share(reference, current), counts))
     return rows
 
 
-def _result_row(name: str, kind: str, result: DriftResult, counts: tuple[int, int, int, int]) -> tuple:
+def result_row(name: str, kind: str, result: DriftResult, counts: tuple[int, int, int, int]) -> tuple:
     return (name, kind, result.method, result.statistic, result.p_value, result.effect_size, result.threshold,
             result.decided_by, result.drifted, *counts)
 

@@ -9,6 +9,7 @@ import pytest
 
 import obsql
 from obsql.errors import ObsqlError
+from tests.helpers import DRIFT_FEED_QUERY, DRIFT_FEED_ROWS, log_drift_feed
 
 T0 = datetime(2020, 1, 1, tzinfo=timezone.utc)
 
@@ -165,3 +166,24 @@ def test_plain_compare_orders_by_the_largest_change_of_any_kind(orders):
     assert kinds["request_uuid"] == "identifier" and kinds["order_id"] == "identifier"
     assert kinds["ordered_at"] == "time"
     assert sorted(name for name, _, _ in rows[-3:]) == ["order_id", "ordered_at", "request_uuid"]
+
+
+def test_drift_from_the_engines_counts_is_monitor_drift_of_the_same_rows(tmp_path):
+    """The engine counts what each test needs rather than pivoting the samples (so that Spark computes it); the
+    answer must be `obsql.monitor.drift` of the very rows logged, row for row (see `log_drift_feed`)."""
+    from obsql.engine.drift import _drift_order
+    from obsql.monitor import drift
+
+    store = obsql.connect(tmp_path / "store", sample_rows=DRIFT_FEED_ROWS)
+    before, after = log_drift_feed(T0)
+    rows = store.query(DRIFT_FEED_QUERY).rows
+    store.close()
+    expected = sorted(drift(before, after, sorted(before.columns)).rows(), key=_drift_order)
+    assert [row[:3] for row in rows] == [row[:3] for row in expected]
+    for row, wanted in zip(rows, expected):
+        assert list(row) == [
+            pytest.approx(w, rel=1e-9, nan_ok=True) if isinstance(w, float) else w for w in wanted], row[0]
+    methods = {(row[0], row[2]) for row in rows}
+    assert {("amount", "ks"), ("city", "jensen_shannon"), ("order_id", "identifier"), ("request", "identifier"),
+            ("small", "null_share"), ("late", "null_share"), ("rare", "chi2"), ("count", "ks"),
+            ("mixed", "jensen_shannon"), ("flag", "jensen_shannon")} <= methods
