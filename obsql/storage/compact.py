@@ -39,9 +39,10 @@ class CompactionReport:
     index_rows: dict[str, int] = field(default_factory=dict)
 
 
-# Reads the files of a partition to merge: (reader, table, files, report) -> (their rows in the table's current schema,
-# sorted by its key; the files read). A file that cannot be read is set aside and named in the report's skipped.
-ReadPartition = Callable[[StoreReader, str, list[Path], CompactionReport], tuple[pa.Table, list[Path]]]
+# Merges the files of a partition: (reader, table, files, report) -> (their rows in the table's current schema,
+# sorted by its key, or a Parquet file of them at a `rewrite.staging_file`; the files read). A file that cannot be
+# read is set aside and named in the report's skipped.
+ReadPartition = Callable[[StoreReader, str, list[Path], CompactionReport], "tuple[pa.Table | Path, list[Path]]"]
 
 
 def compact(root: Path, closed_before: date | None = None,
@@ -108,11 +109,12 @@ def _compact_partition(root: Path, table: str, directory: Path, sources: list[Pa
     merged, readable = read_partition(reader, table, sources, report)
     if not readable:
         return
+    rows = pq.read_metadata(merged).num_rows if isinstance(merged, Path) else merged.num_rows
     replace_files(root, readable, [(new_target(directory), merged)], row_group_size=LOOKUP_ROW_GROUP)
     report.partitions += 1
     report.files_before += len(readable)
     report.files_after += 1
-    report.rows += merged.num_rows
+    report.rows += rows
 
 
 def read_with_pyarrow(reader: StoreReader, table: str, sources: list[Path],

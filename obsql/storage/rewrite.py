@@ -2,7 +2,7 @@
 
 1. a manifest naming the files to replace (sources) and the files that will replace them (targets) is written, not
    yet committed: readers skip the targets;
-2. the targets are written;
+2. the targets are written (or, written already where readers do not look, moved into place);
 3. the manifest is committed, by one atomic rename: from that instant readers skip the sources and show the targets;
 4. the sources are deleted, then the manifest.
 A rewrite interrupted at any step is finished (committed) or rolled back (not) by the next one, under the same lock:
@@ -34,25 +34,41 @@ def new_target(directory: Path) -> Path:
     return directory / f"{COMPACTED_PREFIX}{new_id()}.parquet"
 
 
-def replace_files(root: Path, sources: Sequence[Path], targets: Sequence[tuple[Path, pa.Table]],
+def staging_file(root: Path) -> Path:
+    """Where a target written by another program (Spark's executors) waits, out of every table, until the rewrite
+    moves it into place; one left by a stopped process is removed by the next rewrite (`finish_interrupted`)."""
+    return root / COMPACT_DIR / f"{new_id()}{STAGED_SUFFIX}"
+
+
+STAGED_SUFFIX = ".staged.parquet"
+
+
+def replace_files(root: Path, sources: Sequence[Path], targets: Sequence[tuple[Path, "pa.Table | Path"]],
                   row_group_size: int | None = None) -> None:
-    """Replace `sources` by `targets` (path, rows) at once; with no targets the sources are simply removed."""
+    """Replace `sources` by `targets` at once: (path, its rows), or (path, a file written already, from
+    `staging_file`); with no targets the sources are simply removed."""
     manifest = root / COMPACT_DIR / f"{new_id()}.json"
     manifest.parent.mkdir(exist_ok=True)
     described = {"sources": [_relative(root, path) for path in sources],
                  "targets": [_relative(root, path) for path, _ in targets], "committed": False}
     write_atomically(manifest, json.dumps(described))
     for path, rows in targets:
-        write_parquet(rows, path, row_group_size=row_group_size)
+        if isinstance(rows, Path):
+            os.replace(rows, path)
+        else:
+            write_parquet(rows, path, row_group_size=row_group_size)
     write_atomically(manifest, json.dumps({**described, "committed": True}))
     mark_changed(root, _tables_of(root, [*sources, *(path for path, _ in targets)]))
     _finish(root, live_files.Rewrite(str(manifest), frozenset(map(str, sources)), frozenset(), True))
 
 
 def finish_interrupted(root: Path) -> None:
-    """Finish the rewrites a stopped process committed; roll back those it did not. Call under `exclusive`."""
+    """Finish the rewrites a stopped process committed; roll back those it did not; remove the files it staged.
+    Call under `exclusive`."""
     for rewrite in live_files.read_rewrites(root):
         _finish(root, rewrite)
+    for staged in (root / COMPACT_DIR).glob(f"*{STAGED_SUFFIX}"):
+        staged.unlink(missing_ok=True)
 
 
 def _finish(root: Path, rewrite: live_files.Rewrite) -> None:

@@ -20,8 +20,9 @@ from obsql.spark.compaction import spark_compaction
 from obsql.spark.reader import spark_reader_factory
 from obsql.storage import lineage_index, live_files
 from obsql.storage.compact import compact
-from obsql.storage.layout import COMPACTED_PREFIX
+from obsql.storage.layout import COMPACT_DIR, COMPACTED_PREFIX
 from obsql.storage.reader import StoreReader
+from obsql.storage.rewrite import exclusive, finish_interrupted, staging_file
 from obsql.storage.schemas import TABLES
 from tests.oql.conftest import build
 from tests.spark.test_same_answers import answers, first_difference
@@ -74,7 +75,21 @@ def test_the_partitions_merge_into_the_same_files(compacted):
             theirs = pq.ParquetFile(merged[_partition(spark, path)])
             ours = pq.ParquetFile(path)
             assert ours.schema_arrow == theirs.schema_arrow
+            assert ours.metadata.num_row_groups == theirs.metadata.num_row_groups
+            assert ours.metadata.row_group(0).column(0).compression == "ZSTD"
             assert _sort_keys(ours.read(), TABLES[table].sort_by) == _sort_keys(theirs.read(), TABLES[table].sort_by)
+    assert [p.name for p in (spark / COMPACT_DIR).iterdir() if p.name != ".lock"] == []  # nothing staged is left
+
+
+def test_a_file_staged_by_a_stopped_compaction_is_removed_by_the_next(compacted):
+    """Spark's executors write a merged partition out of every table before the rewrite names it; a compaction
+    stopped in between leaves the file there, which no reader lists and the next rewrite removes."""
+    root = compacted["spark"][0]
+    staged = staging_file(root)
+    staged.write_bytes(b"PAR1")
+    with exclusive(root, "test"):
+        finish_interrupted(root)
+    assert not staged.exists()
 
 
 def test_the_lineage_index_is_the_same_files_with_the_same_manifest(compacted):
