@@ -141,6 +141,7 @@ def compare_sql(w: SqlWriter, catalog: Catalog, node: ast.Compare) -> str:
 # -- on drift(...) and adversarial(...) ----------------------------------------------------------------------------
 STATISTICS = ("drift", "adversarial")
 SAMPLE_COLUMNS = "s.pointer, s.row_index, s.column_name, s.num_value, s.text_value"
+ADVERSARIAL_ROWS = 50_000  # of a side's sampled rows, the most adversarial validation pulls and trains on
 
 
 def asks_for_statistics(node: ast.Compare) -> bool:
@@ -167,6 +168,8 @@ def compare_statistics_plan(w: SqlWriter, catalog: Catalog, node: ast.Compare, p
                 for kind in ("temporal", "boolean")}}
     if call.name.lower() == "drift":
         steps |= drift_steps(left, right)
+    else:
+        steps |= {"left": _some_rows(left), "right": _some_rows(right)}
     return StepPlan(call.name.lower(), {"columns": columns, "exclude": exclude}, steps, w.params,
                     pipes_over_result(w, pipes))
 
@@ -215,3 +218,13 @@ def drift_steps(left: str, right: str) -> dict[str, str]:
     )
     values = cells + "SELECT side, column_name, num_value, text_value FROM cells WHERE list_contains($pulled, column_name)"
     return {"profile": profile, "categories": categories, "ks": ks, "values": values}
+
+
+def _some_rows(side: str) -> str:
+    """The cells of at most ADVERSARIAL_ROWS of a side's sampled rows: those first by the MD5 of their key, a uniform
+    choice every engine makes alike."""
+    key = "md5(run_id || '|' || pointer || '|' || CAST(row_index AS VARCHAR))"
+    return (f"WITH side AS ({side}), chosen AS (SELECT run_id, pointer, row_index FROM (SELECT DISTINCT run_id, "
+            f"pointer, row_index FROM side) AS keyed ORDER BY {key} LIMIT {ADVERSARIAL_ROWS}) "
+            "SELECT side.* FROM side JOIN chosen ON chosen.run_id = side.run_id AND chosen.pointer = side.pointer "
+            "AND chosen.row_index = side.row_index")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from obsql.compiler.compare import ADVERSARIAL_ROWS
 from obsql.engine.walks import Steps, Tabular
 from obsql.errors import ObsqlError
 from obsql.monitor.identifiers import Side, looks_like_a_key
@@ -37,7 +38,7 @@ def side_frame(steps: Steps, side: str) -> pl.DataFrame:
         if not cells.is_empty():
             parts.append(cells.pivot(on="column_name", index=KEYS, values=values, aggregate_function="first"))
     frame = parts[0] if len(parts) == 1 else parts[0].join(parts[1], on=KEYS, how="full", coalesce=True)
-    return frame.drop(KEYS)
+    return frame.sort(KEYS).drop(KEYS)  # in the same order from every engine: a held-out split takes rows by place
 
 
 def _sides(steps: Steps, columns: list[str], exclude: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
@@ -216,7 +217,7 @@ def adversarial_table(steps: Steps, columns: list[str], exclude: list[str]) -> T
     if not columns:
         keys = set(identifier_columns(left, right, chosen)) | set(_time_columns(steps))
         chosen = [c for c in chosen if c not in keys]
-    result = adversarial_validation(left, right, chosen)
+    result = adversarial_validation(left, right, chosen, max_rows=ADVERSARIAL_ROWS)
     features = [(rank, feature, importance, None, None)
                 for rank, (feature, importance) in enumerate(result.top_features, start=1)]
     return Tabular(ADVERSARIAL_COLUMNS, [(0, CLASSIFIER_ROW, None, result.auc, result.loss), *features])

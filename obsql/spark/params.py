@@ -6,6 +6,11 @@ binds, fails and year-1 times move by two days) bound as days or microseconds si
 `date_from_unix_date` and `timestamp_micros`; and an empty list, which Spark cannot type, bound as `array()`. A list
 of text (a walk's frontier) passes as one numpy array: pyspark makes a list one py4j call per value (3 s for 10,000
 run ids), an array one call. Only the parameters the text names are bound.
+
+A membership test `ARRAY_CONTAINS(:list, column)` also gets the list's range, `column BETWEEN` its least and greatest
+value: Spark does not push `array_contains` into the Parquet scan, so a walk's step read all of a sorted index file
+(10 s for 169 run ids among 20M edges), while a range it pushes, and the row groups' statistics skip the rest
+(0.16 s).
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ def bind(text: str, params: Sequence[Any] | dict | None) -> tuple[str, dict[str,
         return text, None
     if not isinstance(params, dict):
         return text, [_value(value) for value in params]
+    text, params = _with_ranges(text, params)
     args = {}
     for name, value in params.items():
         if not re.search(rf":{name}\b", text):
@@ -31,6 +37,29 @@ def bind(text: str, params: Sequence[Any] | dict | None) -> tuple[str, dict[str,
             text = re.sub(rf":{name}\b", f"{reading}(:{name})", text)
         args[name] = _value(value)
     return text, args
+
+
+_MEMBERSHIP = re.compile(r"ARRAY_CONTAINS\(:(\w+), ([\w.`]+)\)", re.IGNORECASE)
+
+
+def _with_ranges(text: str, params: dict) -> tuple[str, dict]:
+    """Each membership test in a non-empty list of comparable values, with the list's range before it."""
+    ranged = dict(params)
+
+    def with_range(found: re.Match) -> str:
+        name, column = found.group(1), found.group(2)
+        values = params.get(name)
+        if not isinstance(values, list) or not values or not _comparable(values):
+            return found.group(0)
+        ranged[f"{name}_least"], ranged[f"{name}_greatest"] = min(values), max(values)
+        return f"({column} BETWEEN :{name}_least AND :{name}_greatest AND {found.group(0)})"
+
+    return _MEMBERSHIP.sub(with_range, text), ranged
+
+
+def _comparable(values: list) -> bool:
+    kinds = {type(value) for value in values}
+    return len(kinds) == 1 and kinds <= {str, int, float, date, datetime}
 
 
 def _reading(value: Any) -> str | None:

@@ -43,6 +43,7 @@ STATEMENTS = [
     "compare live until @2020-01-03 with live since @2020-01-04",
     "compare live until @2020-01-03 with live since @2020-01-04 on drift(*)",
     "compare live until @2020-01-03 with live since @2020-01-04 on drift(amount)",
+    "compare live until @2020-01-03 with live since @2020-01-04 on adversarial(*)",
     "expect stale of validate is empty",
     "expect alerts of scored is empty",
     "expect history train metric accuracy | avg(accuracy) >= 0.7",

@@ -86,3 +86,16 @@ def test_a_semi_join_over_a_bound_list_reads_the_list_from_its_temp_view():
     assert translated.lists == ("frontier",)
     assert translated.text == "SELECT run_id FROM lineage_edges WHERE run_id IN (SELECT value FROM __list_frontier)"
     assert to_spark("SELECT unnest($frontier) AS run_id").lists == ()  # a list read as rows stays a parameter
+
+
+@pytest.mark.spark
+def test_a_membership_test_gets_its_lists_range_which_spark_pushes_into_the_scan(reading):
+    """Spark does not push array_contains into a Parquet scan; a range it does, so a walk's step over a sorted
+    index file reads the row groups that may hold its ids, not the file."""
+    sql = "SELECT x FROM (SELECT unnest(['a', 'b', 'c', 'd']) AS x) AS t WHERE list_contains($ids, x) " \
+          "AND NOT list_contains($none, x)"
+    values = {"ids": ["c", "a"], "none": []}
+    text, args = bind(to_spark(sql).text, values)
+    assert "x BETWEEN :ids_least AND :ids_greatest AND ARRAY_CONTAINS(:ids, x)" in text
+    assert (args["ids_least"], args["ids_greatest"]) == ("a", "c") and "none_least" not in args  # nothing to range
+    assert sorted(python_rows(reading.sql(text, args=args).toArrow())) == duckdb.execute(sql, values).fetchall()
