@@ -10,7 +10,8 @@ from obsql.monitor.slas import parse_slas
 from obsql.storage.reader import StoreReader
 
 SLAS = latest("components", "slas", None, where="name = $c")
-DECLARED = "SELECT DISTINCT name FROM components ORDER BY name"
+DECLARED = "SELECT name FROM components"  # one row per declaration: a table small enough to sort here (on Spark
+#                                           a DISTINCT and an ORDER BY are two more stages, a second a statement)
 CORRECT = latest("components", "correct", None, where="name = $c")
 
 
@@ -28,7 +29,7 @@ class StoreCatalog:
         without any run yet (`obsql.mltrace.create_component`)."""
         if self._components is None:
             with_runs = self._reader.partition_values("runs", "component")
-            declared = [name for (name,) in self._query(DECLARED, {})] if self._reader.files("components") else []
+            declared = sorted({name for (name,) in self._query(DECLARED, {})}) if self._reader.files("components") else []
             self._components = list(dict.fromkeys([*with_runs, *declared]))
         return self._components
 
