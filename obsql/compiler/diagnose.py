@@ -63,7 +63,7 @@ def diagnose_plan(w: SqlWriter, catalog: Catalog, node: ast.Diagnose, pipes: tup
     require_component(catalog, node.component, node)
     window = ast.SliceTrace(node.component, node.where, node.time, line=node.line, column=node.column)
     steps = {"outputs": slice_outputs_sql(w, catalog, window, node.where),
-             **{name: STEPS[name] for name in ("upstream", "runs")}, **EVIDENCE_STEPS}
+             **{name: STEPS[name] for name in ("upstream", "upstream_in_core", "runs")}, **EVIDENCE_STEPS}
     if node.where is not None:  # the slice is weighed against the rest of the window's outputs
         steps["baseline"] = sampled_pairs(slice_outputs_sql(w, catalog, window, None))
     since = resolve_time(node.time.start, w.now) if node.time.start is not None else None

@@ -24,6 +24,13 @@ STEPS = {
     "producer": latest("lineage_producers", RUN_FIELDS, None, _NEWEST_VERSION, "pointer = $pointer"),
     "upstream": "SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges "
                 "WHERE list_contains($frontier, run_id)",
+    # the same for the runs of the frontier in the core, with their attributes (a row with no dependency for one
+    # that has none), from the core's small files: where no core is held in memory, only the other runs need
+    # `upstream` and `runs`
+    "upstream_in_core": "SELECT r.run_id AS child_run_id, e.dep_run_id AS run_id, e.pointer, "
+                        f"{', '.join(f'r.{field}' for field in RUN_FIELDS.split(', ')[1:])} "
+                        "FROM lineage_inner_runs AS r LEFT JOIN lineage_inner_edges AS e ON e.run_id = r.run_id "
+                        "WHERE list_contains($frontier, r.run_id)",
     # each run that read it once, with its attributes (the consumers index carries them), newest first as at every
     # level of a trace
     "readers": f"SELECT * FROM (SELECT DISTINCT ON (run_id) {RUN_FIELDS} FROM lineage_consumers "
@@ -71,7 +78,7 @@ def trace_plan(w: SqlWriter, catalog: Catalog, node: ast.Trace, pipes: tuple[ast
     if node.forward:
         steps = _steps("readers", "downstream", "runs", "exists", "outputs_of", "core_runs", *NEAREST)
         return StepPlan("trace_forward", args, steps, w.params, pipes_over_result(w, pipes), "trace")
-    steps = _steps("producer", "upstream", "runs", "exists_as_input", "outputs_of", *NEAREST)
+    steps = _steps("producer", "upstream", "upstream_in_core", "runs", "exists_as_input", "outputs_of", *NEAREST)
     return StepPlan("trace", args, steps, w.params, pipes_over_result(w, pipes), "trace")
 
 
@@ -106,7 +113,8 @@ def sampled_pairs(outputs: str) -> str:
 
 
 def slice_plan(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace, pipes: tuple[ast.Pipe, ...]) -> StepPlan:
-    steps = {"outputs": slice_outputs_sql(w, catalog, node, node.where), **_steps("upstream", "runs")}
+    steps = {"outputs": slice_outputs_sql(w, catalog, node, node.where),
+             **_steps("upstream", "upstream_in_core", "runs")}
     if pipes and isinstance(pipes[0], ast.RankRuns):
         against = pipes[0].against  # a named baseline, else the component's outputs over the slice's span
         if against is None:
@@ -118,7 +126,8 @@ def slice_plan(w: SqlWriter, catalog: Catalog, node: ast.SliceTrace, pipes: tupl
 
 
 def review_plan(w: SqlWriter, catalog: Catalog, node: ast.Review, pipes: tuple[ast.Pipe, ...]) -> StepPlan:
-    steps = {**_steps("flagged", "latest_producers", "upstream", "runs"), "baseline": sampled_pairs(OUTPUTS_BETWEEN),
+    steps = {**_steps("flagged", "latest_producers", "upstream", "upstream_in_core", "runs"),
+             "baseline": sampled_pairs(OUTPUTS_BETWEEN),
              "baseline_sample": SAMPLED_OUTPUTS_BETWEEN}
     return StepPlan("review", {}, steps, w.params, pipes_over_result(w, pipes))
 

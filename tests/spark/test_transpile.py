@@ -92,10 +92,12 @@ def test_a_semi_join_over_a_bound_list_reads_the_list_from_its_temp_view():
 def test_a_membership_test_gets_its_lists_range_which_spark_pushes_into_the_scan(reading):
     """Spark does not push array_contains into a Parquet scan; a range it does, so a walk's step over a sorted
     index file reads the row groups that may hold its ids, not the file."""
-    sql = "SELECT x FROM (SELECT unnest(['a', 'b', 'c', 'd']) AS x) AS t WHERE list_contains($ids, x) " \
-          "AND NOT list_contains($none, x)"
-    values = {"ids": ["c", "a"], "none": []}
+    sql = "SELECT x FROM (SELECT unnest(range(40)::VARCHAR[]) AS x) AS t WHERE list_contains($ids, x) " \
+          "AND list_contains($few, x) AND NOT list_contains($none, x)"
+    values = {"ids": [str(n) for n in range(30, 3, -2)], "few": ["8", "4", "30", "31"], "none": []}
     text, args = bind(to_spark(sql).text, values)
     assert "x BETWEEN :ids_least AND :ids_greatest AND ARRAY_CONTAINS(:ids, x)" in text
-    assert (args["ids_least"], args["ids_greatest"]) == ("a", "c") and "none_least" not in args  # nothing to range
-    assert sorted(python_rows(reading.sql(text, args=args).toArrow())) == duckdb.execute(sql, values).fetchall()
+    assert (args["ids_least"], args["ids_greatest"]) == ("10", "8") and "none_least" not in args  # nothing to range
+    assert "(x IN (:few_0, :few_1, :few_2, :few_3))" in text and args["few_2"] == "30"  # a few: Spark pushes each
+    expected = sorted(duckdb.execute(sql, values).fetchall())
+    assert sorted(python_rows(reading.sql(text, args=args).toArrow())) == expected == [("30",), ("4",), ("8",)]

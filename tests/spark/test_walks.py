@@ -1,9 +1,11 @@
-"""Walks on Spark go level by level: no in-memory core is built, and each level is one Spark query for the whole
-frontier; the rows are DuckDB's, which walks this store through its core."""
+"""Walks on Spark go level by level: no in-memory core is built, and each level is at most two Spark queries for the
+whole frontier (its runs in the core's small files, then the others in the whole index); the rows are DuckDB's,
+which walks this store through its core."""
 from __future__ import annotations
 
 import pytest
 
+from obsql.engine.session import CORE_LINKS, CORE_OUTPUTS, CORE_RUNS
 from obsql.engine.walks import Steps
 from tests.oql.conftest import NOW
 from tests.spark.test_same_answers import answers, first_difference
@@ -38,13 +40,18 @@ def test_a_walk_on_spark_builds_no_core_and_answers_as_duckdb_through_its_core(b
     columns, rows, _ = answers(spark, text)
     assert columns == expected[0] and first_difference(rows, expected[1]) is None
     assert spark._loaded_core is None and spark._core_key is None
-    assert recorded and not [sql for sql, _ in recorded if "lineage_inner" in sql]
+    assert recorded and not [sql for sql, _ in recorded if sql in (CORE_LINKS, CORE_RUNS, CORE_OUTPUTS)]
 
 
-def test_a_trace_is_one_spark_query_per_level_for_the_whole_frontier(both, recorded):
+def test_a_trace_looks_each_level_up_whole_in_the_core_then_the_rest_in_the_index(both, recorded):
     columns, rows, _ = answers(both[1], "trace 'pred-1'")
-    frontiers = [set(params["frontier"]) for sql, params in recorded if "FROM lineage_edges" in sql]
-    assert frontiers == _levels(columns, rows)
+    lookups = [("core" if "FROM lineage_inner_runs" in sql else "index", set(params["frontier"]))
+               for sql, params in recorded if "FROM lineage_inner_runs" in sql or "FROM lineage_edges" in sql]
+    levels = _levels(columns, rows)
+    assert [frontier for kind, frontier in lookups if kind == "core"] == levels
+    for (kind, frontier), (next_kind, next_frontier) in zip(lookups, lookups[1:] + [("core", set())]):
+        if next_kind == "index":  # the runs of a level the core did not hold, right after its core lookup
+            assert kind == "core" and next_frontier < frontier
 
 
 def test_trace_forward_with_a_depth_looks_up_only_the_levels_it_shows(both, recorded):

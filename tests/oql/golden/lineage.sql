@@ -8,6 +8,8 @@
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM (SELECT run_id, component, start_time, end_time, status, stale, stale_reasons, row_number() OVER (ORDER BY end_time DESC, run_id DESC) AS newest FROM lineage_producers WHERE pointer = $pointer) AS latest WHERE newest = 1
 -- step upstream:
 SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges WHERE list_contains($frontier, run_id)
+-- step upstream_in_core:
+SELECT r.run_id AS child_run_id, e.dep_run_id AS run_id, e.pointer, r.component, r.start_time, r.end_time, r.status, r.stale, r.stale_reasons FROM lineage_inner_runs AS r LEFT JOIN lineage_inner_edges AS e ON e.run_id = r.run_id WHERE list_contains($frontier, r.run_id)
 -- step runs:
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
 -- step exists_as_input:
@@ -28,6 +30,8 @@ SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer 
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM (SELECT run_id, component, start_time, end_time, status, stale, stale_reasons, row_number() OVER (ORDER BY end_time DESC, run_id DESC) AS newest FROM lineage_producers WHERE pointer = $pointer) AS latest WHERE newest = 1
 -- step upstream:
 SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges WHERE list_contains($frontier, run_id)
+-- step upstream_in_core:
+SELECT r.run_id AS child_run_id, e.dep_run_id AS run_id, e.pointer, r.component, r.start_time, r.end_time, r.status, r.stale, r.stale_reasons FROM lineage_inner_runs AS r LEFT JOIN lineage_inner_edges AS e ON e.run_id = r.run_id WHERE list_contains($frontier, r.run_id)
 -- step runs:
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
 -- step exists_as_input:
@@ -72,6 +76,8 @@ SELECT pointer FROM (SELECT pointer FROM lineage_producers UNION SELECT pointer 
 SELECT * FROM (SELECT o.pointer, o.value, l.label, o.run_id, o.start_time, o.end_time, o.pointer_type FROM (SELECT * FROM io WHERE "component" = $p1 AND direction = 'output' AND "start_time" >= CAST($p2 AS TIMESTAMPTZ) AND "date" >= CAST($p2 AS DATE)) AS o LEFT JOIN (SELECT id, label FROM (SELECT id, label, row_number() OVER (PARTITION BY id ORDER BY ts DESC) AS newest FROM feedback WHERE label IS NOT NULL) AS latest WHERE newest = 1) AS l ON l.id = o.pointer) AS o WHERE ("value" > $p3)
 -- step upstream:
 SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges WHERE list_contains($frontier, run_id)
+-- step upstream_in_core:
+SELECT r.run_id AS child_run_id, e.dep_run_id AS run_id, e.pointer, r.component, r.start_time, r.end_time, r.status, r.stale, r.stale_reasons FROM lineage_inner_runs AS r LEFT JOIN lineage_inner_edges AS e ON e.run_id = r.run_id WHERE list_contains($frontier, r.run_id)
 -- step runs:
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
 
@@ -82,6 +88,8 @@ SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FRO
 SELECT * FROM (SELECT o.pointer, o.value, l.label, o.run_id, o.start_time, o.end_time, o.pointer_type FROM (SELECT * FROM io WHERE "component" = $p1 AND direction = 'output' AND "start_time" >= CAST($p2 AS TIMESTAMPTZ) AND "date" >= CAST($p2 AS DATE)) AS o LEFT JOIN (SELECT id, label FROM (SELECT id, label, row_number() OVER (PARTITION BY id ORDER BY ts DESC) AS newest FROM feedback WHERE label IS NOT NULL) AS latest WHERE newest = 1) AS l ON l.id = o.pointer) AS o WHERE ("value" > $p3)
 -- step upstream:
 SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges WHERE list_contains($frontier, run_id)
+-- step upstream_in_core:
+SELECT r.run_id AS child_run_id, e.dep_run_id AS run_id, e.pointer, r.component, r.start_time, r.end_time, r.status, r.stale, r.stale_reasons FROM lineage_inner_runs AS r LEFT JOIN lineage_inner_edges AS e ON e.run_id = r.run_id WHERE list_contains($frontier, r.run_id)
 -- step runs:
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
 -- step baseline:
@@ -134,6 +142,8 @@ SELECT pointer FROM (SELECT pointer, flagged FROM (SELECT pointer, flagged, row_
 SELECT pointer, run_id, component, start_time, end_time, status, stale, stale_reasons FROM (SELECT pointer, run_id, component, start_time, end_time, status, stale, stale_reasons, row_number() OVER (PARTITION BY pointer ORDER BY end_time DESC, run_id DESC) AS newest FROM lineage_producers WHERE list_contains($pointers, pointer)) AS latest WHERE newest = 1
 -- step upstream:
 SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges WHERE list_contains($frontier, run_id)
+-- step upstream_in_core:
+SELECT r.run_id AS child_run_id, e.dep_run_id AS run_id, e.pointer, r.component, r.start_time, r.end_time, r.status, r.stale, r.stale_reasons FROM lineage_inner_runs AS r LEFT JOIN lineage_inner_edges AS e ON e.run_id = r.run_id WHERE list_contains($frontier, r.run_id)
 -- step runs:
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
 -- step baseline:
@@ -150,6 +160,8 @@ SELECT "component", "outputs" FROM __result
 SELECT * FROM (SELECT o.pointer, o.value, l.label, o.run_id, o.start_time, o.end_time, o.pointer_type FROM (SELECT * FROM io WHERE "component" = $p1 AND direction = 'output' AND "start_time" >= CAST($p2 AS TIMESTAMPTZ) AND "date" >= CAST($p2 AS DATE) AND "start_time" < CAST($p3 AS TIMESTAMPTZ) AND "date" <= CAST($p3 AS DATE)) AS o LEFT JOIN (SELECT id, label FROM (SELECT id, label, row_number() OVER (PARTITION BY id ORDER BY ts DESC) AS newest FROM feedback WHERE label IS NOT NULL) AS latest WHERE newest = 1) AS l ON l.id = o.pointer) AS o WHERE ("value" > $p4)
 -- step upstream:
 SELECT run_id AS child_run_id, dep_run_id AS run_id, pointer FROM lineage_edges WHERE list_contains($frontier, run_id)
+-- step upstream_in_core:
+SELECT r.run_id AS child_run_id, e.dep_run_id AS run_id, e.pointer, r.component, r.start_time, r.end_time, r.status, r.stale, r.stale_reasons FROM lineage_inner_runs AS r LEFT JOIN lineage_inner_edges AS e ON e.run_id = r.run_id WHERE list_contains($frontier, r.run_id)
 -- step runs:
 SELECT run_id, component, start_time, end_time, status, stale, stale_reasons FROM lineage_runs WHERE list_contains($ids, run_id)
 -- step failed_checks:
