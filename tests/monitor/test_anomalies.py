@@ -51,3 +51,20 @@ def test_a_sentinel_in_one_row_is_not_a_change_but_a_constant_column_is():
     sentinel[0] = 999.0
     assert _column_changes(sentinel) == []
     assert "_spread_change" in [test.__name__ for test in _column_changes(np.full(12, 21.5))]
+
+
+def test_a_change_the_component_often_showed_counts_less_the_more_often():
+    """A feed that loses one station in twelve every so often: the k earlier times weigh the change 1 / (k + 1)."""
+    from obsql.monitor.anomalies import _null_change
+
+    def rows(spikes):
+        found = [{"run_id": f"r{i}", "start_time": T0 + timedelta(days=i), "n": 300,
+                  "null_frac": 1 / 12 if i in spikes else 0.0} for i in range(60)]
+        return found[-1], Series(found)
+
+    last, series = rows({59})
+    alone = judged(last, series, last["start_time"], _null_change)
+    last, series = rows({15, 25, 45, 59})
+    (evidence, score) = judged(last, series, last["start_time"], _null_change)
+    assert alone is not None and score == alone[1] / 4
+    assert "about as unusual 3 times before, last on 2024-02-15" in evidence
