@@ -163,12 +163,11 @@ def compare_statistics_plan(w: SqlWriter, catalog: Catalog, node: ast.Compare, p
     kinds = [side_rows_sql(w, catalog, side, "summaries", "s.pointer, s.column_name, s.kind")
              for side in (node.left, node.right)]
     left, right = (side_rows_sql(w, catalog, side, "samples", SAMPLE_COLUMNS) for side in (node.left, node.right))
-    steps = {"left": left, "right": right,
-             **{kind: " UNION ".join(f"SELECT column_name FROM ({sql}) AS k WHERE kind = '{kind}'" for sql in kinds)
-                for kind in ("temporal", "boolean")}}
+    steps = {kind: " UNION ".join(f"SELECT column_name FROM ({sql}) AS k WHERE kind = '{kind}'" for sql in kinds)
+             for kind in ("temporal", "boolean")}
     if call.name.lower() == "drift":
         steps |= drift_steps(left, right)
-    else:
+    else:  # adversarial validation trains on the rows themselves
         steps |= {"left": _some_rows(left), "right": _some_rows(right)}
     return StepPlan(call.name.lower(), {"columns": columns, "exclude": exclude}, steps, w.params,
                     pipes_over_result(w, pipes))
@@ -208,15 +207,16 @@ def drift_steps(left: str, right: str) -> dict[str, str]:
         "GROUP BY side, column_name, value"
     )
     ks = (
-        cells + ", v AS (SELECT side, column_name, num_value AS x FROM cells WHERE list_contains($numeric, column_name) "
-        "AND num_value IS NOT NULL AND NOT isnan(num_value)), "
+        cells + ", v AS (SELECT side, column_name, num_value AS x FROM cells "
+        "WHERE list_contains($numeric, column_name) AND num_value IS NOT NULL AND NOT isnan(num_value)), "
         f"n AS (SELECT column_name, sum({_LEFT}) AS nl, sum({_RIGHT}) AS nr FROM v GROUP BY column_name), "
         f"c AS (SELECT column_name, x, sum({_LEFT}) AS l, sum({_RIGHT}) AS r FROM v GROUP BY column_name, x), "
         f"g AS (SELECT c.column_name, n.nl, n.nr, sum(c.l) {_UP_TO_HERE} * n.nr - sum(c.r) {_UP_TO_HERE} * n.nl AS gap "
         "FROM c JOIN n ON n.column_name = c.column_name) "
         "SELECT column_name, max(abs(gap)) AS gap, max(nl) AS nl, max(nr) AS nr FROM g GROUP BY column_name"
     )
-    values = cells + "SELECT side, column_name, num_value, text_value FROM cells WHERE list_contains($pulled, column_name)"
+    values = cells + ("SELECT side, column_name, num_value, text_value FROM cells "
+                      "WHERE list_contains($pulled, column_name)")
     return {"profile": profile, "categories": categories, "ks": ks, "values": values}
 
 

@@ -29,7 +29,9 @@ class StoreCatalog:
         without any run yet (`obsql.mltrace.create_component`)."""
         if self._components is None:
             with_runs = self._reader.partition_values("runs", "component")
-            declared = sorted({name for (name,) in self._query(DECLARED, {})}) if self._reader.files("components") else []
+            declared = []
+            if self._reader.files("components"):
+                declared = sorted({name for (name,) in self._query(DECLARED, {})})
             self._components = list(dict.fromkeys([*with_runs, *declared]))
         return self._components
 

@@ -18,7 +18,7 @@ from obsql.monitor.identifiers import Side, looks_like_a_key
 from obsql.monitor.kolmogorov import EXACT_LIMIT
 from obsql.monitor.stats import (LARGE_SAMPLE, chi2_of_counts, jensen_shannon_of_counts, ks_of_statistic,
                                  null_share_of_counts)
-from obsql.monitor.tables import SCHEMA, column_rows, result_row
+from obsql.monitor.tables import SCHEMA, column_rows, result_row, role_row, untested_row
 from obsql.result import ADVERSARIAL_COLUMNS
 
 CLASSIFIER_ROW = "(all features)"  # the adversarial result's summary row: the classifier as a whole
@@ -182,9 +182,9 @@ def _counted_rows(name: str, plan: str, sides: tuple[_Profile, _Profile], boolea
     sizes, nulls = (left.values, right.values), (left.nulls, right.nulls)
     counted = (*sizes, *nulls)
     if plan in ("time", "identifier"):
-        return [(name, kind, plan, None, None, None, None, None, False, *counted)]
+        return [role_row(name, kind, plan, counted)]
     if plan == "empty":
-        rows = [(name, kind, None, None, None, None, None, None, None, *counted)]
+        rows = [untested_row(name, kind, counted)]
     elif plan == "ks":
         largest, n_left, n_right = gap
         result = ks_of_statistic(int(largest) / (int(n_left) * int(n_right)), sizes, nulls, fast=True)

@@ -14,8 +14,8 @@ says which way the change went (`last_change`: 'up' or 'down') and then resets i
 
 `parse_detectors` reads a declaration (`"adwin"`, `"adwin(delta=0.002)"`, `"cusum(target=120, direction=up)"`, or a
 detector instance); `direction=up` or `direction=down` makes PageHinkley, Cusum and Adwin report one way only.
-They still follow the stream both ways: a change the other way resets them without a report, so that a metric that
-improved and then came back to its usual level is not taken for a change for the worse.
+They still follow the stream both ways: a change the other way resets them without a report, so that a later change
+their way is measured from the level the stream is at, not from a mix of the levels before and after the other.
 `AlertWatch` (in `slas`) turns detections into the same alerts as SLAs: a `violated` event at a detection, and a
 `resolved` one when the detector, warmed up again after its reset, has seen `RESOLVE_AFTER` values in a row without a
 change. The alert stores the detector's name as its `op` and the `bound` its class documents as its threshold.

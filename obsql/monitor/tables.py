@@ -63,12 +63,22 @@ def column_rows(name: str, reference: pl.Series, current: pl.Series, role: str |
     (ref, ref_nulls), (cur, cur_nulls) = present(reference), present(current)
     counts = (len(ref), len(cur), ref_nulls, cur_nulls)
     if role is not None:
-        return [(name, kind, role, None, None, None, None, None, False, *counts)]
-    rows = [(name, kind, None, None, None, None, None, None, None, *counts) if len(ref) == 0 or len(cur) == 0
+        return [role_row(name, kind, role, counts)]
+    rows = [untested_row(name, kind, counts) if len(ref) == 0 or len(cur) == 0
             else result_row(name, kind, column_drift(ref, cur), counts)]
     if ref_nulls or cur_nulls:
         rows.append(result_row(name, kind, null_share(reference, current), counts))
     return rows
+
+
+def role_row(name: str, kind: str, role: str, counts: tuple[int, int, int, int]) -> tuple:
+    """The one row of a column that is not tested for its role (`identifier` or `time`): never drifted."""
+    return (name, kind, role, None, None, None, None, None, False, *counts)
+
+
+def untested_row(name: str, kind: str, counts: tuple[int, int, int, int]) -> tuple:
+    """The row of a column a side has no value of: nothing to test."""
+    return (name, kind, None, None, None, None, None, None, None, *counts)
 
 
 def result_row(name: str, kind: str, result: DriftResult, counts: tuple[int, int, int, int]) -> tuple:

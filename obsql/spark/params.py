@@ -7,11 +7,12 @@ binds, fails and year-1 times move by two days) bound as days or microseconds si
 of text (a walk's frontier) passes as one numpy array: pyspark makes a list one py4j call per value (3 s for 10,000
 run ids), an array one call. Only the parameters the text names are bound.
 
-A membership test `ARRAY_CONTAINS(:list, column)` in a short list (at most IN_VALUES values) becomes `column IN (:list_0,
-...)`, and in a longer one also gets the list's range, `column BETWEEN` its least and greatest value: Spark does not
-push `array_contains` into the Parquet scan, so a walk's step read all of a sorted index file (10 s for 169 run ids
-among 20M edges), while a range it pushes, and the row groups' statistics skip the rest (0.16 s); an IN of a few
-values it pushes value by value, which also skips what lies between them (five flagged outputs a year apart).
+A membership test `ARRAY_CONTAINS(:list, column)` in a short list (at most IN_VALUES values) becomes
+`column IN (:list_0, ...)`, and in a longer one also gets the list's range, `column BETWEEN` its least and greatest
+value: Spark does not push `array_contains` into the Parquet scan, so a walk's step read all of a sorted index file
+(10 s for 169 run ids among 20M edges), while a range it pushes, and the row groups' statistics skip the rest
+(0.16 s); an IN of a few values it pushes value by value, which also skips what lies between them (five flagged
+outputs a year apart).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def bind(text: str, params: Sequence[Any] | dict | None) -> tuple[str, dict[str,
         return text, None
     if not isinstance(params, dict):
         return text, [_value(value) for value in params]
-    text, params = _with_ranges(text, params)
+    text, params = _pushable(text, params)
     args = {}
     for name, value in params.items():
         if not re.search(rf":{name}\b", text):
@@ -44,7 +45,7 @@ IN_VALUES = 10  # Spark's spark.sql.parquet.pushdown.inFilterThreshold: an IN of
 _MEMBERSHIP = re.compile(r"ARRAY_CONTAINS\(:(\w+), ([\w.`]+)\)", re.IGNORECASE)
 
 
-def _with_ranges(text: str, params: dict) -> tuple[str, dict]:
+def _pushable(text: str, params: dict) -> tuple[str, dict]:
     """Each membership test in a non-empty list of comparable values as an IN of its values (a short list), or
     with the list's range before it."""
     ranged = dict(params)
