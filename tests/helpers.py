@@ -75,8 +75,9 @@ def log_drift_feed(start) -> tuple:
     """Six days of a `feed` component's batches, from `start`, with every case `compare ... on drift(*)` judges
     differently: numbers past EXACT_LIMIT a side and under it, categories by chi-squared and by Jensen-Shannon,
     booleans, NaN and nulls, keys, a column that is numbers on one side and text on the other, one added on the
-    third day. Returns the frames as the store samples them (numbers as floats, booleans as 'true'/'false'), before
-    and after the fourth day; log into a store with `sample_rows=DRIFT_FEED_ROWS` so that every row is sampled."""
+    third day, a number and a category set per batch (each day's). Returns the frames as the store samples them
+    (numbers as floats, booleans as 'true'/'false'), before and after the fourth day, with the day of each row in
+    `batch` (not logged); log into a store with `sample_rows=DRIFT_FEED_ROWS` so that every row is sampled."""
     from datetime import timedelta
 
     import numpy as np
@@ -98,10 +99,12 @@ def log_drift_feed(start) -> tuple:
             "count": rng.integers(0, 5, n),
             "mixed": [str(v) for v in rng.integers(0, 3, n)] if after else rng.integers(0, 3, n).astype(float),
             **({"late": rng.normal(0, 1, n)} if day >= 2 else {}),
+            "daily": np.full(n, rng.normal(0.5 if after else 0.0, 1.0)),
+            "weekday": np.full(n, ["mon", "tue", "wed"][day % 3]),
         }).filter(pl.int_range(pl.len()) < (n if day % 3 == 0 else 300))
         with obsql.run("feed", start=start + timedelta(days=day)) as r:
             r.add_input(frame, "batch")
-        logged[after].append(frame)
+        logged[after].append(frame.with_columns(batch=pl.lit(day)))
 
     def as_sampled(frames):
         frame = pl.concat(frames, how="diagonal_relaxed")

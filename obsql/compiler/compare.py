@@ -187,7 +187,8 @@ def drift_steps(left: str, right: str) -> dict[str, str]:
       $booleans as 'true' and 'false');
     - `ks`: per column among $numeric, the largest gap between the two sides' empirical distributions, in units
       of 1 / (n_left n_right), with n_left and n_right;
-    - `values`: the cells of the columns among $pulled, for the tests that take the values themselves."""
+    - `values`: the cells of the columns among $pulled, for the tests that take the values themselves;
+    - `batches`: how the columns' batches differ, for their design effects (see `_batch_spreads`)."""
     cells = f"WITH cells AS (SELECT 'left' AS side, l.* FROM ({left}) AS l UNION ALL " \
             f"SELECT 'right' AS side, r.* FROM ({right}) AS r) "
     profile = (
@@ -217,7 +218,65 @@ def drift_steps(left: str, right: str) -> dict[str, str]:
     )
     values = cells + ("SELECT side, column_name, num_value, text_value FROM cells "
                       "WHERE list_contains($pulled, column_name)")
-    return {"profile": profile, "categories": categories, "ks": ks, "values": values}
+    return {"profile": profile, "categories": categories, "ks": ks, "values": values,
+            "batches": cells + _batch_spreads(value)}
+
+
+_BATCH = "side, column_name, run_id, pointer"  # a batch: one logged dataframe of one run
+
+
+def _batch_spreads(value: str) -> str:
+    """Per side and column, how its batches differ (`monitor.clustering.BatchSpread`'s batches, between, total and
+    categories), as `part` 'values' for the numbers of the columns among $numbers, 'shares' for the categories of
+    those among $categorical, 'nulls' for the missing values of those among $tested."""
+    numbers = (
+        "numbers AS (SELECT side, column_name, run_id, pointer, num_value AS x FROM cells WHERE "
+        "list_contains($numbers, column_name) AND num_value IS NOT NULL AND NOT isnan(num_value)), "
+        f"number_batches AS (SELECT {_BATCH}, count(*) AS m, avg(x) AS mean FROM numbers GROUP BY {_BATCH}), "
+        "number_sides AS (SELECT side, column_name, count(*) AS n, avg(x) AS mean, var_pop(x) AS variance "
+        "FROM numbers GROUP BY side, column_name)"
+    )
+    shares = (
+        f"labelled AS (SELECT {_BATCH}, {value} AS value FROM cells WHERE list_contains($categorical, column_name)), "
+        f"share_cells AS (SELECT * FROM labelled WHERE value IS NOT NULL), "
+        f"share_batches AS (SELECT {_BATCH}, count(*) AS m FROM share_cells GROUP BY {_BATCH}), "
+        "share_sides AS (SELECT side, column_name, count(*) AS batches, sum(m) AS n, sum(m * m) AS squares "
+        "FROM share_batches GROUP BY side, column_name), "
+        f"share_counts AS (SELECT c.side, c.column_name, c.value, count(*) AS c, max(b.m) AS m FROM share_cells AS c "
+        "JOIN share_batches AS b ON b.side = c.side AND b.column_name = c.column_name AND b.run_id = c.run_id "
+        "AND b.pointer = c.pointer GROUP BY c.side, c.column_name, c.run_id, c.pointer, c.value), "
+        "share_values AS (SELECT side, column_name, value, sum(c) AS k, sum(c * c) AS sq, sum(c * m) AS cross_m "
+        "FROM share_counts GROUP BY side, column_name, value)"
+    )
+    nulls = (
+        "sampled AS (SELECT side, run_id, pointer, count(DISTINCT row_index) AS r FROM cells "
+        "GROUP BY side, run_id, pointer), "
+        "null_kinds AS (SELECT side, column_name, count(num_value) > 0 AS numeric FROM cells "
+        "WHERE list_contains($tested, column_name) GROUP BY side, column_name), "
+        f"held AS (SELECT c.side, c.column_name, c.run_id, c.pointer, count(CASE WHEN k.numeric THEN "
+        "CASE WHEN NOT isnan(c.num_value) THEN 1 END WHEN c.text_value IS NOT NULL THEN 1 END) AS v FROM cells AS c JOIN null_kinds AS k "
+        "ON k.side = c.side AND k.column_name = c.column_name GROUP BY c.side, c.column_name, c.run_id, c.pointer), "
+        "missing AS (SELECT k.side, k.column_name, s.r, s.r - coalesce(h.v, 0) AS z FROM null_kinds AS k "
+        "JOIN sampled AS s ON s.side = k.side LEFT JOIN held AS h ON h.side = k.side AND h.column_name = "
+        "k.column_name AND h.run_id = s.run_id AND h.pointer = s.pointer), "
+        "missing_sides AS (SELECT side, column_name, count(*) AS batches, sum(r) AS n, "
+        "CAST(sum(z) AS DOUBLE) / sum(r) AS share FROM missing GROUP BY side, column_name)"
+    )
+    return (
+        f", {numbers}, {shares}, {nulls} "
+        "SELECT b.side, b.column_name, 'values' AS part, count(*) AS batches, "
+        "sum(b.m * b.m * (b.mean - s.mean) * (b.mean - s.mean)) AS between_batches, max(s.n * s.variance) AS total, "
+        "2 AS categories FROM number_batches AS b JOIN number_sides AS s ON s.side = b.side "
+        "AND s.column_name = b.column_name GROUP BY b.side, b.column_name "
+        "UNION ALL SELECT v.side, v.column_name, 'shares' AS part, max(s.batches) AS batches, "
+        "sum((v.sq - 2.0 * v.k / s.n * v.cross_m + (v.k / s.n) * (v.k / s.n) * s.squares) / (v.k / s.n)) "
+        "AS between_batches, max(s.n) AS total, count(*) AS categories FROM share_values AS v JOIN share_sides AS s "
+        "ON s.side = v.side AND s.column_name = v.column_name GROUP BY v.side, v.column_name "
+        "UNION ALL SELECT m.side, m.column_name, 'nulls' AS part, max(s.batches) AS batches, "
+        "sum((m.z - s.share * m.r) * (m.z - s.share * m.r)) AS between_batches, "
+        "max(s.n * s.share * (1 - s.share)) AS total, 2 AS categories FROM missing AS m JOIN missing_sides AS s "
+        "ON s.side = m.side AND s.column_name = m.column_name GROUP BY m.side, m.column_name"
+    )
 
 
 def _some_rows(side: str) -> str:

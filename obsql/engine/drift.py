@@ -14,6 +14,7 @@ import polars as pl
 from obsql.compiler.compare import ADVERSARIAL_ROWS
 from obsql.engine.walks import Steps, Tabular
 from obsql.errors import ObsqlError
+from obsql.monitor.clustering import BatchSpread, ColumnEffects
 from obsql.monitor.identifiers import Side, looks_like_a_key
 from obsql.monitor.kolmogorov import EXACT_LIMIT
 from obsql.monitor.stats import (LARGE_SAMPLE, chi2_of_counts, jensen_shannon_of_counts, ks_of_statistic,
@@ -102,13 +103,15 @@ def drift_table(steps: Steps, columns: list[str], exclude: list[str]) -> Tabular
     gaps = {row[0]: row[1:] for row in steps.rows("ks", numeric=numeric)} if numeric else {}
     counts = _category_counts(steps, categorical, sorted(booleans)) if categorical else {}
     frames = _pulled(steps, pulled, profiles) if pulled else {}
+    effects = _design_effects(steps, plans, profiles, sorted(booleans))
     rows = []
     for name, plan in plans.items():
         sides = (left[name], right[name])
         if plan == "pulled":
-            rows += column_rows(name, *frames[name], None)
+            rows += column_rows(name, *frames[name], None, effects.get(name, ColumnEffects()))
             continue
-        rows += _counted_rows(name, plan, sides, booleans, gaps.get(name), counts.get(name))
+        rows += _counted_rows(name, plan, sides, booleans, gaps.get(name), counts.get(name),
+                              effects.get(name, ColumnEffects()))
     rows.sort(key=_drift_order)
     return Tabular(tuple(SCHEMA), rows)
 
@@ -151,6 +154,27 @@ def _identifier(name: str, sides: tuple[_Profile, _Profile], boolean: bool) -> b
     return looks_like_a_key(name, described)
 
 
+def _design_effects(steps: Steps, plans: dict[str, str], profiles: dict,
+                    booleans: list[str]) -> dict[str, ColumnEffects]:
+    """Per tested column, its design effects on either side, from how its batches differ (`batches` step)."""
+    tested = [name for name, plan in plans.items() if plan in ("ks", "categories", "pulled")]
+    if not tested:
+        return {}
+    numbers = [name for name in tested if plans[name] == "ks" or (
+        plans[name] == "pulled" and profiles["left"][name].numeric and profiles["right"][name].numeric)]
+    categorical = [name for name in tested if plans[name] == "categories"]
+    found: dict[tuple[str, str, str], float] = {}
+    for side, name, part, batches, between, total, categories in steps.rows(
+            "batches", numbers=numbers, categorical=categorical, tested=tested, booleans=booleans):
+        spread = BatchSpread(int(batches), float(between or 0.0), float(total or 0.0), int(categories))
+        found[(name, "nulls" if part == "nulls" else "values", side)] = spread.design_effect()
+
+    def pair(name: str, part: str) -> tuple[float, float]:
+        return found.get((name, part, "left"), 1.0), found.get((name, part, "right"), 1.0)
+
+    return {name: ColumnEffects(pair(name, "values"), pair(name, "nulls")) for name in tested}
+
+
 def _category_counts(steps: Steps, columns: list[str], booleans: list[str]) -> dict[str, tuple]:
     """Per column, its categories' counts on the left and on the right, aligned."""
     found: dict[str, dict[str, list[int]]] = {name: {} for name in columns}
@@ -175,7 +199,7 @@ def _pulled(steps: Steps, columns: list[str], profiles: dict) -> dict[str, tuple
 
 
 def _counted_rows(name: str, plan: str, sides: tuple[_Profile, _Profile], booleans: set[str], gap: tuple | None,
-                  counts: tuple | None) -> list[tuple]:
+                  counts: tuple | None, effects: ColumnEffects) -> list[tuple]:
     """A column's rows from what the engine counted (the same rows `column_rows` gives from the values)."""
     left, right = sides
     kind = "numeric" if left.numeric and right.numeric and name not in booleans else "categorical"
@@ -187,14 +211,16 @@ def _counted_rows(name: str, plan: str, sides: tuple[_Profile, _Profile], boolea
         rows = [untested_row(name, kind, counted)]
     elif plan == "ks":
         largest, n_left, n_right = gap
-        result = ks_of_statistic(int(largest) / (int(n_left) * int(n_right)), sizes, nulls, fast=True)
+        result = ks_of_statistic(int(largest) / (int(n_left) * int(n_right)), sizes, nulls, fast=True,
+                                 effects=effects.values)
         rows = [result_row(name, kind, result, counted)]
     else:
-        test = chi2_of_counts if min(sizes) <= LARGE_SAMPLE else jensen_shannon_of_counts
-        rows = [result_row(name, kind, test(*counts, nulls), counted)]
+        smaller = min(size / effect for size, effect in zip(sizes, effects.values))
+        test = chi2_of_counts if smaller <= LARGE_SAMPLE else jensen_shannon_of_counts
+        rows = [result_row(name, kind, test(*counts, nulls, effects=effects.values), counted)]
     if any(nulls):
-        rows.append(result_row(name, kind, null_share_of_counts(left.sampled_rows, right.sampled_rows, *nulls),
-                               counted))
+        rows.append(result_row(name, kind, null_share_of_counts(left.sampled_rows, right.sampled_rows, *nulls,
+                                                                effects=effects.nulls), counted))
     return rows
 
 

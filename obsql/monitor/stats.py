@@ -12,6 +12,10 @@ How `drifted` is decided: with a p-value and at most LARGE_SAMPLE rows on the sm
 must exceed a threshold: KS statistic > 0.1, Cramer's V > 0.1, PSI > 0.2, Jensen-Shannon distance > 0.1, Wasserstein
 distance over the reference standard deviation > 0.1, KL divergence > 0.1. `null_share` (a change in the share of
 missing values) needs both: p < alpha and Cohen's h > 0.2.
+
+Rows logged in batches are weighed by `effects`, each side's design effect (see `obsql.monitor.clustering`): its
+rows over it are the side's effective size, at which the p-value is computed; on large samples a batched column
+needs both, p < alpha (more than its batches vary by chance) and the effect size over its threshold.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from obsql.monitor.clustering import NO_EFFECT, combined, effective_sizes
 from obsql.monitor.inputs import as_numbers, as_series, kind_of, present
 from obsql.monitor.kolmogorov import EXACT_LIMIT, asymptotic_p_value, ks_statistic
 
@@ -47,6 +52,7 @@ class DriftResult:
     nulls_reference: int = 0
     nulls_current: int = 0
     approximate: bool = False  # True when computed from summaries rather than rows
+    design_effect: float = 1.0  # how many sampled rows count as one independent row (batches, see `clustering`)
 
 
 @dataclass(frozen=True)
@@ -61,18 +67,22 @@ class _Pair:
 
 def decide(method: str, statistic: float, p_value: float | None, effect_size: float, pair_sizes: tuple[int, int],
            nulls: tuple[int, int] = (0, 0), *, alpha: float = ALPHA, threshold: float,
-           approximate: bool = False) -> DriftResult:
-    """Judge one measurement: p-value below alpha on small samples, effect size above threshold otherwise."""
-    if p_value is not None and min(pair_sizes) <= LARGE_SAMPLE:
+           approximate: bool = False, effects: tuple[float, float] = NO_EFFECT) -> DriftResult:
+    """Judge one measurement: p-value below alpha on small samples, effect size above threshold otherwise. Rows
+    logged in batches (`effects`) need both on large samples: their p-value, at the effective sizes, says whether
+    the change is more than batch-to-batch variation, the effect size whether it matters."""
+    batched_noise = p_value is not None and effects != NO_EFFECT and p_value >= alpha
+    if p_value is not None and (min(pair_sizes) <= LARGE_SAMPLE or batched_noise):
         drifted, bound, decided_by = p_value < alpha, alpha, "p_value"
     else:
         drifted, bound, decided_by = effect_size > threshold, threshold, "effect_size"
     return DriftResult(method, float(statistic), None if p_value is None else float(p_value), float(effect_size),
-                       bound, bool(drifted), decided_by, *pair_sizes, *nulls, approximate)
+                       bound, bool(drifted), decided_by, *pair_sizes, *nulls, approximate,
+                       combined(effects, pair_sizes))
 
 
 def ks(reference: Any, current: Any, *, alpha: float = ALPHA, threshold: float = 0.1,
-       fast: bool = False) -> DriftResult:
+       fast: bool = False, effects: tuple[float, float] = NO_EFFECT) -> DriftResult:
     """Two-sample Kolmogorov-Smirnov test; the statistic is also the effect size.
 
     Up to EXACT_LIMIT rows a side this is scipy's ks_2samp (exact p-values, cheap at that size); beyond, the
@@ -82,37 +92,47 @@ def ks(reference: Any, current: Any, *, alpha: float = ALPHA, threshold: float =
     """
     pair = _pair(reference, current)
     ref, cur = _numbers(pair.reference), _numbers(pair.current)
-    if max(len(ref), len(cur)) <= EXACT_LIMIT:
+    if max(len(ref), len(cur)) <= EXACT_LIMIT and effects == NO_EFFECT:
         result = stats.ks_2samp(ref, cur)
         return decide("ks", result.statistic, result.pvalue, result.statistic, (len(ref), len(cur)), _nulls(pair),
                       alpha=alpha, threshold=threshold)
     return ks_of_statistic(ks_statistic(ref, cur), (len(ref), len(cur)), _nulls(pair), alpha=alpha,
-                           threshold=threshold, fast=fast)
+                           threshold=threshold, fast=fast, effects=effects)
 
 
 def ks_of_statistic(statistic: float, sizes: tuple[int, int], nulls: tuple[int, int] = (0, 0), *,
-                    alpha: float = ALPHA, threshold: float = 0.1, fast: bool = False) -> DriftResult:
-    """`ks` of samples larger than EXACT_LIMIT on a side, from their statistic (asymptotic p-value), for an engine
-    that computed the statistic itself."""
-    p_value = asymptotic_p_value(statistic, *sizes, fast=fast)
-    return decide("ks", statistic, p_value, statistic, sizes, nulls, alpha=alpha, threshold=threshold)
+                    alpha: float = ALPHA, threshold: float = 0.1, fast: bool = False,
+                    effects: tuple[float, float] = NO_EFFECT) -> DriftResult:
+    """`ks` from its statistic (asymptotic p-value, at the effective sizes), for samples larger than EXACT_LIMIT
+    on a side or batched, and for an engine that computed the statistic itself."""
+    effective = effective_sizes(sizes, effects)
+    p_value = asymptotic_p_value(statistic, *effective, fast=fast and min(effective) > EXACT_LIMIT)
+    return decide("ks", statistic, p_value, statistic, sizes, nulls, alpha=alpha, threshold=threshold,
+                  effects=effects)
 
 
-def chi2(reference: Any, current: Any, *, alpha: float = ALPHA, threshold: float = 0.1) -> DriftResult:
+def chi2(reference: Any, current: Any, *, alpha: float = ALPHA, threshold: float = 0.1,
+         effects: tuple[float, float] = NO_EFFECT) -> DriftResult:
     """Chi-squared test of homogeneity on the 2 x k table of category counts; Cramer's V is the effect size."""
     pair = _pair(reference, current)
     return chi2_of_counts(*_category_counts(pair.reference, pair.current), _nulls(pair), alpha=alpha,
-                          threshold=threshold)
+                          threshold=threshold, effects=effects)
 
 
 def chi2_of_counts(reference_counts: np.ndarray, current_counts: np.ndarray, nulls: tuple[int, int] = (0, 0), *,
-                   alpha: float = ALPHA, threshold: float = 0.1) -> DriftResult:
-    """`chi2` from each category's count on either side (aligned), for an engine that counted them itself."""
+                   alpha: float = ALPHA, threshold: float = 0.1,
+                   effects: tuple[float, float] = NO_EFFECT) -> DriftResult:
+    """`chi2` from each category's count on either side (aligned), for an engine that counted them itself. With
+    batched rows the statistic is Pearson's over the combined design effect (Rao-Scott), Cramer's V Pearson's."""
     table = np.vstack([reference_counts, current_counts]).astype(np.float64)
     statistic, p_value = chi2_of_table(table)
     cramers_v = float(np.sqrt(statistic / table.sum())) if table.shape[1] > 1 else 0.0
     sizes = (int(table[0].sum()), int(table[1].sum()))
-    return decide("chi2", statistic, p_value, cramers_v, sizes, nulls, alpha=alpha, threshold=threshold)
+    if effects != NO_EFFECT:
+        statistic /= combined(effects, sizes)
+        p_value = float(stats.chi2.sf(statistic, table.shape[1] - 1)) if table.shape[1] > 1 else 1.0
+    return decide("chi2", statistic, p_value, cramers_v, sizes, nulls, alpha=alpha, threshold=threshold,
+                  effects=effects)
 
 
 def chi2_of_table(table: np.ndarray) -> tuple[float, float]:
@@ -129,30 +149,34 @@ def chi2_of_table(table: np.ndarray) -> tuple[float, float]:
     return statistic, float(stats.chi2.sf(statistic, dof))
 
 
-def null_share(reference: Any, current: Any, *, alpha: float = ALPHA, threshold: float = NULL_SHARE_FLOOR
-               ) -> DriftResult:
+def null_share(reference: Any, current: Any, *, alpha: float = ALPHA, threshold: float = NULL_SHARE_FLOOR,
+               effects: tuple[float, float] = NO_EFFECT) -> DriftResult:
     """Whether the share of missing values changed: a two-proportion z-test (the same p-value as chi-squared on the
     2 x 2 table without Yates' correction), with Cohen's h as the effect size. Drifted when p < alpha *and* h
     exceeds its floor (0.2, a small effect): on large samples any wobble is significant, and 1% -> 2% null is not
     drift while 0% -> 5% or 2% -> 60% is."""
     ref, cur = as_series(reference), as_series(current)
     ref_nulls, cur_nulls = len(ref) - len(present(ref)[0]), len(cur) - len(present(cur)[0])
-    return null_share_of_counts(len(ref), len(cur), ref_nulls, cur_nulls, alpha=alpha, threshold=threshold)
+    return null_share_of_counts(len(ref), len(cur), ref_nulls, cur_nulls, alpha=alpha, threshold=threshold,
+                                effects=effects)
 
 
 def null_share_of_counts(n_ref: int, n_cur: int, ref_nulls: int, cur_nulls: int, *, alpha: float = ALPHA,
-                         threshold: float = NULL_SHARE_FLOOR) -> DriftResult:
-    """`null_share` from each side's count of values and of missing ones among them."""
+                         threshold: float = NULL_SHARE_FLOOR,
+                         effects: tuple[float, float] = NO_EFFECT) -> DriftResult:
+    """`null_share` from each side's count of values and of missing ones among them (each side's variance times
+    its design effect when rows come in batches that miss values together)."""
     if n_ref == 0 or n_cur == 0:
         raise ValueError("both samples need at least one value, missing or not")
     p_ref, p_cur = ref_nulls / n_ref, cur_nulls / n_cur
     pooled = (ref_nulls + cur_nulls) / (n_ref + n_cur)
-    spread = np.sqrt(pooled * (1 - pooled) * (1 / n_ref + 1 / n_cur))
+    spread = np.sqrt(pooled * (1 - pooled) * (effects[0] / n_ref + effects[1] / n_cur))
     p_value = 1.0 if spread == 0 else float(2 * stats.norm.sf(abs(p_cur - p_ref) / spread))
     h = float(abs(2 * np.arcsin(np.sqrt(p_cur)) - 2 * np.arcsin(np.sqrt(p_ref))))
     drifted = p_value < alpha and h > threshold
     return DriftResult("null_share", p_cur - p_ref, p_value, h, threshold, drifted,
-                       "effect_size" if p_value < alpha else "p_value", n_ref, n_cur, ref_nulls, cur_nulls)
+                       "effect_size" if p_value < alpha else "p_value", n_ref, n_cur, ref_nulls, cur_nulls,
+                       design_effect=combined(effects, (n_ref, n_cur)))
 
 
 def psi(reference: Any, current: Any, bins: int = 10, *, threshold: float = 0.2) -> DriftResult:
@@ -171,19 +195,21 @@ def population_stability(reference_counts: np.ndarray, current_counts: np.ndarra
     return float(((c - r) * np.log(c / r)).sum())
 
 
-def jensen_shannon(reference: Any, current: Any, bins: int = 10, *, threshold: float = 0.1) -> DriftResult:
+def jensen_shannon(reference: Any, current: Any, bins: int = 10, *, threshold: float = 0.1,
+                   effects: tuple[float, float] = NO_EFFECT) -> DriftResult:
     """Jensen-Shannon distance (base 2, so within [0, 1]) between category frequencies, or between numbers after
     binning both on reference quantiles."""
     pair = _pair(reference, current)
-    return jensen_shannon_of_counts(*_shared_bins(pair, bins), _nulls(pair), threshold=threshold)
+    return jensen_shannon_of_counts(*_shared_bins(pair, bins), _nulls(pair), threshold=threshold, effects=effects)
 
 
 def jensen_shannon_of_counts(reference_counts: np.ndarray, current_counts: np.ndarray,
-                             nulls: tuple[int, int] = (0, 0), *, threshold: float = 0.1) -> DriftResult:
+                             nulls: tuple[int, int] = (0, 0), *, threshold: float = 0.1,
+                             effects: tuple[float, float] = NO_EFFECT) -> DriftResult:
     """`jensen_shannon` from each bin's or category's count on either side (aligned)."""
     value = js_distance(reference_counts, current_counts)
     sizes = (int(np.sum(reference_counts)), int(np.sum(current_counts)))
-    return decide("jensen_shannon", value, None, value, sizes, nulls, threshold=threshold)
+    return decide("jensen_shannon", value, None, value, sizes, nulls, threshold=threshold, effects=effects)
 
 
 def js_distance(reference_counts: np.ndarray, current_counts: np.ndarray) -> float:

@@ -178,7 +178,8 @@ def test_drift_from_the_engines_counts_is_monitor_drift_of_the_same_rows(tmp_pat
     before, after = log_drift_feed(T0)
     rows = store.query(DRIFT_FEED_QUERY).rows
     store.close()
-    expected = sorted(drift(before, after, sorted(before.columns)).rows(), key=_drift_order)
+    logged = sorted(name for name in before.columns if name != "batch")
+    expected = sorted(drift(before, after, logged, batch="batch").rows(), key=_drift_order)
     assert [row[:3] for row in rows] == [row[:3] for row in expected]
     for row, wanted in zip(rows, expected):
         assert list(row) == [
@@ -187,3 +188,6 @@ def test_drift_from_the_engines_counts_is_monitor_drift_of_the_same_rows(tmp_pat
     assert {("amount", "ks"), ("city", "jensen_shannon"), ("order_id", "identifier"), ("request", "identifier"),
             ("small", "null_share"), ("late", "null_share"), ("rare", "chi2"), ("count", "ks"),
             ("mixed", "jensen_shannon"), ("flag", "jensen_shannon")} <= methods
+    effects = {(row[0], row[2]): row[-1] for row in rows}
+    assert effects[("weekday", "chi2")] > 100 and effects[("daily", "ks")] > 100  # set per batch: weighed by days
+    assert effects[("amount", "ks")] == effects[("city", "jensen_shannon")] == 1.0  # independent rows
