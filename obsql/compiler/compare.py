@@ -238,11 +238,11 @@ def _batch_spreads(value: str) -> str:
     )
     shares = (
         f"labelled AS (SELECT {_BATCH}, {value} AS value FROM cells WHERE list_contains($categorical, column_name)), "
-        f"share_cells AS (SELECT * FROM labelled WHERE value IS NOT NULL), "
+        "share_cells AS (SELECT * FROM labelled WHERE value IS NOT NULL), "
         f"share_batches AS (SELECT {_BATCH}, count(*) AS m FROM share_cells GROUP BY {_BATCH}), "
         "share_sides AS (SELECT side, column_name, count(*) AS batches, sum(m) AS n, sum(m * m) AS squares "
         "FROM share_batches GROUP BY side, column_name), "
-        f"share_counts AS (SELECT c.side, c.column_name, c.value, count(*) AS c, max(b.m) AS m FROM share_cells AS c "
+        "share_counts AS (SELECT c.side, c.column_name, c.value, count(*) AS c, max(b.m) AS m FROM share_cells AS c "
         "JOIN share_batches AS b ON b.side = c.side AND b.column_name = c.column_name AND b.run_id = c.run_id "
         "AND b.pointer = c.pointer GROUP BY c.side, c.column_name, c.run_id, c.pointer, c.value), "
         "share_values AS (SELECT side, column_name, value, sum(c) AS k, sum(c * c) AS sq, sum(c * m) AS cross_m "
@@ -253,7 +253,7 @@ def _batch_spreads(value: str) -> str:
         "GROUP BY side, run_id, pointer), "
         "null_kinds AS (SELECT side, column_name, count(num_value) > 0 AS numeric FROM cells "
         "WHERE list_contains($tested, column_name) GROUP BY side, column_name), "
-        f"held AS (SELECT c.side, c.column_name, c.run_id, c.pointer, count(CASE WHEN k.numeric THEN "
+        "held AS (SELECT c.side, c.column_name, c.run_id, c.pointer, count(CASE WHEN k.numeric THEN "
         "CASE WHEN NOT isnan(c.num_value) THEN 1 END WHEN c.text_value IS NOT NULL THEN 1 END) AS v FROM cells AS c JOIN null_kinds AS k "
         "ON k.side = c.side AND k.column_name = c.column_name GROUP BY c.side, c.column_name, c.run_id, c.pointer), "
         "missing AS (SELECT k.side, k.column_name, s.r, s.r - coalesce(h.v, 0) AS z FROM null_kinds AS k "
