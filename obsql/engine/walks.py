@@ -138,23 +138,18 @@ def _expand(steps: Steps, step: str, roots: list[str], max_depth: int | None,
     core = steps.core
     known_links = known_links or {}
     known = dict(known or {})
-
-    def held(run_id: str) -> bool:
-        return run_id in known_links or (core is not None and run_id in core.runs)
-
-    def held_links(run_id: str) -> list[tuple[str, str]]:
-        return known_links[run_id] if run_id in known_links else core.links.get(run_id, [])
-
+    core_runs, core_links = (core.runs, core.links) if core is not None else ({}, {})
     seen = set(roots)
     frontier, depth = list(roots), 0
     while frontier and (max_depth is None or depth < max_depth):
         if step == "upstream":  # held dependencies need no lookup; the others' are looked up
-            found = [(r, *link) for r in frontier if held(r) for link in held_links(r)]
-            elsewhere = [r for r in frontier if not held(r)]
+            held = {r: known_links[r] if r in known_links else core_links.get(r, []) for r in frontier
+                    if r in known_links or r in core_runs}
+            elsewhere = [r for r in frontier if r not in held]
             if elsewhere and core is None:
-                in_core = _looked_up_in_core(steps, elsewhere, known)
-                found += [(r, *link) for r, run_links in in_core.items() for link in run_links]
-                elsewhere = [r for r in elsewhere if r not in in_core]
+                held |= _looked_up_in_core(steps, elsewhere, known)
+                elsewhere = [r for r in elsewhere if r not in held]
+            found = [(r, *link) for r, run_links in held.items() for link in run_links]
             found += steps.rows(step, frontier=elsewhere) if elsewhere else []
         elif core is None:
             found = steps.rows(step, frontier=frontier)
@@ -358,7 +353,9 @@ class Known:
 def ranking(steps: Steps, slice_outputs: list[tuple[str, str]], baseline_outputs: list[tuple[str, str]],
             known: Known | None = None) -> Ranking:
     """How much more often each run appears in the traces of the slice than in those of the baseline (lift),
-    scored by the hypergeometric test (see monitor.enrichment)."""
+    scored by the hypergeometric test (see monitor.enrichment); each record carries the run's attributes too."""
+    import numpy as np
+
     from obsql.monitor.enrichment import over_representation
 
     known = known or Known()
@@ -368,16 +365,28 @@ def ranking(steps: Steps, slice_outputs: list[tuple[str, str]], baseline_outputs
     found = [(run_id, bits) for run_id, bits in reach.items() if bits & outputs.in_slice]
     n, n_baseline = outputs.in_slice.bit_count(), outputs.in_baseline.bit_count()
     population = (outputs.in_slice | outputs.in_baseline).bit_count()
-    counts = [((bits & outputs.in_slice).bit_count(), (bits & outputs.in_baseline).bit_count(), bits.bit_count())
-              for _, bits in found]
-    scores = over_representation([c[0] for c in counts], [c[2] for c in counts], n, population)
-    records = []
-    for (run_id, _), (k, k_baseline, _), score in zip(found, counts, scores):
-        coverage, baseline_coverage = k / n, (k_baseline / n_baseline if n_baseline else None)
-        records.append({"run_id": run_id, "outputs": k, "coverage": coverage, "baseline_coverage": baseline_coverage,
-                        "lift": coverage / baseline_coverage if baseline_coverage else None, "score": float(score)})
-    records.sort(key=lambda r: (-r["score"], -(r["lift"] or 0.0), -r["coverage"],
-                                _negated_time(graph, r["run_id"]), r["run_id"]))
+
+    def counted(mask: int | None) -> np.ndarray:
+        return np.fromiter(((bits if mask is None else bits & mask).bit_count() for _, bits in found),
+                           dtype=np.int64, count=len(found))
+
+    k, k_baseline, k_all = counted(outputs.in_slice), counted(outputs.in_baseline), counted(None)
+    scores = over_representation(k, k_all, n, population)
+    coverage = k / n
+    baseline_coverage = k_baseline / n_baseline if n_baseline else np.zeros(len(found))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lift = np.where(baseline_coverage > 0, coverage / np.where(baseline_coverage > 0, baseline_coverage, 1), 0)
+    run_ids = [run_id for run_id, _ in found]
+    attributes = [graph.runs.get(run_id, {}) for run_id in run_ids]
+    newest = np.fromiter((_negated_time(run) for run in attributes), dtype=np.float64, count=len(found))
+    # most over-represented first; ties by lift, coverage, the newest run, then run id (np.lexsort's last key leads)
+    order = np.lexsort((np.array(run_ids, dtype=object).astype(str), newest, -coverage, -lift, -scores))
+    records = [{"run_id": run_ids[i], "outputs": int(k[i]), "coverage": float(coverage[i]),
+                "baseline_coverage": float(baseline_coverage[i]) if n_baseline else None,
+                "lift": float(lift[i]) if lift[i] else None, "score": float(scores[i]),
+                "component": attributes[i].get("component"), "start_time": attributes[i].get("start_time"),
+                "stale": attributes[i].get("stale"), "stale_reasons": attributes[i].get("stale_reasons")}
+               for i in order.tolist()]
     return Ranking(graph, records, list(dict.fromkeys(run for _, run in slice_outputs)))
 
 
@@ -386,16 +395,14 @@ def rank_runs(steps: Steps, slice_outputs: list[tuple[str, str]], baseline_outpu
     """The runs in the slice's traces, most over-represented first, with their attributes."""
     if not slice_outputs:
         return Tabular(RANK_COLUMNS, [])
-    ranked = ranking(steps, slice_outputs, baseline_outputs, known)
-    for position, record in enumerate(ranked.records, start=1):
-        attributes = ranked.graph.runs.get(record["run_id"], {})
-        record.update(rank=position, component=attributes.get("component"), start_time=attributes.get("start_time"),
-                      stale=attributes.get("stale"), stale_reasons=attributes.get("stale_reasons"))
-    return Tabular.of(RANK_COLUMNS, ranked.records)
+    records = ranking(steps, slice_outputs, baseline_outputs, known).records
+    for position, record in enumerate(records, start=1):
+        record["rank"] = position
+    return Tabular.of(RANK_COLUMNS, records)
 
 
-def _negated_time(graph: Graph, run_id: str) -> float:
-    start = graph.runs.get(run_id, {}).get("start_time")
+def _negated_time(attributes: dict) -> float:
+    start = attributes.get("start_time")
     return -start.timestamp() if start is not None else 0.0
 
 
