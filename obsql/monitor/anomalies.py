@@ -16,7 +16,7 @@ import math
 from bisect import bisect_left
 from collections import defaultdict
 from datetime import datetime
-from statistics import median
+from statistics import median, pstdev
 from typing import Callable, NamedTuple
 
 HISTORY_RUNS = 30
@@ -134,11 +134,15 @@ def _values(past: list[dict], field: str) -> list[float]:
 
 
 def _null_change(row: dict, past: list[dict]) -> Verdict | None:
+    """The share of missing values against its usual share. Its spread is at least the binomial one of the run's
+    rows and at least the baseline's own standard deviation: rows go missing together (a weather station's 25 rows
+    at once), so a history of such excursions is as variable as it looks, not as the median and its rows say."""
     values, n = _values(past, "null_frac"), max(row["n"] or 0, 1)
     if row["null_frac"] is None or not values:
         return None
     usual = median(values)
-    z, usual = robust_z(row["null_frac"], values, math.sqrt(max(usual, 0.5 / n) * (1 - min(usual, 0.5)) / n))
+    binomial = math.sqrt(max(usual, 0.5 / n) * (1 - min(usual, 0.5)) / n)
+    z, usual = robust_z(row["null_frac"], values, max(binomial, pstdev(values)))
     effect = 2 * math.asin(math.sqrt(row["null_frac"])) - 2 * math.asin(math.sqrt(usual))
     return Verdict(f"{row['null_frac']:.1%} missing, usually {usual:.1%}", z, abs(effect) >= 0.2, effect)
 

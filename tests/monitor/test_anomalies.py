@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
+import pytest
 
 from obsql.monitor.anomalies import COLUMN_TESTS, Series, judged, metric_change
 
@@ -64,7 +65,21 @@ def test_a_change_the_component_often_showed_counts_less_the_more_often():
 
     last, series = rows({59})
     alone = judged(last, series, last["start_time"], _null_change)
-    last, series = rows({15, 25, 45, 59})
+    last, series = rows({11, 20, 26, 59})  # earlier than the last 30 runs, and not on the last run's weekday
     (evidence, score) = judged(last, series, last["start_time"], _null_change)
     assert alone is not None and score == alone[1] / 4
-    assert "about as unusual 3 times before, last on 2024-02-15" in evidence
+    assert "about as unusual 3 times before, last on 2024-01-27" in evidence
+
+
+def test_missing_values_that_come_in_clusters_spread_as_the_history_shows():
+    """A station's 25 rows of 300 go missing together: three such days among the last 30 make the usual spread the
+    history's standard deviation (two stations out: z 6.7), not the binomial one of 300 independent rows (z 71)."""
+    from statistics import pstdev
+
+    from obsql.monitor.anomalies import _null_change
+
+    past = [{"n": 300, "null_frac": 1 / 12 if i in (4, 12, 25) else 0.0} for i in range(30)]
+    verdict = _null_change({"n": 300, "null_frac": 2 / 12}, past)
+    assert verdict.z == pytest.approx((2 / 12) / pstdev(p["null_frac"] for p in past))
+    quiet = _null_change({"n": 300, "null_frac": 2 / 12}, [{"n": 300, "null_frac": 0.0}] * 30)
+    assert quiet.z > 10 * verdict.z
