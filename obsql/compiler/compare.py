@@ -163,8 +163,9 @@ def compare_statistics_plan(w: SqlWriter, catalog: Catalog, node: ast.Compare, p
     kinds = [side_rows_sql(w, catalog, side, "summaries", "s.pointer, s.column_name, s.kind")
              for side in (node.left, node.right)]
     left, right = (side_rows_sql(w, catalog, side, "samples", SAMPLE_COLUMNS) for side in (node.left, node.right))
-    steps = {kind: " UNION ".join(f"SELECT column_name FROM ({sql}) AS k WHERE kind = '{kind}'" for sql in kinds)
-             for kind in ("temporal", "boolean")}
+    # one scan of the summaries for the columns either side logged as dates or times, or as booleans
+    steps = {"kinds": " UNION ".join(f"SELECT column_name, kind FROM ({sql}) AS k WHERE kind IN ('temporal', "
+                                     "'boolean')" for sql in kinds)}
     if call.name.lower() == "drift":
         steps |= drift_steps(left, right)
     else:  # adversarial validation trains on the rows themselves
@@ -174,6 +175,7 @@ def compare_statistics_plan(w: SqlWriter, catalog: Catalog, node: ast.Compare, p
 
 
 # -- what each drift test needs, counted where the samples are ----------------------------------------------------
+DRIFT_CELLS = "drift_cells"  # the table the engine keeps both sides' cells in while a drift's steps run
 _LEFT, _RIGHT = "CASE WHEN side = 'left' THEN 1 ELSE 0 END", "CASE WHEN side = 'right' THEN 1 ELSE 0 END"
 _UP_TO_HERE = "OVER (PARTITION BY c.column_name ORDER BY c.x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
 
@@ -188,9 +190,12 @@ def drift_steps(left: str, right: str) -> dict[str, str]:
     - `ks`: per column among $numeric, the largest gap between the two sides' empirical distributions, in units
       of 1 / (n_left n_right), with n_left and n_right;
     - `values`: the cells of the columns among $pulled, for the tests that take the values themselves;
-    - `batches`: how the columns' batches differ, for their design effects (see `_batch_spreads`)."""
-    cells = f"WITH cells AS (SELECT 'left' AS side, l.* FROM ({left}) AS l UNION ALL " \
-            f"SELECT 'right' AS side, r.* FROM ({right}) AS r) "
+    - `batches`: how the columns' batches differ, for their design effects (see `_batch_spreads`).
+
+    They read the cells from DRIFT_CELLS, which the engine keeps from the `cells` step while they run: each would
+    otherwise scan the samples again (seven scans of a month's samples took 1.5 of a comparison's 1.6 s)."""
+    union = f"SELECT 'left' AS side, l.* FROM ({left}) AS l UNION ALL SELECT 'right' AS side, r.* FROM ({right}) AS r"
+    cells = f"WITH cells AS (SELECT * FROM {DRIFT_CELLS}) "
     profile = (
         cells + "SELECT p.*, k.sampled_rows FROM (SELECT side, column_name, count(num_value) AS numbers, "
         "count(CASE WHEN isnan(num_value) THEN 1 END) AS nans, count(text_value) AS texts, "
@@ -218,7 +223,7 @@ def drift_steps(left: str, right: str) -> dict[str, str]:
     )
     values = cells + ("SELECT side, column_name, num_value, text_value FROM cells "
                       "WHERE list_contains($pulled, column_name)")
-    return {"profile": profile, "categories": categories, "ks": ks, "values": values,
+    return {"cells": union, "profile": profile, "categories": categories, "ks": ks, "values": values,
             "batches": cells + _batch_spreads(value)}
 
 

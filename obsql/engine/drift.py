@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from obsql.compiler.compare import ADVERSARIAL_ROWS
+from obsql.compiler.compare import ADVERSARIAL_ROWS, DRIFT_CELLS
 from obsql.engine.walks import Steps, Tabular
 from obsql.errors import ObsqlError
 from obsql.monitor.clustering import BatchSpread, ColumnEffects
@@ -89,13 +89,19 @@ def drift_table(steps: Steps, columns: list[str], exclude: list[str]) -> Tabular
     The engine counts what each test needs (`compiler.compare.drift_steps`); only numbers at most EXACT_LIMIT a
     side (scipy's exact p-value wants them) and a column that is numbers on one side and text on the other are
     pulled as values. The answer is `obsql.monitor.drift` of the pivoted samples, row for row."""
+    with steps.kept("cells", DRIFT_CELLS):
+        return _drift_table(steps, columns, exclude)
+
+
+def _drift_table(steps: Steps, columns: list[str], exclude: list[str]) -> Tabular:
     profiles = _profiles(steps)
     left, right = profiles["left"], profiles["right"]
     if not left or not right:
         raise _no_samples("left" if not left else "right")
     chosen = _chosen(sorted(set(left) & set(right)), columns, exclude)
-    booleans = {name for (name,) in steps.rows("boolean")}
-    times = set() if columns else set(_time_columns(steps))
+    kinds = _kinds(steps)
+    booleans = kinds["boolean"]
+    times = set() if columns else kinds["temporal"]
     plans = {name: _plan(name, left[name], right[name], name in booleans, name in times) for name in chosen}
     numeric = [name for name, plan in plans.items() if plan == "ks"]
     categorical = [name for name, plan in plans.items() if plan == "categories"]
@@ -241,7 +247,7 @@ def adversarial_table(steps: Steps, columns: list[str], exclude: list[str]) -> T
 
     left, right, chosen = _sides(steps, columns, exclude)
     if not columns:
-        keys = set(identifier_columns(left, right, chosen)) | set(_time_columns(steps))
+        keys = set(identifier_columns(left, right, chosen)) | _kinds(steps)["temporal"]
         chosen = [c for c in chosen if c not in keys]
     result = adversarial_validation(left, right, chosen, max_rows=ADVERSARIAL_ROWS)
     features = [(rank, feature, importance, None, None)
@@ -249,6 +255,10 @@ def adversarial_table(steps: Steps, columns: list[str], exclude: list[str]) -> T
     return Tabular(ADVERSARIAL_COLUMNS, [(0, CLASSIFIER_ROW, None, result.auc, result.loss), *features])
 
 
-def _time_columns(steps: Steps) -> list[str]:
-    """The columns either side logged as dates or timestamps (samples hold them as numbers; summaries know)."""
-    return [name for (name,) in steps.rows("temporal")]
+def _kinds(steps: Steps) -> dict[str, set[str]]:
+    """The columns either side logged as dates or timestamps ('temporal') and as booleans ('boolean'): samples
+    hold both as numbers; summaries know."""
+    found: dict[str, set[str]] = {"temporal": set(), "boolean": set()}
+    for name, kind in steps.rows("kinds"):
+        found[kind].add(name)
+    return found

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
-from typing import Any
+from typing import Any, ContextManager
 
 from obsql.compiler.lineage import BASELINE_SAMPLE
 from obsql.compiler.plans import StepPlan
@@ -87,6 +87,10 @@ class Steps:
     def partition_dates(self, table: str) -> list[date]:
         """The days a table has partitions for (from the names of its live files: nothing is read)."""
         return [date.fromisoformat(day) for day in self._reader.partition_values(table, "date")]
+
+    def kept(self, name: str, table: str, **params: Any) -> ContextManager[None]:
+        """A step's rows held as `table` while the block runs, for the steps that read them again."""
+        return self._reader.kept(table, *self._bind(name, params))
 
     def dicts(self, name: str, **params: Any) -> list[dict]:
         columns, rows = self._reader.fetch(*self._bind(name, params))

@@ -141,6 +141,28 @@ class SparkReader(StoreReader):
             raise _interrupted()
         return table
 
+    @contextmanager
+    def kept(self, table: str, sql: str, params: Sequence[Any] | dict | None = None) -> Iterator[None]:
+        """The rows of `sql` cached by Spark's executors as a temp view while the block runs (none comes to the
+        driver); counted at once, so that a corrupt file is set aside here, as on DuckDB."""
+        def cached() -> "DataFrame":
+            self._before_deadline()
+            self.prepare(sql)
+            with self._spark_errors(), self._tagged():
+                frame = self.frame(sql, params).cache()
+                frame.count()
+            if self._interrupted:
+                raise _interrupted()
+            return frame
+
+        frame = retry_without_corrupt_files(self.root, cached, self._relist, self._mixed_schemas)
+        frame.createOrReplaceTempView(table)
+        try:
+            yield
+        finally:
+            self.spark.catalog.dropTempView(table)
+            frame.unpersist()
+
     def frame(self, sql: str, params: Sequence[Any] | dict | None = None) -> "DataFrame":
         """`sql` (DuckDB SQL) as a Spark DataFrame, planned but not run: for work whose rows Spark writes itself
         (compaction's index files)."""

@@ -310,6 +310,16 @@ class StoreReader:
         self.prepare(sql)
         return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
 
+    @contextmanager
+    def kept(self, table: str, sql: str, params: Sequence[Any] | dict | None = None) -> Iterator[None]:
+        """The rows of `sql` held as a temporary table while the block runs: the steps of one statement that read
+        the same rows scan the store for them once."""
+        self.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" AS {sql}', params)
+        try:
+            yield
+        finally:
+            self.con.execute(f'DROP TABLE IF EXISTS "{table}"')
+
     def fetch(self, sql: str, params: Sequence[Any] | dict | None = None) -> tuple[list[str], list[tuple]]:
         """Column names and rows of `sql` (no Arrow involved, which keeps the command line quick to start)."""
         def attempt() -> tuple[list[str], list[tuple]]:

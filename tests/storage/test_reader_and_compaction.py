@@ -54,6 +54,19 @@ def test_a_table_can_be_read_from_some_partitions_only_and_whole_again_after(roo
         assert reader.execute(every).fetchall() == [("c",)]
 
 
+def test_rows_kept_for_a_statement_are_read_once_and_dropped_after_it_even_when_it_fails(root):
+    write_runs(root, [["a"], ["b"]])
+    reader = StoreReader(root)
+    with reader.kept("some_runs", "SELECT run_id FROM runs WHERE run_id <> $gone", {"gone": "b"}):
+        write_runs(root, [["c"]], day="2020-01-02")  # not seen: the rows were read when kept
+        reader.refresh()
+        assert reader.execute("SELECT run_id FROM some_runs").fetchall() == [("a",)]
+    with pytest.raises(ZeroDivisionError), reader.kept("some_runs", "SELECT run_id FROM runs"):
+        raise ZeroDivisionError
+    with pytest.raises(duckdb.CatalogException):
+        reader.execute("SELECT * FROM some_runs")
+
+
 # listed last, or first (the file whose schema the reader checks before creating the view)
 @pytest.mark.parametrize("name", ["zz-corrupt.parquet", "00-corrupt.parquet"])
 def test_a_corrupt_file_is_named_and_skipped_and_the_rest_stays_readable(root, name):
