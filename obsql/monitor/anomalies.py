@@ -135,16 +135,28 @@ def _values(past: list[dict], field: str) -> list[float]:
 
 def _null_change(row: dict, past: list[dict]) -> Verdict | None:
     """The share of missing values against its usual share. Its spread is at least the binomial one of the run's
-    rows and at least the baseline's own standard deviation: rows go missing together (a weather station's 25 rows
-    at once), so a history of such excursions is as variable as it looks, not as the median and its rows say."""
+    rows and at least the baseline's own standard deviation before the episode this run may be part of: rows go
+    missing together (a weather station's 25 rows at once), so a history of such excursions is as variable as it
+    looks, not as the median and its rows say; but the days of a spike still going on are not its usual spread."""
     values, n = _values(past, "null_frac"), max(row["n"] or 0, 1)
     if row["null_frac"] is None or not values:
         return None
     usual = median(values)
     binomial = math.sqrt(max(usual, 0.5 / n) * (1 - min(usual, 0.5)) / n)
-    z, usual = robust_z(row["null_frac"], values, max(binomial, pstdev(values)))
+    spread = pstdev(_before_the_episode(values, row["null_frac"]))
+    z, usual = robust_z(row["null_frac"], values, max(binomial, spread))
     effect = 2 * math.asin(math.sqrt(row["null_frac"])) - 2 * math.asin(math.sqrt(usual))
     return Verdict(f"{row['null_frac']:.1%} missing, usually {usual:.1%}", z, abs(effect) >= 0.2, effect)
+
+
+def _before_the_episode(values: list[float], value: float) -> list[float]:
+    """A baseline (oldest first) without its latest values that moved at least half as far as `value` does, the
+    same way: the runs just before it of a change still going on."""
+    middle = median(values)
+    move, end = value - middle, len(values)
+    while end > 1 and (values[end - 1] - middle) * move > 0 and abs(values[end - 1] - middle) >= abs(move) / 2:
+        end -= 1
+    return values[:end]
 
 
 def _mean_change(row: dict, past: list[dict]) -> Verdict | None:

@@ -83,3 +83,14 @@ def test_missing_values_that_come_in_clusters_spread_as_the_history_shows():
     assert verdict.z == pytest.approx((2 / 12) / pstdev(p["null_frac"] for p in past))
     quiet = _null_change({"n": 300, "null_frac": 2 / 12}, [{"n": 300, "null_frac": 0.0}] * 30)
     assert quiet.z > 10 * verdict.z
+
+
+def test_the_days_of_a_spike_still_going_on_are_not_its_usual_spread():
+    """A window that starts on a spike's second day: the first day's 60% missing is the same episode, not history
+    that makes 60% usual."""
+    from obsql.monitor.anomalies import _null_change
+
+    clean = [{"n": 200, "null_frac": 0.01} for _ in range(29)]
+    during = _null_change({"n": 200, "null_frac": 0.6}, clean + [{"n": 200, "null_frac": 0.61}])
+    assert during.z == _null_change({"n": 200, "null_frac": 0.6}, clean + [{"n": 200, "null_frac": 0.01}]).z
+    assert during.z > 50
