@@ -101,10 +101,9 @@ def shares_spread(values: pl.Series, batches: np.ndarray) -> BatchSpread:
 
 
 def missing_spread(present: np.ndarray, batches: np.ndarray) -> BatchSpread:
-    """Whether each sampled row holds the column (True) or misses it, with the batch of each row."""
-    missing = (~present).astype(np.float64)
-    spread = values_spread(missing, batches)
-    return spread if missing.any() and not missing.all() else BatchSpread(spread.batches, 0.0, 0.0)
+    """Whether each sampled row holds the column (True) or misses it, with the batch of each row (as a 0/1
+    number: none or all missing spread nothing, which is a design effect of 1)."""
+    return values_spread((~present).astype(np.float64), batches)
 
 
 @dataclass(frozen=True)

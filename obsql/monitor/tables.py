@@ -48,9 +48,9 @@ def drift(reference_df: Any, current_df: Any, columns: Sequence[str] | None = No
         roles[name] = "identifier"
 
     def rows_of(name: str) -> list[tuple]:
+        numeric = column_kind(reference[name]) == column_kind(current[name]) == "numeric"  # as `column_rows` says
         effects = NO_EFFECTS if labels is None or name in roles else column_effects(
-            reference[name], current[name], labels, column_kind(reference[name]) != column_kind(current[name])
-            or column_kind(reference[name]) == "categorical")
+            reference[name], current[name], labels, categorical=not numeric)
         return column_rows(name, reference[name], current[name], roles.get(name), effects)
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:

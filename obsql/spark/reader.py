@@ -23,7 +23,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
 import duckdb
 
@@ -45,6 +45,7 @@ SESSION_SETTINGS = {
 }
 FRAMES_KEPT = 32  # tables' frames kept for reuse: a table's whole view and a narrowed one for each, and more
 _FILE_URL_PREFIXES = ("file://", "file:")  # how Spark names local files in its errors
+T = TypeVar("T")
 
 
 class SparkReader(StoreReader):
@@ -132,36 +133,32 @@ class SparkReader(StoreReader):
                                            self._mixed_schemas)
 
     def _arrow(self, sql: str, params: Sequence[Any] | dict | None) -> "pa.Table":
-        self._before_deadline()
-        self.prepare(sql)
-        self._share_result(sql)
-        with self._spark_errors(), self._tagged():
-            table = self.frame(sql, params).toArrow()
-        if self._interrupted:  # Spark finished before the cancel reached it: the query is stopped all the same
-            raise _interrupted()
-        return table
+        return self._on_spark(sql, params, lambda frame: frame.toArrow())
 
     @contextmanager
     def kept(self, table: str, sql: str, params: Sequence[Any] | dict | None = None) -> Iterator[None]:
         """The rows of `sql` cached by Spark's executors as a temp view while the block runs (none comes to the
         driver); counted at once, so that a corrupt file is set aside here, as on DuckDB."""
-        def cached() -> "DataFrame":
-            self._before_deadline()
-            self.prepare(sql)
-            with self._spark_errors(), self._tagged():
-                frame = self.frame(sql, params).cache()
-                frame.count()
-            if self._interrupted:
-                raise _interrupted()
-            return frame
-
-        frame = retry_without_corrupt_files(self.root, cached, self._relist, self._mixed_schemas)
+        frame = retry_without_corrupt_files(self.root, lambda: self._on_spark(sql, params, _cached), self._relist,
+                                            self._mixed_schemas)
         frame.createOrReplaceTempView(table)
         try:
             yield
         finally:
             self.spark.catalog.dropTempView(table)
             frame.unpersist()
+
+    def _on_spark(self, sql: str, params: Sequence[Any] | dict | None, work: Callable[["DataFrame"], T]) -> T:
+        """`work` done on the frame of `sql` as one query of this reader: within its deadline, under its job tag,
+        Spark's errors as DuckDB's."""
+        self._before_deadline()
+        self.prepare(sql)
+        self._share_result(sql)
+        with self._spark_errors(), self._tagged():
+            done = work(self.frame(sql, params))
+        if self._interrupted:  # Spark finished before the cancel reached it: the query is stopped all the same
+            raise _interrupted()
+        return done
 
     def frame(self, sql: str, params: Sequence[Any] | dict | None = None) -> "DataFrame":
         """`sql` (DuckDB SQL) as a Spark DataFrame, planned but not run: for work whose rows Spark writes itself
@@ -238,6 +235,12 @@ def reading_session(spark: "SparkSession") -> "SparkSession":
     for key, value in SESSION_SETTINGS.items():
         session.conf.set(key, value)
     return session
+
+
+def _cached(frame: "DataFrame") -> "DataFrame":
+    cached = frame.cache()
+    cached.count()
+    return cached
 
 
 def spark_reader_factory(spark: "SparkSession") -> Callable[..., SparkReader]:
